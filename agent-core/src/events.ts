@@ -1,0 +1,78 @@
+/**
+ * Events yielded by `agent.stream()`. A discriminated union on `type`; the gateway maps each
+ * event onto one wire frame. Every stream ends with exactly one `done` event.
+ */
+
+/** Event type tags. */
+export const AgentEventType = {
+  Token: 'token',
+  ToolStart: 'tool-start',
+  ToolEnd: 'tool-end',
+  Error: 'error',
+  Done: 'done',
+} as const;
+
+export type AgentEventType = (typeof AgentEventType)[keyof typeof AgentEventType];
+
+/** Why a run ended. */
+export const DoneReason = {
+  /** The model finished its answer. */
+  Stop: 'stop',
+  /** The caller's AbortSignal fired. */
+  Cancelled: 'cancelled',
+  /** The run hit the tool-round cap. */
+  Length: 'length',
+  /** The run failed; an `error` event precedes this `done`. */
+  Error: 'error',
+} as const;
+
+export type DoneReason = (typeof DoneReason)[keyof typeof DoneReason];
+
+/** Token counts of one run (from the provider where it reports them, else estimated). */
+export interface TokenUsage {
+  inputTokens: number;
+  outputTokens: number;
+}
+
+/** A piece of the answer text. */
+export interface TokenEvent {
+  type: 'token';
+  text: string;
+}
+
+/** A tool call is about to run. `input` is the arguments as the model sent them. */
+export interface ToolStartEvent {
+  type: 'tool-start';
+  callId: string;
+  name: string;
+  input: unknown;
+}
+
+/** A tool call finished: `output` on success, `error` on failure (the model sees the error too). */
+export interface ToolEndEvent {
+  type: 'tool-end';
+  callId: string;
+  name: string;
+  output?: string;
+  error?: string;
+}
+
+/** The run failed. `code` is a stable protocol error code, e.g. `model_unavailable`. */
+export interface ErrorEvent {
+  type: 'error';
+  code: string;
+  message: string;
+  retryable: boolean;
+}
+
+/** The run ended. Always the last event, exactly once. */
+export interface DoneEvent {
+  type: 'done';
+  reason: DoneReason;
+  usage?: TokenUsage;
+  /** The model that produced the last answer, e.g. `local` or `gpt-4o-mini`. */
+  model?: string;
+  error?: { code: string; message: string };
+}
+
+export type AgentEvent = TokenEvent | ToolStartEvent | ToolEndEvent | ErrorEvent | DoneEvent;

@@ -1,0 +1,159 @@
+import { randomUUID } from 'node:crypto';
+import type { Runnable } from '@langchain/core/runnables';
+import type { BaseLanguageModelInput } from '@langchain/core/language_models/base';
+import { AIMessage, AIMessageChunk, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
+import type { StructuredToolInterface } from '@langchain/core/tools';
+import {
+  Annotation,
+  END,
+  messagesStateReducer,
+  START,
+  StateGraph,
+  type BaseCheckpointSaver,
+  type LangGraphRunnableConfig,
+} from '@langchain/langgraph';
+import { AgentError, AgentErrorCode, toAgentError } from './errors.js';
+import type { TokenUsage, ToolEndEvent, ToolStartEvent } from './events.js';
+import { renderPrompt } from './prompts.js';
+import { runToolCalls, type ToolCallRequest } from './tool-runner.js';
+import { contentText, estimateMessagesTokens, estimateTextTokens } from './tokens.js';
+import { trimMessagesToBudget } from './trim.js';
+
+/** What the graph's nodes report on the `custom` stream; the agent turns these into AgentEvents. */
+export type GraphSignal =
+  | { kind: 'token'; text: string }
+  | { kind: 'tool'; event: ToolStartEvent | ToolEndEvent }
+  | { kind: 'model-end'; usage: TokenUsage; model: string | undefined; text: string }
+  | { kind: 'limit' };
+
+export const AgentState = Annotation.Root({
+  messages: Annotation<BaseMessage[]>({ reducer: messagesStateReducer, default: () => [] }),
+  /** Long-term memories for this turn, rendered into the system prompt. */
+  memoryContext: Annotation<string>(),
+  /** Tool rounds so far in this run (reset by every run's input). */
+  toolRounds: Annotation<number>(),
+  /** Set when the run hit the tool-round cap. */
+  limitReached: Annotation<boolean>(),
+});
+
+export type AgentStateValue = typeof AgentState.State;
+export type AgentStateUpdate = typeof AgentState.Update;
+
+export interface GraphDeps {
+  model: Runnable<BaseLanguageModelInput, AIMessageChunk>;
+  tools: ReadonlyMap<string, StructuredToolInterface>;
+  checkpointer: BaseCheckpointSaver;
+  systemPrompt: string;
+  maxContextTokens: number;
+  maxToolRounds: number;
+  toolTimeoutMs: number;
+  maxToolOutputChars: number;
+  now: () => Date;
+}
+
+function emit(config: LangGraphRunnableConfig, signal: GraphSignal): void {
+  config.writer?.(signal);
+}
+
+function modelNameOf(message: AIMessage): string | undefined {
+  const meta = message.response_metadata as { model_name?: unknown; model?: unknown } | undefined;
+  const name = meta?.model_name ?? meta?.model;
+  return typeof name === 'string' && name !== '' ? name : undefined;
+}
+
+/** A stored AI message from the streamed chunks; tool calls without an id get one. */
+function toAIMessage(chunk: AIMessageChunk): AIMessage {
+  return new AIMessage({
+    id: chunk.id,
+    content: chunk.content,
+    tool_calls: (chunk.tool_calls ?? []).map((call) => ({ ...call, id: call.id || `call_${randomUUID()}` })),
+    invalid_tool_calls: (chunk.invalid_tool_calls ?? []).map((call) => ({ ...call, id: call.id || `call_${randomUUID()}` })),
+    usage_metadata: chunk.usage_metadata,
+    response_metadata: chunk.response_metadata,
+    additional_kwargs: chunk.additional_kwargs,
+  });
+}
+
+function pendingCalls(message: BaseMessage | undefined): ToolCallRequest[] {
+  if (!message || !AIMessage.isInstance(message)) return [];
+  return [
+    ...(message.tool_calls ?? []).map((call) => ({ id: call.id ?? '', name: call.name, args: call.args })),
+    ...(message.invalid_tool_calls ?? []).map((call) => ({
+      id: call.id ?? '',
+      name: call.name ?? '',
+      args: call.args,
+      invalidArgs: call.error ?? 'unparseable arguments',
+    })),
+  ];
+}
+
+/** Only the caller's keys of `configurable` (thread_id, userId, …), not LangGraph's internals. */
+function publicConfigurable(config: LangGraphRunnableConfig): Record<string, unknown> {
+  return Object.fromEntries(
+    Object.entries(config.configurable ?? {}).filter(([key]) => !key.startsWith('__') && !key.startsWith('checkpoint_')),
+  );
+}
+
+/** Builds and compiles the model ⇄ tools StateGraph. */
+export function buildAgentGraph(deps: GraphDeps) {
+  async function callModel(state: AgentStateValue, config: LangGraphRunnableConfig): Promise<AgentStateUpdate> {
+    const system = new SystemMessage(
+      renderPrompt(deps.systemPrompt, { memories: state.memoryContext || '(nothing yet)', now: deps.now().toISOString() }),
+    );
+    const window = trimMessagesToBudget([system, ...state.messages], { maxTokens: deps.maxContextTokens });
+    let full: AIMessageChunk | undefined;
+    try {
+      for await (const chunk of await deps.model.stream(window, config)) {
+        const text = contentText(chunk.content);
+        if (text !== '') emit(config, { kind: 'token', text });
+        full = full ? full.concat(chunk) : chunk;
+      }
+    } catch (error) {
+      if (config.signal?.aborted) throw error;
+      throw toAgentError(error, AgentErrorCode.ModelUnavailable);
+    }
+    if (!full) throw new AgentError(AgentErrorCode.ModelUnavailable, 'The model returned an empty response');
+    const message = toAIMessage(full);
+    const text = contentText(message.content);
+    const usage = message.usage_metadata
+      ? { inputTokens: message.usage_metadata.input_tokens, outputTokens: message.usage_metadata.output_tokens }
+      : {
+          inputTokens: estimateMessagesTokens(window),
+          outputTokens: estimateTextTokens(text) + estimateTextTokens(JSON.stringify(message.tool_calls ?? [])),
+        };
+    emit(config, { kind: 'model-end', usage, model: modelNameOf(message), text });
+    return { messages: [message] };
+  }
+
+  async function callTools(state: AgentStateValue, config: LangGraphRunnableConfig): Promise<AgentStateUpdate> {
+    const calls = pendingCalls(state.messages.at(-1));
+    const rounds = state.toolRounds ?? 0;
+    if (rounds >= deps.maxToolRounds) {
+      emit(config, { kind: 'limit' });
+      const content = `Error: the limit of ${deps.maxToolRounds} tool rounds per run was reached; the tool was not run.`;
+      return {
+        messages: calls.map((call) => new ToolMessage({ content, tool_call_id: call.id, name: call.name, status: 'error' })),
+        limitReached: true,
+      };
+    }
+    const messages = await runToolCalls(calls, {
+      tools: deps.tools,
+      timeoutMs: deps.toolTimeoutMs,
+      maxOutputChars: deps.maxToolOutputChars,
+      signal: config.signal,
+      config: { callbacks: config.callbacks, configurable: publicConfigurable(config) },
+      onEvent: (event) => emit(config, { kind: 'tool', event }),
+    });
+    return { messages, toolRounds: rounds + 1 };
+  }
+
+  return new StateGraph(AgentState)
+    .addNode('model', callModel)
+    .addNode('tools', callTools)
+    .addEdge(START, 'model')
+    .addConditionalEdges('model', (state) => (pendingCalls(state.messages.at(-1)).length > 0 ? 'tools' : END), ['tools', END])
+    .addConditionalEdges('tools', (state) => (state.limitReached ? END : 'model'), ['model', END])
+    .compile({ checkpointer: deps.checkpointer });
+}
+
+export type AgentGraph = ReturnType<typeof buildAgentGraph>;

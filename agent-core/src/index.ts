@@ -1,0 +1,28 @@
+export { createAgent } from './agent.js';
+export { AGENT_DEFAULTS } from './agent-options.js';
+export { AgentError, AgentErrorCode } from './errors.js';
+export { AgentEventType, DoneReason } from './events.js';
+export { createLocalModel, LOCAL_MODEL_NAME } from './local-model.js';
+export { loadPrompt, renderPrompt, promptPlaceholders, PromptError } from './prompts.js';
+export { estimateMessageTokens, estimateMessagesTokens, estimateTextTokens } from './tokens.js';
+export { repairToolPairs, trimMessagesToBudget } from './trim.js';
+export { calculatorTool } from './tools/calculator.js';
+export { clockTool, createClockTool } from './tools/clock.js';
+export { evaluateExpression, ExpressionError, ExpressionErrorCode, MAX_EXPRESSION_LENGTH } from './tools/expression.js';
+
+export type { Agent } from './agent.js';
+export type { AfterTurnInput, AgentLogger, AgentMemory, AgentOptions, AgentStreamInput } from './agent-options.js';
+export type {
+  AgentEvent,
+  DoneEvent,
+  ErrorEvent,
+  TokenEvent,
+  TokenUsage,
+  ToolEndEvent,
+  ToolStartEvent,
+} from './events.js';
+export type { LocalModelOptions } from './local-model.js';
+export type { TrimOptions } from './trim.js';
+export type { ClockToolOptions } from './tools/clock.js';
+
+export * from './models/index.js';

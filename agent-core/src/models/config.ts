@@ -1,0 +1,124 @@
+/**
+ * Model chain configuration from environment-like input: `LLM_MODELS` (JSON array or a
+ * comma-separated list of model names), `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`,
+ * `LLM_BUDGET_MS`. A pure function: the caller passes the variables in.
+ */
+import { z } from 'zod';
+import { ModelsConfigError } from './errors.js';
+import type { ModelSpec } from './model-spec.js';
+
+/** The chain configuration, ready for `createModelChain`. */
+export interface ModelsConfig {
+  models: ModelSpec[];
+  /** From `LLM_BUDGET_MS`, when set. */
+  totalBudgetMs?: number;
+}
+
+const DEFAULT_MODEL = 'gpt-4o-mini';
+
+const ms = z.number().int().nonnegative();
+const positiveMs = z.number().int().positive();
+
+const modelSpecSchema = z.strictObject({
+  name: z.string().trim().min(1).optional(),
+  model: z.string().trim().min(1),
+  baseURL: z.url().optional(),
+  apiKey: z.string().min(1).optional(),
+  firstTokenTimeoutMs: positiveMs.optional(),
+  idleTimeoutMs: positiveMs.optional(),
+  maxRetries: z.number().int().min(0).max(10).optional(),
+  retryBaseDelayMs: ms.optional(),
+  retryMaxDelayMs: ms.optional(),
+  maxRetryAfterMs: ms.optional(),
+  breakerThreshold: z.number().int().positive().optional(),
+  halfOpenAfterMs: positiveMs.optional(),
+  headers: z.record(z.string(), z.string()).optional(),
+  temperature: z.number().min(0).max(2).optional(),
+  maxTokens: z.number().int().positive().optional(),
+});
+
+function describe(error: z.ZodError): string {
+  return error.issues
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : '(value)'}: ${issue.message}`)
+    .join('; ');
+}
+
+function nonEmpty(value: string | undefined): string | undefined {
+  const trimmed = value?.trim();
+  return trimmed ? trimmed : undefined;
+}
+
+function checkUrl(variable: string, value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  const parsed = z.url().safeParse(value);
+  if (!parsed.success) throw new ModelsConfigError(variable, `not a valid URL: "${value}"`);
+  return value;
+}
+
+/**
+ * Reads the model chain configuration.
+ * - `LLM_MODELS` as a JSON array of model objects (`name`, `model`, `baseURL`, `apiKey`, and the
+ *   per-model options of `ModelSpec`); `baseURL`/`apiKey` default to `OPENAI_BASE_URL`/`OPENAI_API_KEY`.
+ * - `LLM_MODELS` as `gpt-4o-mini,gpt-4o`: those model names, all on `OPENAI_BASE_URL`/`OPENAI_API_KEY`.
+ * - only `OPENAI_API_KEY` and/or `OPENAI_BASE_URL`: one model, `OPENAI_MODEL` (default gpt-4o-mini).
+ * - nothing set: `null` (use the offline local model).
+ * @throws ModelsConfigError naming the variable at fault.
+ * @example parseModelsConfig({ LLM_MODELS: 'primary,backup', OPENAI_BASE_URL: 'http://127.0.0.1:8090/v1' })
+ */
+export function parseModelsConfig(env: Readonly<Record<string, string | undefined>>): ModelsConfig | null {
+  const llmModels = nonEmpty(env.LLM_MODELS);
+  const apiKey = nonEmpty(env.OPENAI_API_KEY);
+  const baseURL = checkUrl('OPENAI_BASE_URL', nonEmpty(env.OPENAI_BASE_URL));
+  const budgetText = nonEmpty(env.LLM_BUDGET_MS);
+  let totalBudgetMs: number | undefined;
+  if (budgetText !== undefined) {
+    const n = Number(budgetText);
+    if (!Number.isInteger(n) || n <= 0) {
+      throw new ModelsConfigError('LLM_BUDGET_MS', `must be a positive integer (ms), got "${budgetText}"`);
+    }
+    totalBudgetMs = n;
+  }
+  const withBudget = (models: ModelSpec[]): ModelsConfig =>
+    totalBudgetMs === undefined ? { models } : { models, totalBudgetMs };
+
+  if (llmModels === undefined) {
+    if (apiKey === undefined && baseURL === undefined) return null;
+    const model = nonEmpty(env.OPENAI_MODEL) ?? DEFAULT_MODEL;
+    return withBudget([{ name: model, model, baseURL, apiKey }]);
+  }
+
+  let specs: ModelSpec[];
+  if (llmModels.startsWith('[') || llmModels.startsWith('{')) {
+    let json: unknown;
+    try {
+      json = JSON.parse(llmModels);
+    } catch (err) {
+      throw new ModelsConfigError('LLM_MODELS', `invalid JSON (${(err as Error).message})`, { cause: err });
+    }
+    const parsed = z.array(modelSpecSchema).min(1, 'must list at least one model').safeParse(json);
+    if (!parsed.success) throw new ModelsConfigError('LLM_MODELS', describe(parsed.error));
+    specs = parsed.data.map((m) => ({
+      ...m,
+      name: m.name ?? m.model,
+      baseURL: m.baseURL ?? baseURL,
+      apiKey: m.apiKey ?? apiKey,
+    }));
+  } else {
+    const names = llmModels.split(',').map((s) => s.trim());
+    if (names.some((n) => n === '')) {
+      throw new ModelsConfigError('LLM_MODELS', `empty model name in "${llmModels}"`);
+    }
+    specs = names.map((model) => ({ name: model, model, baseURL, apiKey }));
+  }
+  const seen = new Set<string>();
+  for (const spec of specs) {
+    if (seen.has(spec.name)) {
+      throw new ModelsConfigError('LLM_MODELS', `duplicate model name "${spec.name}" (give each entry a distinct "name")`);
+    }
+    seen.add(spec.name);
+    if (spec.retryBaseDelayMs !== undefined && spec.retryMaxDelayMs !== undefined && spec.retryBaseDelayMs > spec.retryMaxDelayMs) {
+      throw new ModelsConfigError('LLM_MODELS', `${spec.name}: retryBaseDelayMs is larger than retryMaxDelayMs`);
+    }
+  }
+  return withBudget(specs);
+}

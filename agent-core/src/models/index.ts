@@ -1,0 +1,16 @@
+export { ModelChain, createModelChain } from './model-chain.js';
+export { parseModelsConfig } from './config.js';
+export {
+  AttemptFailureKind,
+  ModelErrorCode,
+  ModelUnavailableError,
+  ModelsConfigError,
+  isModelUnavailableError,
+} from './errors.js';
+export { modelSpecDefaults } from './model-spec.js';
+export type { ModelChainCallOptions, ModelChainOptions, ModelChainStats } from './model-chain.js';
+export type { ModelsConfig } from './config.js';
+export type { ModelFailureSummary } from './errors.js';
+export type { ModelChainEvent, ModelChainEventListener } from './events.js';
+export type { ModelSpec } from './model-spec.js';
+export type { BreakerState } from './model-slot.js';

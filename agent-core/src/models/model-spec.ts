@@ -1,0 +1,61 @@
+/** One OpenAI-compatible model of the chain, with its resilience options. */
+export interface ModelSpec {
+  /** Configured name: shown in `done.model`, stats, events and metrics. Unique in a chain. */
+  name: string;
+  /** The provider's model id sent as `model` (e.g. `gpt-4o-mini`). */
+  model: string;
+  /** OpenAI-compatible base URL including `/v1`. @default the OpenAI API */
+  baseURL?: string;
+  /** API key. @default 'unused' (for local servers that need none) */
+  apiKey?: string;
+  /** Time allowed from sending the request to the first token. @default 15000 */
+  firstTokenTimeoutMs?: number;
+  /** Time allowed between two chunks once streaming. @default 30000 */
+  idleTimeoutMs?: number;
+  /** Retries on this model (so attempts = maxRetries + 1) before falling back. @default 2 */
+  maxRetries?: number;
+  /** First backoff delay; doubles per retry, with jitter (×0.5–1). @default 200 */
+  retryBaseDelayMs?: number;
+  /** Largest backoff delay. @default 4000 */
+  retryMaxDelayMs?: number;
+  /**
+   * Longest `Retry-After` honoured. A provider asking for longer is not retried (the chain
+   * falls back at once instead of retrying earlier than asked). @default 10000
+   */
+  maxRetryAfterMs?: number;
+  /** Consecutive failures that open the circuit breaker. @default 5 */
+  breakerThreshold?: number;
+  /** How long the breaker stays open before one trial request (half-open). @default 30000 */
+  halfOpenAfterMs?: number;
+  /** Extra HTTP headers sent with every request to this model. @default {} */
+  headers?: Record<string, string>;
+  /** Sampling temperature. @default the provider's */
+  temperature?: number;
+  /** Cap on output tokens. @default the provider's */
+  maxTokens?: number;
+}
+
+export type ResolvedModelSpec = Required<
+  Omit<ModelSpec, 'baseURL' | 'temperature' | 'maxTokens' | 'headers'>
+> &
+  Pick<ModelSpec, 'baseURL' | 'temperature' | 'maxTokens' | 'headers'>;
+
+export const modelSpecDefaults = {
+  apiKey: 'unused',
+  firstTokenTimeoutMs: 15_000,
+  idleTimeoutMs: 30_000,
+  maxRetries: 2,
+  retryBaseDelayMs: 200,
+  retryMaxDelayMs: 4_000,
+  maxRetryAfterMs: 10_000,
+  breakerThreshold: 5,
+  halfOpenAfterMs: 30_000,
+} satisfies Omit<ResolvedModelSpec, 'name' | 'model'>;
+
+export function resolveModelSpec(spec: ModelSpec): ResolvedModelSpec {
+  const out = { ...modelSpecDefaults } as ResolvedModelSpec;
+  for (const [key, value] of Object.entries(spec)) {
+    if (value !== undefined) (out as unknown as Record<string, unknown>)[key] = value;
+  }
+  return out;
+}

@@ -1,0 +1,109 @@
+import { join } from 'node:path';
+import {
+  createAgent,
+  createLocalModel,
+  createModelChain,
+  parseModelsConfig,
+  type AgentEvent,
+} from '@switchboard/agent-core';
+import type { GatewayBackends } from './app.js';
+import type { Config } from './config.js';
+import { GatewayError } from './errors.js';
+import type { Logger } from './logger.js';
+import type { RunHooks } from './runs/run-manager.js';
+import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock } from './session/memory-coordination.js';
+import { createMemorySessionLog } from './session/memory-log.js';
+import { createCheckpointer, openStorage } from './storage/index.js';
+import type { Storage } from './storage/types.js';
+
+/** Overrides for tests: an in-memory database, a faster local model. */
+export interface BackendOverrides {
+  /** Use an in-memory PGlite instead of `DATA_DIR`. */
+  inMemoryDatabase?: boolean;
+  /** Replace the agent (tests). */
+  agent?: { stream(input: Parameters<GatewayBackends['agent']['stream']>[0]): AsyncIterable<AgentEvent> };
+  /** Extra environment for the model chain (LLM_MODELS etc.); defaults to the config's. */
+  storage?: Storage;
+}
+
+const utcDay = (d = new Date()) => d.toISOString().slice(0, 10);
+
+/**
+ * Builds the backends from the configuration: embedded defaults (PGlite, in-process bus, the
+ * offline `local` model) or the real ones (`DATABASE_URL`, `REDIS_URL`, OpenAI-compatible models).
+ */
+export async function createBackends(config: Config, logger: Logger, overrides: BackendOverrides = {}): Promise<GatewayBackends> {
+  const storage =
+    overrides.storage ??
+    (await openStorage({
+      databaseUrl: config.DATABASE_URL,
+      dataDir: overrides.inMemoryDatabase ? undefined : join(config.DATA_DIR, 'pg'),
+      logger,
+    }));
+  const checkpointer = createCheckpointer(storage);
+  await checkpointer.setup();
+
+  const modelsConfig = parseModelsConfig({
+    LLM_MODELS: config.LLM_MODELS,
+    OPENAI_API_KEY: config.OPENAI_API_KEY,
+    OPENAI_BASE_URL: config.OPENAI_BASE_URL,
+    OPENAI_MODEL: config.OPENAI_MODEL,
+  });
+  const model = modelsConfig
+    ? createModelChain({ ...modelsConfig, onEvent: (e) => logger.debug('model chain', { ...e }) })
+    : createLocalModel({ tokenDelayMs: config.LOCAL_MODEL_TOKEN_DELAY_MS });
+  const modelLabel = modelsConfig ? modelsConfig.models.map((m) => m.name ?? m.model).join(' → ') : 'local';
+  if (!modelsConfig) logger.info('using the offline local model (set LLM_MODELS or OPENAI_API_KEY for a real one)');
+
+  const agent =
+    overrides.agent ??
+    createAgent({
+      model,
+      checkpointer,
+      maxContextTokens: config.MAX_CONTEXT_TOKENS,
+      maxToolRounds: config.MAX_TOOL_ROUNDS,
+      toolTimeoutMs: config.TOOL_TIMEOUT_MS,
+      logger,
+    });
+
+  const hooks: RunHooks = {
+    async beforeRun({ userId }) {
+      if (config.DAILY_TOKEN_BUDGET > 0 && (await storage.usage.get(userId, utcDay())) >= config.DAILY_TOKEN_BUDGET) {
+        const midnight = new Date();
+        midnight.setUTCHours(24, 0, 0, 0);
+        throw new GatewayError('quota_exceeded', 'the daily token budget is used up', { retryAfterMs: midnight.getTime() - Date.now() });
+      }
+    },
+    async afterRun(r) {
+      await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: r.text, seqFrom: r.seqFrom, seqTo: r.seqFrom, clientMessageId: r.clientMessageId });
+      for (const t of r.tools)
+        await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'tool', content: t.error ? `error: ${t.error}` : (t.output ?? ''), toolName: t.name });
+      if (r.answer) await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'assistant', content: r.answer, seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
+      const used = (r.done.usage?.inputTokens ?? 0) + (r.done.usage?.outputTokens ?? 0);
+      if (used > 0) await storage.usage.add(r.userId, utcDay(), used);
+      const session = await storage.sessions.get(r.userId, r.sessionId);
+      if (session && !session.title) await storage.sessions.update(r.userId, r.sessionId, { title: autoTitle(r.text) });
+    },
+  };
+
+  return {
+    storage,
+    log: createMemorySessionLog({ maxFrames: config.LOG_RETENTION_FRAMES, maxAgeMs: config.LOG_RETENTION_MS }),
+    bus: createMemoryPubSub(),
+    lock: createMemoryRunLock(),
+    idempotency: createMemoryIdempotencyStore(),
+    agent,
+    hooks,
+    deleteCheckpoints: (sessionId) => checkpointer.deleteThread(sessionId),
+    describe: { database: storage.kind, bus: 'memory', model: modelLabel },
+    async close() {
+      await storage.close();
+    },
+  };
+}
+
+/** A short title from the first message. */
+export function autoTitle(text: string): string {
+  const oneLine = text.replace(/\s+/g, ' ').trim();
+  return oneLine.length <= 60 ? oneLine : `${oneLine.slice(0, 57).replace(/\s+\S*$/, '')}…`;
+}

@@ -1,0 +1,87 @@
+import { z } from 'zod';
+
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+/** The gateway's configuration, parsed once from the environment at start (DESIGN §4). */
+export const ConfigSchema = z.object({
+  APP_ENV: z.enum(['development', 'test', 'production']).default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(8080),
+  DATA_DIR: z.string().default('./data'),
+  DATABASE_URL: z.string().url().optional(),
+  REDIS_URL: z.string().url().optional(),
+  JWT_SECRET: z.string().optional(),
+  TRANSPORT: z.enum(['auto', 'uws', 'ws']).default('auto'),
+  NODE_ID: z.string().optional(),
+  LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
+  LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
+  /** Largest inbound socket frame (bytes). */
+  MAX_FRAME_BYTES: int(64 * 1024, 256),
+  /** Largest HTTP request body (bytes). */
+  MAX_BODY_BYTES: int(256 * 1024, 1024),
+  /** A socket whose unsent buffer exceeds this is closed 4009. */
+  MAX_BACKPRESSURE_BYTES: int(1024 * 1024, 1024),
+  HELLO_TIMEOUT_MS: int(10_000, 100),
+  HEARTBEAT_MS: int(30_000, 1000),
+  /** Bad frames in a row that close the socket with 4002. */
+  MAX_BAD_FRAMES: int(10, 1),
+  ACCESS_TOKEN_TTL_S: int(15 * 60, 10),
+  REFRESH_TOKEN_TTL_S: int(30 * 24 * 3600, 60),
+  RESUME_TOKEN_TTL_S: int(10 * 60, 5),
+  RUN_LOCK_TTL_MS: int(15_000, 500),
+  DRAIN_TIMEOUT_MS: int(20_000, 0),
+  LOG_RETENTION_FRAMES: int(10_000, 10),
+  LOG_RETENTION_MS: int(24 * 3600 * 1000, 1000),
+  RATE_MESSAGES_PER_SECOND: int(20, 1),
+  RATE_MESSAGE_BURST: int(40, 1),
+  RATE_SENDS_PER_MINUTE: int(30, 1),
+  RATE_CONNECTIONS_PER_IP_PER_MINUTE: int(120, 1),
+  RATE_SOCKETS_PER_USER: int(20, 1),
+  DAILY_TOKEN_BUDGET: int(200_000, 0),
+  LOGIN_ATTEMPTS_PER_15_MIN: int(10, 1),
+  LLM_MODELS: z.string().optional(),
+  OPENAI_API_KEY: z.string().optional(),
+  OPENAI_BASE_URL: z.string().url().optional(),
+  OPENAI_MODEL: z.string().optional(),
+  EMBEDDINGS_MODEL: z.string().optional(),
+  ALLOW_LOCAL_MODEL_IN_PRODUCTION: bool.default(false),
+  LOCAL_MODEL_TOKEN_DELAY_MS: int(20, 0),
+  MAX_CONTEXT_TOKENS: int(8000, 256),
+  MAX_TOOL_ROUNDS: int(6, 1),
+  TOOL_TIMEOUT_MS: int(10_000, 10),
+  METRICS_TOKEN: z.string().optional(),
+});
+export type Config = z.infer<typeof ConfigSchema>;
+
+/** A configuration error that names the variable to fix. */
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+/**
+ * Parses the environment once. Production refuses embedded defaults that would lose data or
+ * weaken security.
+ * @example const config = loadConfig(process.env);
+ */
+export function loadConfig(env: Record<string, string | undefined>): Config {
+  const cleaned = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ''));
+  const parsed = ConfigSchema.safeParse(cleaned);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const config = parsed.data;
+  if (config.APP_ENV === 'production') {
+    const problems: string[] = [];
+    if (!config.JWT_SECRET || config.JWT_SECRET.length < 32)
+      problems.push('JWT_SECRET must be set to at least 32 characters in production');
+    if (!config.DATABASE_URL) problems.push('DATABASE_URL must be set in production (the embedded database is for development)');
+    if (!config.LLM_MODELS && !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL && !config.ALLOW_LOCAL_MODEL_IN_PRODUCTION)
+      problems.push('LLM_MODELS or OPENAI_API_KEY/OPENAI_BASE_URL must be set in production (or ALLOW_LOCAL_MODEL_IN_PRODUCTION=true)');
+    if (problems.length) throw new ConfigError(`refusing to start in production:\n  ${problems.join('\n  ')}`);
+  }
+  return config;
+}

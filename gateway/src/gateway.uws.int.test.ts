@@ -1,0 +1,3 @@
+import { describeGatewaySuite } from './gateway.contract.js';
+
+describeGatewaySuite('uws');

@@ -1,0 +1,33 @@
+import { readFile } from 'node:fs/promises';
+import { fileURLToPath } from 'node:url';
+import type { Router } from './router.js';
+
+const pageUrl = new URL('./chat-page.html', import.meta.url);
+const clientEntry = fileURLToPath(new URL('../../../protocol/src/browser.ts', import.meta.url));
+let clientBundle: Promise<string> | null = null;
+
+/** Bundles the typed client SDK for the browser once, on first request. */
+function bundleClient(): Promise<string> {
+  clientBundle ??= import('esbuild')
+    .then((esbuild) =>
+      esbuild.build({ entryPoints: [clientEntry], bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, target: 'es2020' }),
+    )
+    .then((r) => r.outputFiles[0]!.text);
+  clientBundle.catch(() => (clientBundle = null));
+  return clientBundle;
+}
+
+/** `GET /` — a small chat page — and `GET /client.js`, the client SDK it uses. */
+export function addPageRoutes(router: Router): void {
+  router
+    .add('GET', '/', async () => ({
+      status: 200,
+      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
+      body: await readFile(pageUrl),
+    }))
+    .add('GET', '/client.js', async () => ({
+      status: 200,
+      headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' },
+      body: await bundleClient(),
+    }));
+}

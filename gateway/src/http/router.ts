@@ -1,0 +1,99 @@
+import type { z } from 'zod';
+import { GatewayError } from '../errors.js';
+import type { HttpRequest, HttpResponse } from '../transport/types.js';
+
+export interface RouteContext {
+  req: HttpRequest;
+  params: Record<string, string>;
+}
+export type RouteHandler = (ctx: RouteContext) => Promise<HttpResponse>;
+
+interface Route {
+  method: string;
+  pattern: RegExp;
+  keys: string[];
+  handler: RouteHandler;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' };
+
+/** A JSON response. */
+export function json(status: number, body: unknown, headers: Record<string, string> = {}): HttpResponse {
+  return { status, headers: { ...JSON_HEADERS, ...headers }, body: status === 204 ? '' : JSON.stringify(body) };
+}
+
+/** Turns any error into the API's error body, in one place. */
+export function errorResponse(e: unknown): HttpResponse {
+  const err = e instanceof GatewayError ? e : new GatewayError('internal', 'internal error');
+  const headers: Record<string, string> = {};
+  if (err.options.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.options.retryAfterMs / 1000)));
+  return json(err.status, { error: { code: err.code, message: err.message } }, headers);
+}
+
+/** Parses a JSON (or, where allowed, form-encoded) body with a zod schema; 400 with the first problem. */
+export function parseBody<T>(req: HttpRequest, schema: z.ZodType<T>, options: { form?: boolean } = {}): T {
+  const type = req.headers['content-type'] ?? '';
+  let value: unknown;
+  const text = req.body.toString('utf8');
+  if (options.form && type.startsWith('application/x-www-form-urlencoded')) {
+    value = Object.fromEntries(new URLSearchParams(text));
+  } else {
+    if (!type.includes('json') && text.length > 0) throw new GatewayError('bad_frame', 'send a JSON body with content-type application/json');
+    try {
+      value = text.length ? JSON.parse(text) : {};
+    } catch {
+      throw new GatewayError('bad_frame', 'body is not valid JSON');
+    }
+  }
+  const r = schema.safeParse(value);
+  if (!r.success) {
+    const i = r.error.issues[0];
+    throw new GatewayError('bad_frame', i ? `${i.path.join('.') || 'body'}: ${i.message}` : 'invalid body');
+  }
+  return r.data;
+}
+
+/** A small method + path router with `:params`; 404 and 405 answered in the API's error shape. */
+export class Router {
+  private readonly routes: Route[] = [];
+
+  add(method: string, path: string, handler: RouteHandler): this {
+    const keys: string[] = [];
+    const pattern = new RegExp(
+      `^${path.replace(/\/:([a-zA-Z]+)/g, (_, k: string) => {
+        keys.push(k);
+        return '/([^/]+)';
+      })}/?$`,
+    );
+    this.routes.push({ method, pattern, keys, handler });
+    return this;
+  }
+
+  async handle(req: HttpRequest): Promise<HttpResponse> {
+    let pathMatched = false;
+    for (const r of this.routes) {
+      const m = r.pattern.exec(req.path);
+      if (!m) continue;
+      pathMatched = true;
+      if (r.method !== req.method && !(r.method === 'GET' && req.method === 'HEAD')) continue;
+      const params: Record<string, string> = {};
+      r.keys.forEach((k, i) => (params[k] = safeDecode(m[i + 1]!)));
+      try {
+        return await r.handler({ req, params });
+      } catch (e) {
+        return errorResponse(e);
+      }
+    }
+    return pathMatched
+      ? json(405, { error: { code: 'bad_frame', message: `method ${req.method} not allowed` } })
+      : json(404, { error: { code: 'not_found', message: 'no such route' } });
+  }
+}
+
+function safeDecode(s: string): string {
+  try {
+    return decodeURIComponent(s);
+  } catch {
+    return s;
+  }
+}

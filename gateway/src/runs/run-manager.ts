@@ -1,0 +1,304 @@
+import { randomUUID } from 'node:crypto';
+import type { AgentEvent } from '@switchboard/agent-core';
+import type { DoneFrame, ErrorFrame, SendFrame, SessionFrameInput } from '@switchboard/protocol';
+import { GatewayError } from '../errors.js';
+import { withLogContext, type Logger } from '../logger.js';
+import type { SessionHub } from '../session/hub.js';
+import type { IdempotencyStore, PubSub, RunLock } from '../session/types.js';
+
+/** The part of the agent the gateway drives. */
+export interface AgentRunner {
+  stream(input: { sessionId: string; userId: string; runId: string; text: string; signal: AbortSignal }): AsyncIterable<AgentEvent>;
+}
+
+/** Why a local run was aborted; becomes `done.reason`. */
+type AbortReason = 'cancelled' | 'interrupted';
+
+interface LocalRun {
+  runId: string;
+  sessionId: string;
+  userId: string;
+  controller: AbortController;
+  finished: Promise<void>;
+}
+
+/** What happens around a run (persistence, usage, metrics); every hook is optional and may fail safely. */
+export interface RunHooks {
+  /** Before a run starts (quota checks); throw a GatewayError to refuse. */
+  beforeRun?(input: { userId: string; sessionId: string; text: string }): Promise<void>;
+  /** After `done`, off the stream's path. */
+  afterRun?(input: {
+    userId: string;
+    sessionId: string;
+    runId: string;
+    clientMessageId: string;
+    text: string;
+    answer: string;
+    tools: Array<{ name: string; input: unknown; output?: string; error?: string }>;
+    done: Omit<DoneFrame, 'seq'>;
+    seqFrom: number;
+    seqTo: number;
+  }): Promise<void>;
+  onFrame?(type: string): void;
+}
+
+export interface RunManagerOptions {
+  hub: SessionHub;
+  lock: RunLock;
+  idempotency: IdempotencyStore;
+  /** Node-wide control channel for cancel/interrupt of runs on other nodes. */
+  bus: PubSub;
+  agent: AgentRunner;
+  logger: Logger;
+  nodeId: string;
+  /** @default 15000 */
+  lockTtlMs?: number;
+  /** How long an `enqueue` send waits for the session to be free. @default 120000 */
+  enqueueTimeoutMs?: number;
+  /** Most sends waiting per session. @default 4 */
+  maxQueuedPerSession?: number;
+  /** How long an `interrupt` waits for the running run to end. @default 10000 */
+  interruptTimeoutMs?: number;
+  hooks?: RunHooks;
+  /** Sends an `error` frame to the connection that started a run. */
+  notify?(connectionId: string, frame: ErrorFrame): void;
+}
+
+const CONTROL_CHANNEL = 'sb:control';
+const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+
+/**
+ * Starts, cancels and interrupts runs. One run per session across all nodes (a renewed lease);
+ * `send` is idempotent by its client id; every run ends with exactly one `done`.
+ */
+export class RunManager {
+  private readonly runs = new Map<string, LocalRun>();
+  private readonly queued = new Map<string, number>();
+  private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify'>> & Pick<RunManagerOptions, 'hooks' | 'notify'>;
+  private draining = false;
+
+  constructor(options: RunManagerOptions) {
+    this.o = { lockTtlMs: 15_000, enqueueTimeoutMs: 120_000, maxQueuedPerSession: 4, interruptTimeoutMs: 10_000, ...options };
+  }
+
+  /** Subscribes to the control channel. */
+  async start(): Promise<void> {
+    await this.o.bus.subscribe(CONTROL_CHANNEL, (message) => {
+      try {
+        const m = JSON.parse(message) as { sessionId: string; runId: string; reason: AbortReason };
+        this.abortLocal(m.sessionId, m.runId, m.reason);
+      } catch {
+        /* not ours */
+      }
+    });
+  }
+
+  /** The run holding the session, if any. */
+  async activeRunId(sessionId: string): Promise<string | undefined> {
+    return this.runs.get(sessionId)?.runId ?? (await this.o.lock.holder(sessionId)) ?? undefined;
+  }
+
+  /** Runs currently executing on this node. */
+  get localRuns(): number {
+    return this.runs.size;
+  }
+
+  /**
+   * Accepts a `send` (the session's ownership is checked by the caller). Resolves with the run id
+   * once the run holds the session; `ack` is sent by the caller before any frame of the run.
+   */
+  async send(ctx: { userId: string; connectionId: string }, frame: SendFrame, onAccepted: (runId: string, duplicate: boolean) => void): Promise<void> {
+    if (this.draining) throw new GatewayError('busy', 'this node is draining; reconnect and retry', { retryable: true });
+    const runId = randomUUID();
+    const key = `send:${ctx.userId}:${frame.sessionId}:${frame.id}`;
+    const existing = await this.o.idempotency.claim(key, runId, IDEMPOTENCY_TTL_MS);
+    if (existing) {
+      onAccepted(existing, true);
+      return;
+    }
+    try {
+      await this.acquire(frame, runId);
+      await this.o.hooks?.beforeRun?.({ userId: ctx.userId, sessionId: frame.sessionId, text: frame.text });
+    } catch (e) {
+      await this.o.idempotency.release(key, runId).catch(() => {});
+      await this.o.lock.release(frame.sessionId, runId).catch(() => {});
+      throw e;
+    }
+    onAccepted(runId, false);
+    this.execute(ctx, frame, runId);
+  }
+
+  /** Cancels a run of a session the caller owns; unknown or finished runs are a `not_found`. */
+  async cancel(sessionId: string, runId: string): Promise<void> {
+    if (this.abortLocal(sessionId, runId, 'cancelled')) return;
+    if ((await this.o.lock.holder(sessionId)) !== runId) throw new GatewayError('not_found', 'no such running run');
+    await this.o.bus.publish(CONTROL_CHANNEL, JSON.stringify({ sessionId, runId, reason: 'cancelled' }));
+  }
+
+  /** Stops taking runs, waits for local ones up to `timeoutMs`, then interrupts the rest. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    const all = () => Promise.all([...this.runs.values()].map((r) => r.finished));
+    const timer = new Promise((r) => setTimeout(r, timeoutMs).unref());
+    await Promise.race([all(), timer]);
+    for (const run of this.runs.values()) run.controller.abort('interrupted');
+    await Promise.race([all(), new Promise((r) => setTimeout(r, 5000).unref())]);
+  }
+
+  private abortLocal(sessionId: string, runId: string, reason: AbortReason): boolean {
+    const run = this.runs.get(sessionId);
+    if (!run || run.runId !== runId) return false;
+    run.controller.abort(reason);
+    return true;
+  }
+
+  private async acquire(frame: SendFrame, runId: string): Promise<void> {
+    const { lock } = this.o;
+    if (await lock.acquire(frame.sessionId, runId, this.o.lockTtlMs)) return;
+    const policy = frame.ifBusy ?? 'reject';
+    if (policy === 'reject') throw new GatewayError('busy', 'the session already has a run; retry after its done or use ifBusy', { retryable: true });
+    const queued = this.queued.get(frame.sessionId) ?? 0;
+    if (queued >= this.o.maxQueuedPerSession) throw new GatewayError('busy', 'too many sends are queued on this session', { retryable: true });
+    this.queued.set(frame.sessionId, queued + 1);
+    try {
+      if (policy === 'interrupt') {
+        const holder = await lock.holder(frame.sessionId);
+        if (holder && !this.abortLocal(frame.sessionId, holder, 'interrupted'))
+          await this.o.bus.publish(CONTROL_CHANNEL, JSON.stringify({ sessionId: frame.sessionId, runId: holder, reason: 'interrupted' }));
+      }
+      const deadline = Date.now() + (policy === 'interrupt' ? this.o.interruptTimeoutMs : this.o.enqueueTimeoutMs);
+      while (Date.now() < deadline) {
+        const local = this.runs.get(frame.sessionId);
+        await (local ? Promise.race([local.finished, sleep(250)]) : sleep(50));
+        if (await lock.acquire(frame.sessionId, runId, this.o.lockTtlMs)) return;
+      }
+      throw new GatewayError('busy', 'the session stayed busy', { retryable: true });
+    } finally {
+      const n = (this.queued.get(frame.sessionId) ?? 1) - 1;
+      if (n > 0) this.queued.set(frame.sessionId, n);
+      else this.queued.delete(frame.sessionId);
+    }
+  }
+
+  private execute(ctx: { userId: string; connectionId: string }, frame: SendFrame, runId: string): void {
+    const controller = new AbortController();
+    let resolveFinished!: () => void;
+    const run: LocalRun = {
+      runId,
+      sessionId: frame.sessionId,
+      userId: ctx.userId,
+      controller,
+      finished: new Promise((r) => (resolveFinished = r)),
+    };
+    this.runs.set(frame.sessionId, run);
+    void withLogContext({ sessionId: frame.sessionId, runId }, () => this.runToEnd(ctx, frame, run))
+      .catch((e) => this.o.logger.error('run failed outside the agent', { error: String(e) }))
+      .finally(() => {
+        if (this.runs.get(frame.sessionId) === run) this.runs.delete(frame.sessionId);
+        resolveFinished();
+      });
+  }
+
+  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun): Promise<void> {
+    const { hub, logger } = this.o;
+    const base = { sessionId: frame.sessionId, runId: run.runId };
+    const started = Date.now();
+    let done: Omit<DoneFrame, 'seq'> | null = null;
+    let answer = '';
+    let seqFrom = 0;
+    let seqTo = 0;
+    const tools: Array<{ name: string; input: unknown; output?: string; error?: string; callId: string }> = [];
+    const append = async (f: SessionFrameInput) => {
+      const written = await hub.append(f);
+      seqTo = written.seq;
+      this.o.hooks?.onFrame?.(f.type);
+      return written;
+    };
+    const renew = setInterval(() => {
+      void this.o.lock.renew(frame.sessionId, run.runId, this.o.lockTtlMs).then(
+        (ok) => ok || logger.warn('run lease lost'),
+        () => {},
+      );
+    }, Math.max(200, this.o.lockTtlMs / 3));
+    try {
+      seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
+      logger.info('run started', { userId: ctx.userId });
+      for await (const event of this.o.agent.stream({ ...base, userId: ctx.userId, text: frame.text, signal: run.controller.signal })) {
+        if (done) break;
+        switch (event.type) {
+          case 'token':
+            answer += event.text;
+            await append({ type: 'token', ...base, text: event.text });
+            break;
+          case 'tool-start':
+            tools.push({ callId: event.callId, name: event.name, input: event.input });
+            await append({ type: 'tool', ...base, callId: event.callId, name: event.name, phase: 'start', input: event.input });
+            break;
+          case 'tool-end': {
+            const t = tools.find((x) => x.callId === event.callId);
+            if (t) Object.assign(t, { output: event.output, error: event.error });
+            await append({ type: 'tool', ...base, callId: event.callId, name: event.name, phase: 'end', output: event.output, error: event.error });
+            break;
+          }
+          case 'error':
+            this.o.notify?.(ctx.connectionId, {
+              type: 'error',
+              code: (event.code as ErrorFrame['code']) ?? 'internal',
+              message: event.message,
+              retryable: event.retryable,
+              ref: frame.id,
+              ...base,
+            });
+            break;
+          case 'done': {
+            const aborted = run.controller.signal.aborted ? (run.controller.signal.reason as AbortReason) : undefined;
+            done = {
+              type: 'done',
+              ...base,
+              reason: event.reason === 'cancelled' && aborted ? aborted : event.reason,
+              usage: event.usage,
+              model: event.model,
+              error: event.error,
+            };
+            break;
+          }
+        }
+      }
+    } catch (e) {
+      logger.error('run stream failed', { error: e instanceof Error ? e.message : String(e) });
+      done = { type: 'done', ...base, reason: 'error', error: { code: 'internal', message: 'the run failed' } };
+    } finally {
+      clearInterval(renew);
+    }
+    if (!done) {
+      const aborted = run.controller.signal.aborted ? (run.controller.signal.reason as AbortReason) : undefined;
+      done = aborted
+        ? { type: 'done', ...base, reason: aborted }
+        : { type: 'done', ...base, reason: 'error', error: { code: 'internal', message: 'the agent ended without done' } };
+    }
+    try {
+      await append(done);
+    } catch (e) {
+      logger.error('could not write done', { error: String(e) });
+    }
+    await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
+    logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
+    const finalDone = done;
+    void this.o.hooks
+      ?.afterRun?.({
+        userId: ctx.userId,
+        sessionId: frame.sessionId,
+        runId: run.runId,
+        clientMessageId: frame.id,
+        text: frame.text,
+        answer,
+        tools,
+        done: finalDone,
+        seqFrom,
+        seqTo,
+      })
+      .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
+  }
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));

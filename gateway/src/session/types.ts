@@ -1,0 +1,64 @@
+import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
+
+/** What `readAfter` returns. */
+export interface ReadResult {
+  /** Frames with `seq > after`, oldest first. */
+  frames: SessionFrame[];
+  /** True when the log no longer holds `after + 1` (trimmed by retention). */
+  gap: boolean;
+  /** The last `seq` the session's log has assigned (0 when none). */
+  lastSeq: number;
+}
+
+/** Retention of a session log. */
+export interface LogRetention {
+  /** Most frames kept per session. @default 10000 */
+  maxFrames: number;
+  /** Oldest frame kept, in ms. @default 86400000 (24 h) */
+  maxAgeMs: number;
+}
+
+/**
+ * The per-session frame log. `append` assigns `seq` atomically — across every gateway node for
+ * the Redis implementation — so `seq` is contiguous from 1 and the same everywhere.
+ */
+export interface SessionLog {
+  append(frame: SessionFrameInput): Promise<SessionFrame>;
+  /** @param limit most frames returned. @default 10000 */
+  readAfter(sessionId: string, after: number, limit?: number): Promise<ReadResult>;
+  lastSeq(sessionId: string): Promise<number>;
+  /** Removes a session's log and its seq counter. */
+  delete(sessionId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Publish/subscribe of opaque strings. Backends only move messages; ordering, replay and
+ * fan-out to sockets live above it. One handler per channel per process.
+ */
+export interface PubSub {
+  publish(channel: string, message: string): Promise<void>;
+  subscribe(channel: string, handler: (message: string) => void): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One run per session across all nodes: a lease that the holder renews. */
+export interface RunLock {
+  /** Takes the lease when free (or already ours); false when another run holds it. */
+  acquire(sessionId: string, runId: string, ttlMs: number): Promise<boolean>;
+  /** Extends our lease; false when it was lost (expired and taken, or released). */
+  renew(sessionId: string, runId: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lease if `runId` holds it. */
+  release(sessionId: string, runId: string): Promise<void>;
+  /** The run holding the lease, or null. */
+  holder(sessionId: string): Promise<string | null>;
+}
+
+/** Remembers client message ids so a repeated `send` gets the same run. */
+export interface IdempotencyStore {
+  /** Stores `value` under `key` unless present; returns the value already stored, or null if we stored ours. */
+  claim(key: string, value: string, ttlMs: number): Promise<string | null>;
+  /** Removes `key` if it still holds `value` (a send that was refused must be retryable). */
+  release(key: string, value: string): Promise<void>;
+}

@@ -1,0 +1,175 @@
+/** Opens either database behind one Kysely instance, prepares extensions, runs migrations. */
+import { mkdirSync } from 'node:fs';
+import { PGlite } from '@electric-sql/pglite';
+import { vector as pgliteVector } from '@electric-sql/pglite-pgvector';
+import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
+import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import { PGliteDialect } from 'kysely-pglite-dialect';
+import pg from 'pg';
+import { InvalidInputError, MigrationError, PgState, sqlState, StorageUnavailableError } from './errors.js';
+import { migrationProvider } from './migrations.js';
+import { kyselyPool, type PoolLike } from './pglite-pool.js';
+import type { Database } from './schema.js';
+import type { OpenStorageOptions, StorageKind, StorageLogger } from './types.js';
+
+/** Everything the repositories share. Internal to the storage module. */
+export interface DbContext {
+  db: Kysely<Database>;
+  kind: StorageKind;
+  /** pgvector is installed and wanted: memory search uses the vector column and HNSW index. */
+  hasVector: boolean;
+  /** pgvector ≥ 0.8 (iterative index scans keep per-user filtered results complete). */
+  iterativeScan: boolean;
+  schema: string;
+  logger: StorageLogger;
+  /** The pool LangGraph's PostgresSaver runs on. */
+  saverPool: PoolLike | pg.Pool;
+  close(): Promise<void>;
+}
+
+const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/;
+const silent: StorageLogger = { info() {}, warn() {}, error() {} };
+
+/** Opens, migrates and returns the shared context. */
+export async function openDatabase(options: OpenStorageOptions): Promise<DbContext> {
+  const logger = options.logger ?? silent;
+  const wantVector = options.vector ?? true;
+  const schema = options.schema ?? 'public';
+  if (!SCHEMA_NAME.test(schema)) throw new InvalidInputError(`schema must match ${SCHEMA_NAME}: ${schema}`);
+
+  let ctx: DbContext;
+  if (options.databaseUrl) {
+    const pool = new pg.Pool({
+      connectionString: options.databaseUrl,
+      max: options.poolMax ?? 10,
+      // The schema first; `public` after it, where extensions such as pgvector live.
+      options: `-c search_path=${schema},public`,
+    });
+    pool.on('error', (error) => logger.error('postgres pool error', { error: error.message }));
+    const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
+    ctx = base(db, 'postgres', schema, logger, pool, async () => void (await db.destroy()));
+    try {
+      await sql`CREATE SCHEMA IF NOT EXISTS ${sql.id(schema)}`.execute(db);
+    } catch (error) {
+      await ctx.close().catch(() => {});
+      throw new StorageUnavailableError(`cannot connect to Postgres: ${(error as Error).message}`, { cause: error });
+    }
+  } else {
+    if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
+    let client: PGlite;
+    try {
+      client = await PGlite.create({
+        ...(options.dataDir ? { dataDir: options.dataDir } : {}),
+        extensions: wantVector ? { vector: pgliteVector } : {},
+      });
+    } catch (error) {
+      throw new StorageUnavailableError(`cannot open PGlite in ${options.dataDir ?? 'memory'}: ${(error as Error).message}`, {
+        cause: error,
+      });
+    }
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+    ctx = base(db, 'pglite', 'public', logger, kyselyPool(db), async () => void (await db.destroy()));
+  }
+
+  try {
+    if (wantVector) await enableVector(ctx);
+    await migrate(ctx);
+    await upgradeEmbeddingColumn(ctx);
+    await setupCheckpointTables(ctx);
+  } catch (error) {
+    await ctx.close().catch(() => {});
+    throw error;
+  }
+  if (!ctx.hasVector) {
+    logger.warn(
+      wantVector
+        ? 'pgvector is not available: memory search runs exact cosine similarity without an index'
+        : 'pgvector disabled by configuration: memory search runs exact cosine similarity without an index',
+      { kind: ctx.kind },
+    );
+  }
+  logger.info('storage open', { kind: ctx.kind, vector: ctx.hasVector, schema: ctx.schema });
+  return ctx;
+}
+
+function base(
+  db: Kysely<Database>,
+  kind: StorageKind,
+  schema: string,
+  logger: StorageLogger,
+  saverPool: PoolLike | pg.Pool,
+  close: () => Promise<void>,
+): DbContext {
+  let closing: Promise<void> | undefined;
+  return {
+    db,
+    kind,
+    schema,
+    logger,
+    saverPool,
+    hasVector: false,
+    iterativeScan: false,
+    close: () => (closing ??= close()),
+  };
+}
+
+async function vectorVersion(ctx: DbContext): Promise<string | null> {
+  const { rows } = await sql<{ v: string }>`SELECT extversion AS v FROM pg_extension WHERE extname = 'vector'`.execute(ctx.db);
+  return rows[0]?.v ?? null;
+}
+
+/** Creates the extension where possible; a server without pgvector (or without the right) is fine. */
+async function enableVector(ctx: DbContext): Promise<void> {
+  let version = await vectorVersion(ctx);
+  if (!version) {
+    try {
+      await sql`CREATE EXTENSION IF NOT EXISTS vector WITH SCHEMA public`.execute(ctx.db);
+    } catch (error) {
+      // Another process may have created it at the same moment (unique violation); anything else
+      // means it is not installed or we may not create it, and the fallback takes over.
+      if (sqlState(error) !== PgState.UniqueViolation) {
+        ctx.logger.info('CREATE EXTENSION vector failed', { error: (error as Error).message });
+      }
+    }
+    version = await vectorVersion(ctx);
+  }
+  if (!version) return;
+  ctx.hasVector = true;
+  const [major = 0, minor = 0] = version.split('.').map(Number);
+  ctx.iterativeScan = major > 0 || minor >= 8;
+}
+
+async function migrate(ctx: DbContext): Promise<void> {
+  const migrator = new Migrator({ db: ctx.db, provider: migrationProvider({ vector: ctx.hasVector }) });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';
+    throw new MigrationError(`migration ${failed} failed: ${(error as Error).message ?? String(error)}`, { cause: error });
+  }
+  const applied = results?.filter((r) => r.status === 'Success').map((r) => r.migrationName) ?? [];
+  if (applied.length > 0) ctx.logger.info('storage migrations applied', { migrations: applied });
+}
+
+/** A database that gained pgvector after its first migration moves memories onto a vector column. */
+async function upgradeEmbeddingColumn(ctx: DbContext): Promise<void> {
+  if (!ctx.hasVector) return;
+  const { rows } = await sql<{ udt: string }>`
+    SELECT udt_name AS udt FROM information_schema.columns
+    WHERE table_schema = ${ctx.schema} AND table_name = 'memories' AND column_name = 'embedding'`.execute(ctx.db);
+  if (rows[0]?.udt === '_float4') {
+    await sql`ALTER TABLE memories ALTER COLUMN embedding TYPE vector USING embedding::vector`.execute(ctx.db);
+    ctx.logger.info('memories.embedding moved to a pgvector column');
+  }
+}
+
+/** Creates LangGraph's checkpoint tables now, so deleting a session can always delete its checkpoints. */
+async function setupCheckpointTables(ctx: DbContext): Promise<void> {
+  const saver = new PostgresSaver(ctx.saverPool as pg.Pool, undefined, { schema: ctx.schema });
+  try {
+    await saver.setup();
+  } catch (error) {
+    // Two processes migrating at once: one wins the version row; the other's retry sees it.
+    if (sqlState(error) !== PgState.UniqueViolation) throw error;
+    await saver.setup();
+  }
+}

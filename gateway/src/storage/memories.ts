@@ -1,0 +1,148 @@
+/**
+ * Per-user long-term memory on either database. With pgvector: a `vector` column, one partial HNSW
+ * index (cosine ops) per embedding size, ordering by `<=>` in SQL. Without it (or with
+ * `vector: false`): exact cosine similarity over the user's rows, computed here.
+ */
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { DbContext } from './database.js';
+import { InvalidInputError, NotFoundError, PgState, sqlState } from './errors.js';
+import type { MemoryHit, MemoryRecord, MemoryRepository } from './types.js';
+import { isUuid, iso } from './util.js';
+
+const MAX_DIMS = 16_000;
+/** pgvector's HNSW limit for the `vector` type. */
+const MAX_INDEXED_DIMS = 2_000;
+const MAX_TEXT = 4_000;
+const MAX_K = 100;
+
+function checkEmbedding(embedding: unknown): number[] {
+  if (!Array.isArray(embedding) || embedding.length === 0 || embedding.length > MAX_DIMS) {
+    throw new InvalidInputError(`embedding must be an array of 1..${MAX_DIMS} numbers`);
+  }
+  for (const x of embedding) {
+    if (typeof x !== 'number' || !Number.isFinite(x)) throw new InvalidInputError('embedding must hold finite numbers');
+  }
+  return embedding as number[];
+}
+
+/** Cosine similarity; 0 when either vector is all zeros. */
+export function cosine(a: readonly number[], b: readonly number[]): number {
+  let dot = 0;
+  let na = 0;
+  let nb = 0;
+  for (let i = 0; i < a.length; i++) {
+    dot += a[i] * b[i];
+    na += a[i] * a[i];
+    nb += b[i] * b[i];
+  }
+  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
+}
+
+const toRecord = (r: { id: string; text: string; created_at: Date }): MemoryRecord => ({
+  id: r.id,
+  text: r.text,
+  createdAt: iso(r.created_at),
+});
+
+export function memoryRepository(ctx: DbContext): MemoryRepository {
+  const { db, hasVector, iterativeScan, schema } = ctx;
+  const indexed = new Set<number>();
+
+  /** One partial HNSW index per embedding size, created the first time that size is seen. */
+  async function ensureIndex(dims: number): Promise<void> {
+    if (!hasVector || dims > MAX_INDEXED_DIMS || indexed.has(dims)) return;
+    const name = `memories_embedding_hnsw_${dims}`;
+    try {
+      await sql`
+        CREATE INDEX IF NOT EXISTS ${sql.id(name)} ON ${sql.table(`${schema}.memories`)}
+        USING hnsw ((embedding::vector(${sql.raw(String(dims))})) vector_cosine_ops)
+        WHERE dims = ${sql.raw(String(dims))}`.execute(db);
+    } catch (error) {
+      const state = sqlState(error);
+      if (state !== PgState.UniqueViolation && state !== PgState.DuplicateTable) throw error;
+    }
+    indexed.add(dims);
+  }
+
+  async function searchVector(userId: string, q: number[], k: number): Promise<MemoryHit[]> {
+    const d = sql.raw(String(q.length));
+    const literal = `[${q.join(',')}]`;
+    return db.transaction().execute(async (trx) => {
+      // pgvector ≥ 0.8: keep scanning the index until k rows pass the user filter.
+      if (iterativeScan) await sql`SET LOCAL hnsw.iterative_scan = strict_order`.execute(trx);
+      const { rows } = await sql<{ id: string; text: string; created_at: Date; distance: number }>`
+        SELECT id, text, created_at, embedding::vector(${d}) <=> ${literal}::vector(${d}) AS distance
+        FROM memories
+        WHERE user_id = ${userId} AND dims = ${q.length}
+        ORDER BY embedding::vector(${d}) <=> ${literal}::vector(${d})
+        LIMIT ${k}`.execute(trx);
+      return rows.map((r) => ({ ...toRecord(r), score: 1 - Number(r.distance) }));
+    });
+  }
+
+  async function searchExact(userId: string, q: number[], k: number): Promise<MemoryHit[]> {
+    const { rows } = await sql<{ id: string; text: string; created_at: Date; embedding: number[] }>`
+      SELECT id, text, created_at, embedding::real[] AS embedding
+      FROM memories WHERE user_id = ${userId} AND dims = ${q.length}`.execute(db);
+    return rows
+      .map((r) => ({ ...toRecord(r), score: cosine(q, r.embedding.map(Number)) }))
+      .sort((a, b) => b.score - a.score)
+      .slice(0, k);
+  }
+
+  return {
+    async add(userId, input) {
+      const text = typeof input?.text === 'string' ? input.text.trim() : '';
+      if (!text) throw new InvalidInputError('memory text is required');
+      if (text.length > MAX_TEXT) throw new InvalidInputError(`memory text must be at most ${MAX_TEXT} characters`);
+      const embedding = checkEmbedding(input.embedding);
+      if (!isUuid(userId)) throw new NotFoundError('user not found');
+      await ensureIndex(embedding.length);
+      try {
+        // A real[] parameter; on a vector column pgvector's assignment cast converts it.
+        const { rows } = await sql<{ id: string; text: string; created_at: Date }>`
+          INSERT INTO memories (id, user_id, text, dims, embedding)
+          VALUES (${randomUUID()}, ${userId}, ${text}, ${embedding.length}, ${embedding}::real[])
+          RETURNING id, text, created_at`.execute(db);
+        return toRecord(rows[0]);
+      } catch (error) {
+        if (sqlState(error) === PgState.ForeignKeyViolation) throw new NotFoundError('user not found', { cause: error });
+        throw error;
+      }
+    },
+
+    async search(userId, embedding, k) {
+      const q = checkEmbedding(embedding);
+      if (!Number.isInteger(k) || k < 1) throw new InvalidInputError('k must be a positive integer');
+      if (!isUuid(userId)) return [];
+      const limit = Math.min(k, MAX_K);
+      if (hasVector) {
+        await ensureIndex(q.length);
+        return searchVector(userId, q, limit);
+      }
+      return searchExact(userId, q, limit);
+    },
+
+    async list(userId) {
+      if (!isUuid(userId)) return [];
+      const rows = await db
+        .selectFrom('memories')
+        .select(['id', 'text', 'created_at'])
+        .where('user_id', '=', userId)
+        .orderBy('created_at', 'desc')
+        .orderBy('id', 'desc')
+        .execute();
+      return rows.map(toRecord);
+    },
+
+    async delete(userId, id) {
+      if (!isUuid(userId)) return 0;
+      if (id !== undefined && !isUuid(id)) return 0;
+      let query = db.deleteFrom('memories').where('user_id', '=', userId);
+      if (id !== undefined) query = query.where('id', '=', id);
+      const result = await query.executeTakeFirst();
+      return Number(result.numDeletedRows);
+    },
+  };
+}

@@ -1,0 +1,98 @@
+/**
+ * Versioned schema migrations, kept in code (no files to ship) and run by Kysely's Migrator at
+ * open. Append new migrations; never edit one that has shipped.
+ */
+import { sql, type Kysely, type Migration, type MigrationProvider } from 'kysely';
+
+/** What a migration may depend on besides the database. */
+export interface MigrationContext {
+  /** pgvector is installed in this database and wanted: memories get a `vector` column. */
+  vector: boolean;
+}
+
+function init(ctx: MigrationContext): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      await sql`
+        CREATE TABLE users (
+          id uuid PRIMARY KEY,
+          email text NOT NULL,
+          password_hash text NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now()
+        )`.execute(db);
+      await sql`CREATE UNIQUE INDEX users_email_lower_key ON users (lower(email))`.execute(db);
+
+      await sql`
+        CREATE TABLE refresh_tokens (
+          id uuid PRIMARY KEY,
+          user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          family_id uuid NOT NULL,
+          token_hash text NOT NULL UNIQUE,
+          expires_at timestamptz NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          revoked_at timestamptz,
+          replaced_by uuid
+        )`.execute(db);
+      await sql`CREATE INDEX refresh_tokens_family_idx ON refresh_tokens (family_id)`.execute(db);
+      await sql`CREATE INDEX refresh_tokens_user_idx ON refresh_tokens (user_id)`.execute(db);
+
+      await sql`
+        CREATE TABLE sessions (
+          id uuid PRIMARY KEY,
+          user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          title text,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          updated_at timestamptz NOT NULL DEFAULT now()
+        )`.execute(db);
+      await sql`CREATE INDEX sessions_user_updated_idx ON sessions (user_id, updated_at DESC, id DESC)`.execute(db);
+
+      await sql`
+        CREATE TABLE messages (
+          n bigserial PRIMARY KEY,
+          id uuid NOT NULL UNIQUE,
+          session_id uuid NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+          run_id text NOT NULL,
+          role text NOT NULL CHECK (role IN ('user', 'assistant', 'tool')),
+          content text NOT NULL,
+          seq_from integer,
+          seq_to integer,
+          client_message_id text,
+          tool_name text,
+          created_at timestamptz NOT NULL DEFAULT now()
+        )`.execute(db);
+      await sql`CREATE INDEX messages_session_n_idx ON messages (session_id, n DESC)`.execute(db);
+      await sql`
+        CREATE UNIQUE INDEX messages_client_id_key ON messages (session_id, client_message_id)
+        WHERE role = 'user' AND client_message_id IS NOT NULL`.execute(db);
+
+      const embeddingType = ctx.vector ? sql`vector` : sql`real[]`;
+      await sql`
+        CREATE TABLE memories (
+          id uuid PRIMARY KEY,
+          user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          text text NOT NULL,
+          dims integer NOT NULL,
+          embedding ${embeddingType} NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now()
+        )`.execute(db);
+      await sql`CREATE INDEX memories_user_idx ON memories (user_id, dims, created_at DESC)`.execute(db);
+
+      await sql`
+        CREATE TABLE token_usage (
+          user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          day date NOT NULL,
+          tokens bigint NOT NULL DEFAULT 0,
+          PRIMARY KEY (user_id, day)
+        )`.execute(db);
+    },
+  };
+}
+
+/** The migrations, keyed so that their names sort in order. */
+export function migrationProvider(ctx: MigrationContext): MigrationProvider {
+  return {
+    async getMigrations() {
+      return { '0001_init': init(ctx) };
+    },
+  };
+}

@@ -1,0 +1,206 @@
+/**
+ * The storage contract: everything the gateway keeps durably. Two implementations pass the same
+ * contract suite: PGlite (embedded, in a data directory or in memory) and server Postgres (`pg`
+ * pool). All methods are async; DTOs are camelCase, timestamps ISO-8601 strings, ids uuids.
+ * Ids that are not uuids are treated as "no such row" (null / false / 0), never as a driver error.
+ */
+
+/** A registered user. Never carries the password hash. */
+export interface User {
+  id: string;
+  email: string;
+  createdAt: string;
+}
+
+/** A user together with its password hash; only `users.findByEmail` returns it (for login). */
+export type UserWithPassword = User & { passwordHash: string };
+
+/** A stored refresh token (the token itself is never stored, only its hash). */
+export interface RefreshTokenRecord {
+  id: string;
+  userId: string;
+  familyId: string;
+  expiresAt: string;
+  /** When it was used (rotated) or revoked; null while it is valid. */
+  revokedAt: string | null;
+  /** The id of the token that replaced it on rotation. */
+  replacedBy: string | null;
+}
+
+/** A chat session. */
+export interface Session {
+  id: string;
+  title: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type MessageRole = 'user' | 'assistant' | 'tool';
+
+/** One transcript entry. */
+export interface Message {
+  id: string;
+  sessionId: string;
+  runId: string;
+  role: MessageRole;
+  content: string;
+  /** First and last frame `seq` this message was streamed with, when known. */
+  seqFrom: number | null;
+  seqTo: number | null;
+  /** The client's message id (`send.id`) for user messages. */
+  clientMessageId: string | null;
+  /** The tool's name for `tool` messages. */
+  toolName: string | null;
+  createdAt: string;
+}
+
+export interface AppendMessageInput {
+  sessionId: string;
+  runId: string;
+  role: MessageRole;
+  content: string;
+  seqFrom?: number;
+  seqTo?: number;
+  clientMessageId?: string;
+  toolName?: string;
+}
+
+/**
+ * One page of a transcript. Pages go backwards in time (the first page holds the newest
+ * messages), but the messages inside a page are in chronological order (oldest first), ready to
+ * render. `nextCursor` is passed as `before` to get the next older page; null when there is none.
+ */
+export interface MessagePage {
+  messages: Message[];
+  nextCursor: string | null;
+}
+
+/** A long-term memory of a user. */
+export interface MemoryRecord {
+  id: string;
+  text: string;
+  createdAt: string;
+}
+
+/** A memory found by similarity; `score` is the cosine similarity in [-1, 1]. */
+export interface MemoryHit extends MemoryRecord {
+  score: number;
+}
+
+export interface UserRepository {
+  /** @throws ConflictError (code `conflict`) when the email is taken, compared case-insensitively. */
+  create(input: { email: string; passwordHash: string }): Promise<User>;
+  /** Case-insensitive lookup. */
+  findByEmail(email: string): Promise<UserWithPassword | null>;
+  findById(id: string): Promise<User | null>;
+}
+
+export interface RefreshTokenRepository {
+  /** Stores a new token of a family. `familyId` and `userId` must be uuids. */
+  create(input: { userId: string; familyId: string; tokenHash: string; expiresAt: Date | string }): Promise<RefreshTokenRecord>;
+  findByHash(tokenHash: string): Promise<RefreshTokenRecord | null>;
+  /**
+   * Marks token `id` as used and replaced by `replacedById`, atomically and only if it was still
+   * valid. Returns false when it had already been used or revoked: that is reuse, and the caller
+   * should revoke the family.
+   */
+  rotate(id: string, replacedById: string): Promise<boolean>;
+  /** Revokes every still-valid token of a family; returns how many. */
+  revokeFamily(familyId: string): Promise<number>;
+  /** Revokes every still-valid token of a user; returns how many. */
+  revokeAllForUser(userId: string): Promise<number>;
+}
+
+export interface SessionRepository {
+  create(userId: string, input?: { title?: string | null }): Promise<Session>;
+  /**
+   * The user's sessions, most recently updated first. `before` is a session id from a previous
+   * page: the result continues after it. @default limit 50 (max 200)
+   */
+  list(userId: string, options?: { limit?: number; before?: string }): Promise<Session[]>;
+  /** Null when it does not exist or belongs to another user. */
+  get(userId: string, id: string): Promise<Session | null>;
+  update(userId: string, id: string, input: { title: string | null }): Promise<Session | null>;
+  /** Deletes the session with its transcript and its LangGraph checkpoints. */
+  delete(userId: string, id: string): Promise<boolean>;
+  /** Bumps `updatedAt` (no owner check: the caller already holds the session). */
+  touch(id: string): Promise<void>;
+}
+
+export interface MessageRepository {
+  /**
+   * Appends to a session's transcript and bumps the session's `updatedAt`.
+   * @throws NotFoundError when the session does not exist.
+   * @throws ConflictError when a user message with the same `clientMessageId` is already stored.
+   */
+  append(input: AppendMessageInput): Promise<Message>;
+  /** See {@link MessagePage}. @default limit 50 (max 200) */
+  list(sessionId: string, options?: { before?: string; limit?: number }): Promise<MessagePage>;
+}
+
+export interface UsageRepository {
+  /** Adds tokens to a user's UTC day (`YYYY-MM-DD`); returns the new total. */
+  add(userId: string, day: string, tokens: number): Promise<number>;
+  get(userId: string, day: string): Promise<number>;
+}
+
+/** Per-user vector memory; structurally the agent-core `MemoryStore`. */
+export interface MemoryRepository {
+  add(userId: string, input: { text: string; embedding: number[] }): Promise<MemoryRecord>;
+  /** The `k` most similar memories of this user only, best first. */
+  search(userId: string, embedding: number[], k: number): Promise<MemoryHit[]>;
+  /** All memories of a user, newest first. */
+  list(userId: string): Promise<MemoryRecord[]>;
+  /** Deletes one memory, or all of the user's when `id` is omitted; returns how many. */
+  delete(userId: string, id?: string): Promise<number>;
+}
+
+export type StorageKind = 'pglite' | 'postgres';
+
+/** The whole persistence layer of one gateway process. */
+export interface Storage {
+  readonly kind: StorageKind;
+  /** Whether pgvector is in use (HNSW-indexed memory search); otherwise exact cosine in JS. */
+  readonly hasVector: boolean;
+  readonly users: UserRepository;
+  readonly refreshTokens: RefreshTokenRepository;
+  readonly sessions: SessionRepository;
+  readonly messages: MessageRepository;
+  readonly usage: UsageRepository;
+  readonly memories: MemoryRepository;
+  /** Resolves when the database answers a trivial query (for `/readyz`). */
+  ping(): Promise<void>;
+  /** Closes the database; further calls fail. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+/** Minimal logger (winston-compatible). */
+export interface StorageLogger {
+  info(message: string, meta?: Record<string, unknown>): void;
+  warn(message: string, meta?: Record<string, unknown>): void;
+  error(message: string, meta?: Record<string, unknown>): void;
+}
+
+export interface OpenStorageOptions {
+  /** Server Postgres connection string; when set, `dataDir` is ignored. */
+  databaseUrl?: string;
+  /**
+   * PGlite data directory (e.g. `<DATA_DIR>/pg`), created when missing.
+   * @default in-memory (nothing survives `close`) when neither this nor `databaseUrl` is set
+   */
+  dataDir?: string;
+  /**
+   * Server Postgres schema for every table (set as the connection's `search_path`, created when
+   * missing). Lets parallel test suites share one database.
+   * @default 'public'
+   */
+  schema?: string;
+  /**
+   * Use pgvector when it is available. `false` forces the exact-cosine fallback.
+   * @default true
+   */
+  vector?: boolean;
+  /** Server Postgres pool size. @default 10 */
+  poolMax?: number;
+  logger?: StorageLogger;
+}

@@ -1,0 +1,18 @@
+import { STATUS_CODES } from 'node:http';
+
+/** "200 OK"-style status line text. */
+export function statusLine(status: number): string {
+  return `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
+}
+
+/** A JSON error body in the API's shape. */
+export function errorBody(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
+/** Methods that carry no body unless the client says so. */
+export function expectsBody(method: string, headers: Record<string, string>): boolean {
+  if (headers['content-length'] !== undefined) return headers['content-length'] !== '0';
+  if (headers['transfer-encoding'] !== undefined) return true;
+  return !(method === 'GET' || method === 'HEAD' || method === 'DELETE' || method === 'OPTIONS');
+}

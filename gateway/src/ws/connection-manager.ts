@@ -1,0 +1,325 @@
+import { randomUUID } from 'node:crypto';
+import {
+  CloseCode,
+  Limits,
+  parseClientFrame,
+  type ClientFrame,
+  type ErrorFrame,
+  type HelloFrame,
+  type ServerFrame,
+} from '@switchboard/protocol';
+import { RateLimiterMemory } from 'rate-limiter-flexible';
+import type { TokenService } from '../auth/tokens.js';
+import { GatewayError } from '../errors.js';
+import { withLogContext, type Logger } from '../logger.js';
+import type { RunManager } from '../runs/run-manager.js';
+import type { SessionHub } from '../session/hub.js';
+import type { Socket, UpgradeDecision, UpgradeRequest } from '../transport/types.js';
+
+/** Per-socket state. */
+export interface ConnData {
+  id: string;
+  remoteAddress: string;
+  userId: string | null;
+  /** Authenticated by the upgrade's Authorization header; `hello` may omit its token. */
+  headerAuth: boolean;
+  helloDone: boolean;
+  joined: Set<string>;
+  badFrames: number;
+  rateRejections: number;
+  queue: Promise<void>;
+  queued: number;
+  timer: ReturnType<typeof setTimeout> | null;
+}
+
+/** Limits a socket lives under. */
+export interface ConnectionLimits {
+  maxFrameBytes: number;
+  helloTimeoutMs: number;
+  heartbeatMs: number;
+  maxBadFrames: number;
+  messagesPerSecond: number;
+  messageBurst: number;
+  maxBackpressureBytes: number;
+}
+
+/** How a session's ownership is checked (another user's session is `not_found`). */
+export type SessionAccess = (userId: string, sessionId: string) => Promise<boolean>;
+
+export interface ConnectionManagerOptions {
+  tokens: TokenService;
+  hub: SessionHub;
+  runs: RunManager;
+  canAccess: SessionAccess;
+  limits: ConnectionLimits;
+  logger: Logger;
+  nodeId: string;
+  /** Extra admission checks on upgrade (connections per IP) and on hello (sockets per user). */
+  admission?: {
+    upgrade?(remoteAddress: string): Promise<GatewayError | null>;
+    authenticated?(userId: string): Promise<GatewayError | null>;
+    closed?(userId: string): void;
+  };
+  onFrameIn?(type: string): void;
+  onFrameOut?(type: string): void;
+}
+
+const MAX_QUEUED_FRAMES = 64;
+
+/**
+ * The socket protocol: authentication, join/leave with replay, send/cancel, heartbeat and the
+ * guards (frame size, bad frames, rate, backpressure). Knows nothing of uWS or ws.
+ */
+export class ConnectionManager {
+  private readonly sockets = new Map<string, Socket<ConnData>>();
+  private readonly rate: RateLimiterMemory;
+  private draining = false;
+
+  constructor(private readonly o: ConnectionManagerOptions) {
+    this.rate = new RateLimiterMemory({ points: o.limits.messageBurst, duration: Math.max(1, Math.round(o.limits.messageBurst / o.limits.messagesPerSecond)) });
+  }
+
+  get size(): number {
+    return this.sockets.size;
+  }
+
+  /** Sends a frame to one connection, if it is here. */
+  notify(connectionId: string, frame: ServerFrame): void {
+    const s = this.sockets.get(connectionId);
+    if (s) this.write(s, frame);
+  }
+
+  async upgrade(req: UpgradeRequest): Promise<UpgradeDecision<ConnData>> {
+    if (this.draining) return { accept: false, status: 503, message: 'draining' };
+    const refused = await this.o.admission?.upgrade?.(req.remoteAddress);
+    if (refused) return { accept: false, status: refused.status, message: refused.message };
+    const data: ConnData = {
+      id: randomUUID(),
+      remoteAddress: req.remoteAddress,
+      userId: null,
+      headerAuth: false,
+      helloDone: false,
+      joined: new Set(),
+      badFrames: 0,
+      rateRejections: 0,
+      queue: Promise.resolve(),
+      queued: 0,
+      timer: null,
+    };
+    const auth = req.headers.authorization;
+    if (auth) {
+      const m = /^Bearer\s+(\S+)$/i.exec(auth);
+      const r = m ? await this.o.tokens.verifyAccess(m[1]!) : null;
+      if (!r?.ok) return { accept: false, status: 401, message: 'invalid or expired access token' };
+      data.userId = r.claims.userId;
+      data.headerAuth = true;
+    }
+    return { accept: true, data };
+  }
+
+  open(socket: Socket<ConnData>): void {
+    this.sockets.set(socket.data.id, socket);
+    socket.data.timer = setTimeout(() => {
+      if (!socket.data.helloDone) this.closeWith(socket, CloseCode.unauthorized, 'hello timeout');
+    }, this.o.limits.helloTimeoutMs);
+  }
+
+  message(socket: Socket<ConnData>, raw: string | null, bytes: number): void {
+    const c = socket.data;
+    if (socket.closed) return;
+    if (bytes > this.o.limits.maxFrameBytes) return this.closeWith(socket, CloseCode.tooBig, 'frame too large');
+    if (raw === null) return this.badFrame(socket, 'frames must be UTF-8 JSON text');
+    const parsed = parseClientFrame(raw, this.o.limits.maxFrameBytes);
+    if (!parsed.ok) return this.badFrame(socket, parsed.message, parsed.ref);
+    const frame = parsed.frame;
+    this.o.onFrameIn?.(frame.type);
+    if (!c.helloDone && frame.type !== 'hello') return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
+    c.badFrames = 0;
+    if (c.queued >= MAX_QUEUED_FRAMES) return this.closeWith(socket, CloseCode.rateLimited, 'too many frames in flight');
+    c.queued++;
+    c.queue = c.queue
+      .then(() => withLogContext({ connectionId: c.id, userId: c.userId ?? undefined }, () => this.dispatch(socket, frame)))
+      .catch((e) => this.fail(socket, e, 'id' in frame ? String(frame.id) : undefined, 'sessionId' in frame ? frame.sessionId : undefined))
+      .finally(() => c.queued--);
+  }
+
+  close(socket: Socket<ConnData>, code: number): void {
+    const c = socket.data;
+    if (c.timer) clearTimeout(c.timer);
+    this.sockets.delete(c.id);
+    for (const sessionId of c.joined) this.o.hub.leave(sessionId, socket);
+    if (c.userId && c.helloDone) this.o.admission?.closed?.(c.userId);
+    this.o.logger.debug('socket closed', { connectionId: c.id, code });
+  }
+
+  /** Tells every socket to go elsewhere, then closes them with 1012 once runs have ended. */
+  goaway(reconnectInMs: number): void {
+    this.draining = true;
+    for (const s of this.sockets.values()) this.write(s, { type: 'goaway', reason: 'draining', reconnectInMs });
+  }
+
+  closeAll(code: number, reason: string): void {
+    for (const s of [...this.sockets.values()]) s.close(code, reason);
+  }
+
+  private async dispatch(socket: Socket<ConnData>, frame: ClientFrame): Promise<void> {
+    if (socket.closed) return;
+    const c = socket.data;
+    if (frame.type !== 'hello' && frame.type !== 'ping') {
+      try {
+        await this.rate.consume(c.id);
+        c.rateRejections = 0;
+      } catch (r) {
+        const retryAfterMs = (r as { msBeforeNext?: number }).msBeforeNext ?? 1000;
+        if (++c.rateRejections > this.o.limits.messageBurst) return this.closeWith(socket, CloseCode.rateLimited, 'rate limit');
+        throw new GatewayError('rate_limited', 'too many frames; slow down', { retryAfterMs });
+      }
+    }
+    switch (frame.type) {
+      case 'hello':
+        return this.hello(socket, frame);
+      case 'ping':
+        return this.write(socket, { type: 'pong', t: frame.t });
+      case 'join':
+        return this.join(socket, frame.sessionId, frame.after);
+      case 'leave':
+        c.joined.delete(frame.sessionId);
+        this.o.hub.leave(frame.sessionId, socket);
+        return;
+      case 'send': {
+        await this.requireSession(c.userId!, frame.sessionId);
+        if (!c.joined.has(frame.sessionId)) await this.join(socket, frame.sessionId, undefined);
+        await this.o.runs.send({ userId: c.userId!, connectionId: c.id }, frame, (runId) =>
+          this.write(socket, { type: 'ack', id: frame.id, sessionId: frame.sessionId, runId }),
+        );
+        return;
+      }
+      case 'cancel':
+        await this.requireSession(c.userId!, frame.sessionId);
+        return this.o.runs.cancel(frame.sessionId, frame.runId);
+    }
+  }
+
+  private async hello(socket: Socket<ConnData>, frame: HelloFrame): Promise<void> {
+    const c = socket.data;
+    if (c.helloDone) throw new GatewayError('bad_frame', 'already authenticated');
+    let userId: string | null = null;
+    let resumeSessions: Record<string, number> | null = null;
+    if (frame.resume) {
+      const r = await this.o.tokens.verifyResume(frame.resume.token);
+      if (r.ok && (!c.userId || c.userId === r.claims.userId)) {
+        userId = r.claims.userId;
+        resumeSessions = frame.resume.after ?? {};
+      } else {
+        this.write(socket, { type: 'error', code: 'resume_expired', message: 'the resume token is expired or invalid; authenticate again', retryable: true });
+        if (!frame.token && !c.userId) return; // the client may send another hello within the timeout
+      }
+    }
+    if (!userId && frame.token) {
+      const r = await this.o.tokens.verifyAccess(frame.token);
+      if (!r.ok) {
+        this.write(socket, { type: 'error', code: 'unauthorized', message: `access token ${r.why}`, retryable: r.why === 'expired' });
+        return this.closeWith(socket, CloseCode.unauthorized, 'unauthorized');
+      }
+      if (c.userId && c.userId !== r.claims.userId) return this.closeWith(socket, CloseCode.forbidden, 'token user differs');
+      userId = r.claims.userId;
+    }
+    userId ??= c.userId;
+    if (!userId) return this.closeWith(socket, CloseCode.unauthorized, 'a token is required');
+    const refused = await this.o.admission?.authenticated?.(userId);
+    if (refused) {
+      this.write(socket, this.errorFrame(refused));
+      return this.closeWith(socket, CloseCode.rateLimited, refused.message);
+    }
+    if (socket.closed) {
+      this.o.admission?.closed?.(userId);
+      return;
+    }
+    c.userId = userId;
+    c.helloDone = true;
+    if (c.timer) clearTimeout(c.timer);
+    c.timer = null;
+    this.write(socket, {
+      type: 'ready',
+      connectionId: c.id,
+      userId,
+      resume: await this.o.tokens.signResume({ userId, connectionId: c.id }),
+      resumed: resumeSessions !== null,
+      heartbeatMs: this.o.limits.heartbeatMs,
+      limits: { maxFrameBytes: this.o.limits.maxFrameBytes, maxTextChars: Limits.maxTextChars },
+      node: this.o.nodeId,
+    });
+    this.o.logger.debug('socket authenticated', { connectionId: c.id, userId, resumed: resumeSessions !== null });
+    for (const [sessionId, after] of Object.entries(resumeSessions ?? {})) {
+      try {
+        await this.join(socket, sessionId, after);
+      } catch (e) {
+        this.fail(socket, e, undefined, sessionId);
+      }
+    }
+  }
+
+  private async join(socket: Socket<ConnData>, sessionId: string, after: number | undefined): Promise<void> {
+    const c = socket.data;
+    await this.requireSession(c.userId!, sessionId);
+    const activeRunId = await this.o.runs.activeRunId(sessionId);
+    c.joined.add(sessionId);
+    await this.o.hub.join(sessionId, socket, after, (r) => {
+      const replayGap = after !== undefined && r.gap;
+      this.write(socket, { type: 'joined', sessionId, seq: r.lastSeq, replayed: r.replayed, gap: replayGap, activeRunId });
+      if (replayGap)
+        this.write(socket, {
+          type: 'error',
+          code: 'replay_gap',
+          message: `frames after ${after} are no longer in the log; fetch the transcript over HTTP`,
+          retryable: false,
+          sessionId,
+        });
+    });
+    if (socket.closed) this.o.hub.leave(sessionId, socket);
+  }
+
+  private async requireSession(userId: string, sessionId: string): Promise<void> {
+    if (!(await this.o.canAccess(userId, sessionId))) throw new GatewayError('not_found', 'no such session');
+  }
+
+  private badFrame(socket: Socket<ConnData>, message: string, ref?: string): void {
+    const c = socket.data;
+    this.o.onFrameIn?.('invalid');
+    if (!c.helloDone) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
+    if (++c.badFrames >= this.o.limits.maxBadFrames) return this.closeWith(socket, CloseCode.protocolAbuse, 'too many bad frames');
+    this.write(socket, { type: 'error', code: 'bad_frame', message, retryable: false, ref });
+  }
+
+  private fail(socket: Socket<ConnData>, e: unknown, ref?: string, sessionId?: string): void {
+    if (!(e instanceof GatewayError)) this.o.logger.error('frame handling failed', { error: e instanceof Error ? e.stack : String(e) });
+    const err = e instanceof GatewayError ? e : new GatewayError('internal', 'internal error');
+    this.write(socket, this.errorFrame(err, ref, sessionId));
+  }
+
+  private errorFrame(e: GatewayError, ref?: string, sessionId?: string): ErrorFrame {
+    return {
+      type: 'error',
+      code: e.code,
+      message: e.message,
+      retryable: e.retryable,
+      ref,
+      sessionId,
+      retryAfterMs: e.options.retryAfterMs,
+    };
+  }
+
+  private write(socket: Socket<ConnData>, frame: ServerFrame): void {
+    if (socket.closed) return;
+    socket.send(JSON.stringify(frame));
+    this.o.onFrameOut?.(frame.type);
+    if (socket.bufferedAmount() > this.o.limits.maxBackpressureBytes) this.closeWith(socket, CloseCode.slowConsumer, 'slow consumer');
+  }
+
+  private closeWith(socket: Socket<ConnData>, code: number, reason: string): void {
+    this.o.logger.debug('closing socket', { connectionId: socket.data.id, code, reason });
+    socket.close(code, reason);
+  }
+}
+
+export type { ErrorFrame };
