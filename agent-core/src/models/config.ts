@@ -16,13 +16,15 @@ export interface ModelsConfig {
 
 const DEFAULT_MODEL = 'gpt-4o-mini';
 
+/** http(s) only: `localhost:8090` would otherwise pass as a URL with scheme "localhost:". */
+const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const ms = z.number().int().nonnegative();
 const positiveMs = z.number().int().positive();
 
 const modelSpecSchema = z.strictObject({
   name: z.string().trim().min(1).optional(),
   model: z.string().trim().min(1),
-  baseURL: z.url().optional(),
+  baseURL: httpUrl.optional(),
   apiKey: z.string().min(1).optional(),
   firstTokenTimeoutMs: positiveMs.optional(),
   idleTimeoutMs: positiveMs.optional(),
@@ -50,8 +52,8 @@ function nonEmpty(value: string | undefined): string | undefined {
 
 function checkUrl(variable: string, value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
-  const parsed = z.url().safeParse(value);
-  if (!parsed.success) throw new ModelsConfigError(variable, `not a valid URL: "${value}"`);
+  const parsed = httpUrl.safeParse(value);
+  if (!parsed.success) throw new ModelsConfigError(variable, `not a valid http(s) URL: "${value}"`);
   return value;
 }
 

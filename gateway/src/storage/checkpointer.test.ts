@@ -1,46 +1,57 @@
 /**
  * LangGraph's checkpointer conformance suite (`validate()` from
- * @langchain/langgraph-checkpoint-validation) on both databases. Every checkpointer starts empty:
- * a fresh in-memory PGlite, or a fresh schema on server Postgres.
+ * @langchain/langgraph-checkpoint-validation) on both databases. The suite needs every
+ * checkpointer it creates to start empty: each database (one in-memory PGlite; one fresh schema
+ * on server Postgres) is opened once per file and its checkpoint tables are emptied before each
+ * new checkpointer — opening a fresh PGlite per checkpointer would cost ~2 s each, hundreds of times.
  */
 import { validate } from '@langchain/langgraph-checkpoint-validation';
-import { createCheckpointer, type Checkpointer } from './checkpointer.js';
-import { openStorage } from './open-storage.js';
+import { sql } from 'kysely';
+import { createCheckpointer } from './checkpointer.js';
+import { DB_CONTEXT, openStorage, type OpenedStorage } from './open-storage.js';
 import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from './test-support.js';
-import type { Storage } from './types.js';
+import type { OpenStorageOptions } from './types.js';
 
 const server = await serverPostgres();
-const opened = new Map<Checkpointer, { storage: Storage; schema?: string }>();
 
+/** A database opened on first use, whose checkpoint tables are emptied for every new checkpointer. */
+function emptiedPerCheckpointer(options: OpenStorageOptions) {
+  let storage: Promise<OpenedStorage> | undefined;
+  let created = 0;
+  return {
+    async createCheckpointer() {
+      storage ??= openStorage(options) as Promise<OpenedStorage>;
+      const opened = await storage;
+      const { db, schema } = opened[DB_CONTEXT];
+      await sql`TRUNCATE ${sql.table(`${schema}.checkpoints`)}, ${sql.table(`${schema}.checkpoint_blobs`)}, ${sql.table(`${schema}.checkpoint_writes`)}`.execute(db);
+      created += 1;
+      return createCheckpointer(opened);
+    },
+    async close() {
+      await (await storage)?.close();
+      return created;
+    },
+  };
+}
+
+const pglite = emptiedPerCheckpointer({});
 validate({
   checkpointerName: 'PostgresSaver on PGlite (embedded)',
-  async createCheckpointer() {
-    const storage = await openStorage();
-    const saver = createCheckpointer(storage);
-    opened.set(saver, { storage });
-    return saver;
-  },
-  async destroyCheckpointer(saver) {
-    await opened.get(saver)?.storage.close();
-    opened.delete(saver);
+  createCheckpointer: pglite.createCheckpointer,
+  async afterAll() {
+    console.log(`checkpointer conformance on PGlite: ${await pglite.close()} checkpointers created`);
   },
 });
 
 if (server.available) {
+  const schema = uniqueSchema('cp');
+  const postgres = emptiedPerCheckpointer({ databaseUrl: TEST_DATABASE_URL, schema, poolMax: 4 });
   validate({
     checkpointerName: 'PostgresSaver on server Postgres',
-    async createCheckpointer() {
-      const schema = uniqueSchema('cp');
-      const storage = await openStorage({ databaseUrl: TEST_DATABASE_URL, schema, poolMax: 4 });
-      const saver = createCheckpointer(storage);
-      opened.set(saver, { storage, schema });
-      return saver;
-    },
-    async destroyCheckpointer(saver) {
-      const entry = opened.get(saver);
-      opened.delete(saver);
-      await entry?.storage.close();
-      if (entry?.schema) await dropSchema(entry.schema);
+    createCheckpointer: postgres.createCheckpointer,
+    async afterAll() {
+      console.log(`checkpointer conformance on server Postgres: ${await postgres.close()} checkpointers created`);
+      await dropSchema(schema);
     },
   });
 } else {
