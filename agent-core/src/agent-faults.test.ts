@@ -1,3 +1,4 @@
+import { AIMessage, ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { z } from 'zod';
 import { createAgent } from './agent.js';
@@ -59,6 +60,11 @@ describe('agent against failing models', () => {
       expect.stringContaining('not valid JSON'),
     ]);
     expect(done.reason).toBe('stop');
+    // The unparseable call is stored as a call with empty arguments, answered by its error result,
+    // so providers that drop invalid calls from the request never see an orphaned result.
+    const [ai, result] = model.state.calls[2].slice(-2);
+    expect(AIMessage.isInstance(ai) && ai.tool_calls?.map((c) => [c.id, c.args])).toEqual([['call_1_0', {}]]);
+    expect(ToolMessage.isInstance(result) && result.tool_call_id).toBe('call_1_0');
   });
 
   it('ends a model that loops on tool calls with done{reason:"length"} and keeps the session usable', async () => {
@@ -75,7 +81,7 @@ describe('agent against failing models', () => {
     const history = model.state.calls[4];
     for (const [i, message] of history.entries()) {
       const ids = toolCallIds(message);
-      const results = history.slice(i + 1, i + 1 + ids.length).map((m) => (m.type === 'tool' ? (m as { tool_call_id: string }).tool_call_id : ''));
+      const results = history.slice(i + 1, i + 1 + ids.length).map((m) => (ToolMessage.isInstance(m) ? m.tool_call_id : ''));
       expect(results).toEqual(ids);
     }
   });

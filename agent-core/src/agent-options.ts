@@ -12,10 +12,16 @@ export interface AfterTurnInput {
 
 /** Long-term memory hooks of the agent (implemented elsewhere; the agent only calls them). */
 export interface AgentMemory {
-  /** Memories relevant to `query` for `userId`; they go into the system prompt before the turn. */
-  recall(userId: string, query: string): Promise<string[]>;
-  /** Called fire-and-forget after a turn that ended with `stop`; must not block or throw. */
-  afterTurn?(input: AfterTurnInput): void | Promise<void>;
+  /**
+   * Memories relevant to `query` for `userId`; they go into the system prompt before the turn.
+   * `signal` fires when the run is cancelled or the recall time limit passes.
+   */
+  recall(userId: string, query: string, signal?: AbortSignal): Promise<string[]>;
+  /**
+   * Called fire-and-forget after a turn that ended with `stop`. Whatever it returns is ignored;
+   * a returned promise that rejects is logged, never awaited.
+   */
+  afterTurn?(input: AfterTurnInput): void;
 }
 
 /** Where the agent reports problems it recovers from (a winston logger fits). */

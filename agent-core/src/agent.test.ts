@@ -104,7 +104,7 @@ describe('agent memory hooks and tool context', () => {
     const agent = createAgent({ model, memory: { recall, afterTurn } });
     const { done } = await collect(agent.stream(turn('what is my favourite colour?', 'mem')));
     expect(done.reason).toBe('stop');
-    expect(recall).toHaveBeenCalledWith('user-1', 'what is my favourite colour?');
+    expect(recall).toHaveBeenCalledWith('user-1', 'what is my favourite colour?', expect.any(AbortSignal));
     expect(String(model.state.calls[0][0].content)).toContain('- favourite colour is green');
     expect(afterTurn).toHaveBeenCalledWith({ userId: 'user-1', sessionId: 'mem', userText: 'what is my favourite colour?', answer: 'Green!' });
   });

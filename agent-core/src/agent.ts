@@ -111,7 +111,9 @@ export function createAgent(options: AgentOptions): Agent {
   async function recallMemories(input: AgentStreamInput, signal: AbortSignal): Promise<string> {
     if (!memory) return '';
     try {
-      const memories = await withTimeout(Promise.resolve(memory.recall(input.userId, input.text)), settings.recallTimeoutMs, signal);
+      const limit = AbortSignal.any([signal, AbortSignal.timeout(settings.recallTimeoutMs)]);
+      const recalled = memory.recall(input.userId, input.text, limit);
+      const memories = await withTimeout(Promise.resolve(recalled), settings.recallTimeoutMs, signal);
       return memories
         .filter((m): m is string => typeof m === 'string' && m.trim() !== '')
         .slice(0, MAX_MEMORIES)
@@ -129,7 +131,7 @@ export function createAgent(options: AgentOptions): Agent {
     const report = (error: unknown): void =>
       logger?.warn('memory afterTurn hook failed', { error: errorMessage(error), sessionId: input.sessionId });
     try {
-      const result = memory.afterTurn({ userId: input.userId, sessionId: input.sessionId, userText: input.text, answer });
+      const result: unknown = memory.afterTurn({ userId: input.userId, sessionId: input.sessionId, userText: input.text, answer });
       if (result instanceof Promise) result.catch(report);
     } catch (error) {
       report(error);

@@ -34,6 +34,8 @@ export const AgentState = Annotation.Root({
   toolRounds: Annotation<number>(),
   /** Set when the run hit the tool-round cap. */
   limitReached: Annotation<boolean>(),
+  /** Tool calls of the last model answer whose arguments were not JSON: call id → parse error. */
+  invalidCalls: Annotation<Record<string, string>>(),
 });
 
 export type AgentStateValue = typeof AgentState.State;
@@ -61,30 +63,38 @@ function modelNameOf(message: AIMessage): string | undefined {
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
-/** A stored AI message from the streamed chunks; tool calls without an id get one. */
-function toAIMessage(chunk: AIMessageChunk): AIMessage {
-  return new AIMessage({
+/**
+ * A stored AI message from the streamed chunks. Tool calls without an id get one, and calls whose
+ * arguments were not JSON become ordinary calls with empty arguments (providers such as OpenAI
+ * drop invalid calls from the request, which would orphan their error results); their parse
+ * errors are returned separately so the tools node can answer them with an error.
+ */
+function toAIMessage(chunk: AIMessageChunk): { message: AIMessage; invalidCalls: Record<string, string> } {
+  const invalidCalls: Record<string, string> = {};
+  const toolCalls = (chunk.tool_calls ?? []).map((call) => ({ ...call, id: call.id || `call_${randomUUID()}` }));
+  for (const call of chunk.invalid_tool_calls ?? []) {
+    const id = call.id || `call_${randomUUID()}`;
+    invalidCalls[id] = call.error || 'unparseable arguments';
+    toolCalls.push({ type: 'tool_call', id, name: call.name ?? '', args: {} });
+  }
+  const message = new AIMessage({
     id: chunk.id,
     content: chunk.content,
-    tool_calls: (chunk.tool_calls ?? []).map((call) => ({ ...call, id: call.id || `call_${randomUUID()}` })),
-    invalid_tool_calls: (chunk.invalid_tool_calls ?? []).map((call) => ({ ...call, id: call.id || `call_${randomUUID()}` })),
+    tool_calls: toolCalls,
     usage_metadata: chunk.usage_metadata,
     response_metadata: chunk.response_metadata,
     additional_kwargs: chunk.additional_kwargs,
   });
+  return { message, invalidCalls };
 }
 
-function pendingCalls(message: BaseMessage | undefined): ToolCallRequest[] {
+function pendingCalls(message: BaseMessage | undefined, invalidCalls: Record<string, string> = {}): ToolCallRequest[] {
   if (!message || !AIMessage.isInstance(message)) return [];
-  return [
-    ...(message.tool_calls ?? []).map((call) => ({ id: call.id ?? '', name: call.name, args: call.args })),
-    ...(message.invalid_tool_calls ?? []).map((call) => ({
-      id: call.id ?? '',
-      name: call.name ?? '',
-      args: call.args,
-      invalidArgs: call.error ?? 'unparseable arguments',
-    })),
-  ];
+  return (message.tool_calls ?? []).map((call) => {
+    const id = call.id ?? '';
+    const invalidArgs = Object.hasOwn(invalidCalls, id) ? invalidCalls[id] : undefined;
+    return { id, name: call.name, args: call.args, ...(invalidArgs === undefined ? {} : { invalidArgs }) };
+  });
 }
 
 /** Only the caller's keys of `configurable` (thread_id, userId, …), not LangGraph's internals. */
@@ -113,7 +123,7 @@ export function buildAgentGraph(deps: GraphDeps) {
       throw toAgentError(error, AgentErrorCode.ModelUnavailable);
     }
     if (!full) throw new AgentError(AgentErrorCode.ModelUnavailable, 'The model returned an empty response');
-    const message = toAIMessage(full);
+    const { message, invalidCalls } = toAIMessage(full);
     const text = contentText(message.content);
     const usage = message.usage_metadata
       ? { inputTokens: message.usage_metadata.input_tokens, outputTokens: message.usage_metadata.output_tokens }
@@ -122,11 +132,11 @@ export function buildAgentGraph(deps: GraphDeps) {
           outputTokens: estimateTextTokens(text) + estimateTextTokens(JSON.stringify(message.tool_calls ?? [])),
         };
     emit(config, { kind: 'model-end', usage, model: modelNameOf(message), text });
-    return { messages: [message] };
+    return { messages: [message], invalidCalls };
   }
 
   async function callTools(state: AgentStateValue, config: LangGraphRunnableConfig): Promise<AgentStateUpdate> {
-    const calls = pendingCalls(state.messages.at(-1));
+    const calls = pendingCalls(state.messages.at(-1), state.invalidCalls);
     const rounds = state.toolRounds ?? 0;
     if (rounds >= deps.maxToolRounds) {
       emit(config, { kind: 'limit' });

@@ -83,13 +83,13 @@ describe('model chain over the mock server', () => {
     let modelName: unknown;
     for await (const [chunk] of await graph.stream({ messages: [new HumanMessage('tell me')] }, { streamMode: 'messages' })) {
       if (chunk.text) pieces.push(chunk.text);
-      modelName ??= chunk.response_metadata?.model_name;
+      modelName ??= (chunk.response_metadata as Record<string, unknown> | undefined)?.model_name;
     }
     expect(pieces).toHaveLength(12);
     expect(modelName).toBe('primary');
     expect(chatRequests('primary')).toHaveLength(2);
     const final = (await graph.invoke({ messages: [new HumanMessage('tell me')] })).messages.at(-1);
-    expect(final?.response_metadata.model_name).toBe('primary');
+    expect((final?.response_metadata as Record<string, unknown>).model_name).toBe('primary');
     expect((final as AIMessageChunk).usage_metadata?.output_tokens).toBe(12);
   });
 
