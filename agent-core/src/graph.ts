@@ -63,6 +63,44 @@ function modelNameOf(message: AIMessage): string | undefined {
   return typeof name === 'string' && name !== '' ? name : undefined;
 }
 
+/** Text of plain-text chunks, kept aside so that they need no AIMessageChunk merge per token. */
+const pendingText = new WeakMap<AIMessageChunk, string[]>();
+
+function isPlainText(chunk: AIMessageChunk): boolean {
+  return (
+    typeof chunk.content === 'string' &&
+    !chunk.tool_call_chunks?.length &&
+    !chunk.usage_metadata &&
+    Object.keys(chunk.response_metadata ?? {}).length === 0 &&
+    Object.keys(chunk.additional_kwargs ?? {}).length === 0
+  );
+}
+
+/**
+ * Adds a streamed chunk to the answer so far. `AIMessageChunk.concat` builds a new chunk each
+ * time; plain text pieces (most of a stream) are only collected and joined once at the end.
+ */
+function appendChunk(full: AIMessageChunk | undefined, chunk: AIMessageChunk): AIMessageChunk {
+  if (!full) {
+    if (!isPlainText(chunk)) return chunk;
+    const head = new AIMessageChunk({ id: chunk.id, content: '' });
+    pendingText.set(head, [chunk.content as string]);
+    return head;
+  }
+  const parts = pendingText.get(full);
+  if (parts && isPlainText(chunk)) {
+    parts.push(chunk.content as string);
+    return full;
+  }
+  return finishChunk(full).concat(chunk);
+}
+
+/** The chunk with its collected plain text put back in place. */
+function finishChunk(full: AIMessageChunk): AIMessageChunk {
+  const parts = pendingText.get(full);
+  return parts ? new AIMessageChunk({ id: full.id, content: parts.join('') }) : full;
+}
+
 /**
  * A stored AI message from the streamed chunks. Tool calls without an id get one, and calls whose
  * arguments were not JSON become ordinary calls with empty arguments (providers such as OpenAI
@@ -116,14 +154,14 @@ export function buildAgentGraph(deps: GraphDeps) {
       for await (const chunk of await deps.model.stream(window, config)) {
         const text = contentText(chunk.content);
         if (text !== '') emit(config, { kind: 'token', text });
-        full = full ? full.concat(chunk) : chunk;
+        full = appendChunk(full, chunk);
       }
     } catch (error) {
       if (config.signal?.aborted) throw error;
       throw toAgentError(error, AgentErrorCode.ModelUnavailable);
     }
     if (!full) throw new AgentError(AgentErrorCode.ModelUnavailable, 'The model returned an empty response');
-    const { message, invalidCalls } = toAIMessage(full);
+    const { message, invalidCalls } = toAIMessage(finishChunk(full));
     const text = contentText(message.content);
     const usage = message.usage_metadata
       ? { inputTokens: message.usage_metadata.input_tokens, outputTokens: message.usage_metadata.output_tokens }

@@ -29,8 +29,15 @@ describe('model chain faults', () => {
   it('opens the breaker, skips the model while open, then recovers through half-open', async () => {
     mock.setScenario('primary', { fault: '500' });
     const events: ModelChainEvent[] = [];
-    const primary = mockModel(mock, 'primary', { maxRetries: 0, breakerThreshold: 2, halfOpenAfterMs: 200 });
-    const chain = mockChain(mock, [primary, 'backup'], { onEvent: (e) => events.push(e) });
+    let openedAt = 0;
+    const halfOpenAfterMs = 400;
+    const primary = mockModel(mock, 'primary', { maxRetries: 0, breakerThreshold: 2, halfOpenAfterMs });
+    const chain = mockChain(mock, [primary, 'backup'], {
+      onEvent: (e) => {
+        events.push(e);
+        if (e.type === 'breaker' && e.state === 'open') openedAt = performance.now();
+      },
+    });
 
     for (let i = 0; i < 2; i++) expect(answeredBy((await collect(chain.stream('x'))).chunks)).toBe('backup');
     expect(chain.stats().models[0].breaker).toBe('open');
@@ -43,7 +50,7 @@ describe('model chain faults', () => {
 
     // After halfOpenAfter, one trial reaches the (now healthy) primary and closes the breaker.
     mock.setScenario('primary', { fault: 'none' });
-    await new Promise((r) => setTimeout(r, 250));
+    await new Promise((r) => setTimeout(r, Math.max(0, openedAt + halfOpenAfterMs + 20 - performance.now())));
     expect(answeredBy((await collect(chain.stream('z'))).chunks)).toBe('primary');
     expect(requests('primary')).toBe(3);
     expect(chain.stats().models[0].breaker).toBe('closed');
@@ -61,6 +68,22 @@ describe('model chain faults', () => {
     expect(answeredBy((await collect(chain.stream('b'))).chunks)).toBe('backup');
     expect(requests('primary')).toBe(2);
     expect(chain.stats().models[0].breaker).toBe('open');
+  });
+
+  it('while a half-open trial is in flight, other requests use the fallback instead of queueing', async () => {
+    mock.setScenario('primary', { fault: '500' });
+    const primary = mockModel(mock, 'primary', { maxRetries: 0, breakerThreshold: 1, halfOpenAfterMs: 50 });
+    const chain = mockChain(mock, [primary, 'backup']);
+    await collect(chain.stream('a'));
+    mock.setScenario('primary', { ttftMs: 300 });
+    await new Promise((r) => setTimeout(r, 80));
+    const trial = collect(chain.stream('trial'));
+    await mock.waitFor((s) => s.models.primary?.inFlight === 1);
+    expect(chain.stats().models[0].breaker).toBe('half-open');
+    expect(answeredBy((await collect(chain.stream('other'))).chunks)).toBe('backup');
+    expect(mock.stats.models.primary.inFlight).toBe(1);
+    expect(answeredBy((await trial).chunks)).toBe('primary');
+    expect(chain.stats().models[0].breaker).toBe('closed');
   });
 
   it('breaker state is per chain (process) and per model, shared by every request', async () => {

@@ -45,9 +45,7 @@ function suite(name: string, options: () => OpenStorageOptions, cleanup?: () => 
   });
 }
 
-suite('PGlite', () => ({}));
-
-it('recalls after a restart of the embedded database', async () => {
+it('recalls across sessions and users on PGlite, and after a restart of its data directory', async () => {
   const dir = await mkdtemp(join(tmpdir(), 'switchboard-mem-'));
   try {
     const before = await openStorage({ dataDir: dir });
