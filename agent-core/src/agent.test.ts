@@ -1,3 +1,4 @@
+import { AIMessage } from '@langchain/core/messages';
 import { FakeListChatModel } from '@langchain/core/utils/testing';
 import { tool } from '@langchain/core/tools';
 import { MemorySaver } from '@langchain/langgraph';
@@ -93,6 +94,22 @@ describe('agent state', () => {
     ]);
     const { done } = await collect(createAgent({ model }).stream(turn('1+1')));
     expect(done).toMatchObject({ reason: 'stop', model: 'm-2', usage: { inputTokens: 30, outputTokens: 4 } });
+  });
+});
+
+describe('agent message assembly', () => {
+  it('stores text and tool calls of one answer together', async () => {
+    const model = new ScriptedChatModel([
+      { text: 'Let me check that.', toolCalls: [{ name: 'calculator', args: { expression: '6*7' } }] },
+      { text: 'It is 42.' },
+    ]);
+    const { events, text } = await collect(createAgent({ model }).stream(turn('6*7?')));
+    expect(text).toBe('Let me check that.It is 42.');
+    expect(events.find((e) => e.type === 'tool-end')).toMatchObject({ output: '42' });
+    const [ai, result] = model.state.calls[1].slice(-2);
+    expect(ai.content).toBe('Let me check that.');
+    expect(AIMessage.isInstance(ai) && ai.tool_calls?.[0]).toMatchObject({ name: 'calculator', args: { expression: '6*7' } });
+    expect(result.content).toBe('42');
   });
 });
 

@@ -26,3 +26,4 @@ export type { TrimOptions } from './trim.js';
 export type { ClockToolOptions } from './tools/clock.js';
 
 export * from './models/index.js';
+export * from './memory/index.js';

@@ -123,6 +123,12 @@ describe('local model', () => {
     expect(received).toBe(3);
   });
 
+  it('computes arithmetic itself when no calculator is bound', async () => {
+    const model = createLocalModel({ tokenDelayMs: 0 });
+    expect((await model.invoke([new HumanMessage('What is 2^8?')])).content).toBe('2^8 = 256.');
+    expect((await model.invoke([new HumanMessage('What is 1/0?')])).content).toBe("I can't compute 1/0: Division by zero at position 2.");
+  });
+
   it('works without streaming (invoke)', async () => {
     const model = createLocalModel().bindTools!([calculatorTool]);
     const message = await model.invoke([new HumanMessage('compute 2 + 2 * 10')]);

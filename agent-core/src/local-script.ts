@@ -1,5 +1,7 @@
 import { AIMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
+import { errorMessage } from './errors.js';
 import { contentText } from './tokens.js';
+import { evaluateExpression, formatNumber } from './tools/expression.js';
 
 /** What the offline model decided to do next. */
 export type LocalReply =
@@ -56,6 +58,15 @@ const TIME_ZONE = /\b((?:Africa|America|Antarctica|Asia|Atlantic|Australia|Europ
 const REMEMBER = /^\s*(?:please\s+)?remember(?:\s+that)?[\s:,]+(.+?)[.!]*\s*$/i;
 const FACT = /\b(my\s+(?:favou?rite\s+[a-z]+|name|birthday|hometown|job)\s+is\s+.+?)[.!]*\s*$/i;
 const RECALL = /\b(?:what(?:'s| is| are| was)|do you (?:remember|know)|tell me)\s+(?:about\s+)?(my\s+[a-z ]+?)\s*\??\s*$/i;
+
+/** Without a calculator tool, the model still answers arithmetic (with the same parser). */
+function computeDirectly(expression: string): string {
+  try {
+    return `${expression} = ${formatNumber(evaluateExpression(expression))}.`;
+  } catch (error) {
+    return `I can't compute ${expression}: ${errorMessage(error)}.`;
+  }
+}
 
 function lastIndexOfType(messages: readonly BaseMessage[], type: string): number {
   for (let i = messages.length - 1; i >= 0; i -= 1) if (messages[i].type === type) return i;
@@ -122,12 +133,10 @@ export function planLocalReply(messages: readonly BaseMessage[], tools: BoundToo
     const reply = toolCall('recall', topic.trim(), 'query');
     if (reply) return reply;
   }
-  if (TIME_QUESTION.test(text) && tools.has('clock')) {
-    const zone = TIME_ZONE.exec(text)?.[1];
-    return toolCall('clock', zone, 'timezone') ?? { kind: 'text', text: '' };
-  }
+  const clock = TIME_QUESTION.test(text) ? toolCall('clock', TIME_ZONE.exec(text)?.[1], 'timezone') : undefined;
+  if (clock) return clock;
   const expression = extractExpression(text);
-  if (expression && tools.has('calculator')) return toolCall('calculator', expression, 'expression') ?? { kind: 'text', text: '' };
+  if (expression) return toolCall('calculator', expression, 'expression') ?? { kind: 'text', text: computeDirectly(expression) };
   const count = /\blong answer\b/i.test(text) ? lengths.longAnswerTokens : lengths.defaultAnswerTokens;
   return { kind: 'text', text: scriptedAnswer(count) };
 }

@@ -15,6 +15,9 @@ import { RunManager, type AgentRunner, type RunHooks } from './runs/run-manager.
 import { SessionHub } from './session/hub.js';
 import type { IdempotencyStore, PubSub, RunLock, SessionLog } from './session/types.js';
 import type { Storage } from './storage/types.js';
+import type { Memory, ModelChainEventListener, ModelChainStats } from '@switchboard/agent-core';
+import { addMemoryRoutes } from './http/memory-routes.js';
+import { createObservability } from './observability/index.js';
 import { createTransport } from './transport/select.js';
 import type { Transport } from './transport/types.js';
 import { ConnectionManager, type ConnData } from './ws/connection-manager.js';
@@ -31,8 +34,16 @@ export interface GatewayBackends {
   probes?: ReadinessProbe[];
   hooks?: RunHooks;
   deleteCheckpoints?(sessionId: string): Promise<void>;
+  /** Long-term memory, for `/v1/me/memories`. */
+  memory?: Memory;
   /** Labels shown in `/readyz`, e.g. `{ database: 'pglite', bus: 'memory', model: 'local' }`. */
   describe?: Record<string, string>;
+  /** Live state shown in `/readyz` (model breaker states and fallbacks). */
+  stats?(): Record<string, unknown>;
+  /** The model chain's counters and breaker states (metrics), when a chain is configured. */
+  modelStats?(): ModelChainStats;
+  /** Adds a listener for the model chain's events (metrics, traces). */
+  onModelEvent?(listener: ModelChainEventListener): void;
   /** Closed after the server stops. */
   close?(): Promise<void>;
 }
@@ -58,7 +69,10 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
   const nodeId = config.NODE_ID ?? `${hostname()}-${process.pid}`;
   const secret = await resolveJwtSecret(config.JWT_SECRET, config.APP_ENV === 'test' ? null : config.DATA_DIR);
   const tokens = new TokenService(secret, { accessS: config.ACCESS_TOKEN_TTL_S, resumeS: config.RESUME_TOKEN_TTL_S });
-  const router = new Router();
+  const obs = createObservability(config, logger, nodeId);
+  backends.onModelEvent?.(obs.onModelEvent);
+  const bus = obs.wrapBus(backends.bus);
+  const router = obs.instrumentRouter(new Router());
   let draining = false;
   // The transport and the connection manager refer to each other; both exist before the first socket.
   let transport!: Transport<ConnData>;
@@ -66,9 +80,13 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
 
   const hub = new SessionHub({
     log: backends.log,
-    bus: backends.bus,
+    bus,
     publish: (topic, message) => transport.publish(topic, message),
-    onSlowConsumer: (socket) => (socket as unknown as { close(code: number, reason: string): void }).close(CloseCode.slowConsumer, 'slow consumer'),
+    onSlowConsumer: (socket) => {
+      if (!socket.closed) obs.metrics.serverClose(CloseCode.slowConsumer);
+      (socket as unknown as { close(code: number, reason: string): void }).close(CloseCode.slowConsumer, 'slow consumer');
+    },
+    ...obs.hubHooks,
     maxBackpressureBytes: config.MAX_BACKPRESSURE_BYTES,
     logger,
   });
@@ -76,12 +94,12 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     hub,
     lock: backends.lock,
     idempotency: backends.idempotency,
-    bus: backends.bus,
-    agent: backends.agent,
+    bus,
+    agent: obs.wrapAgent(backends.agent),
     logger,
     nodeId,
     lockTtlMs: config.RUN_LOCK_TTL_MS,
-    hooks: backends.hooks,
+    hooks: obs.runHooks(backends.hooks),
     notify: (connectionId, frame) => connections.notify(connectionId, frame),
   });
   await runs.start();
@@ -101,6 +119,14 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     },
     logger,
     nodeId,
+    ...obs.connectionHooks,
+  });
+  obs.observe({
+    connections: () => connections.size,
+    runs: () => runs.localRuns,
+    modelStats: backends.modelStats,
+    memoryStats: backends.memory ? () => backends.memory!.stats() : undefined,
+    probes: [{ name: 'database', check: () => backends.storage.ping() }, ...(backends.probes ?? [])],
   });
 
   const auth = new AuthService({
@@ -121,7 +147,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
   });
   const chosen = createTransport<ConnData>(
     config.TRANSPORT,
-    {
+    obs.wrapTransport({
       wsPath: WS_PATH,
       http: (req) =>
         withLogContext({ requestId: Math.random().toString(36).slice(2, 10) }, () =>
@@ -151,12 +177,14 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     connections: connections.size,
     runs: runs.localRuns,
     ...backends.describe,
+    ...backends.stats?.(),
   });
   addOpsRoutes(router, {
     probes: [{ name: 'database', check: () => backends.storage.ping() }, ...(backends.probes ?? [])],
     info,
     draining: () => draining,
   });
+  addMemoryRoutes(router, { tokens, storage: backends.storage });
   addPageRoutes(router);
 
   const port = await transport.listen(config.HOST, config.PORT);

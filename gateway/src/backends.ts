@@ -1,10 +1,16 @@
 import { join } from 'node:path';
 import {
   createAgent,
+  createLocalEmbedder,
   createLocalModel,
+  createMemory,
+  createMemoryTools,
+  createOpenAIEmbedder,
   createModelChain,
   parseModelsConfig,
   type AgentEvent,
+  type ModelChainEvent,
+  type ModelChainEventListener,
 } from '@switchboard/agent-core';
 import type { GatewayBackends } from './app.js';
 import type { Config } from './config.js';
@@ -49,17 +55,27 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
     OPENAI_BASE_URL: config.OPENAI_BASE_URL,
     OPENAI_MODEL: config.OPENAI_MODEL,
   });
-  const model = modelsConfig
-    ? createModelChain({ ...modelsConfig, onEvent: (e) => logger.debug('model chain', { ...e }) })
-    : createLocalModel({ tokenDelayMs: config.LOCAL_MODEL_TOKEN_DELAY_MS });
+  const modelListeners: ModelChainEventListener[] = [];
+  const onModelEvent = (e: ModelChainEvent) => {
+    logger.debug('model chain', { ...e });
+    for (const listener of modelListeners) listener(e);
+  };
+  const chain = modelsConfig ? createModelChain({ ...modelsConfig, onEvent: onModelEvent }) : null;
+  const model = chain ?? createLocalModel({ tokenDelayMs: config.LOCAL_MODEL_TOKEN_DELAY_MS });
   const modelLabel = modelsConfig ? modelsConfig.models.map((m) => m.name ?? m.model).join(' → ') : 'local';
   if (!modelsConfig) logger.info('using the offline local model (set LLM_MODELS or OPENAI_API_KEY for a real one)');
 
+  const embedder = config.EMBEDDINGS_MODEL
+    ? createOpenAIEmbedder({ baseURL: config.OPENAI_BASE_URL, apiKey: config.OPENAI_API_KEY, model: config.EMBEDDINGS_MODEL, dims: config.EMBEDDINGS_DIMS })
+    : createLocalEmbedder();
+  const memory = createMemory({ store: storage.memories, embedder, logger });
   const agent =
     overrides.agent ??
     createAgent({
       model,
       checkpointer,
+      memory,
+      tools: createMemoryTools(memory),
       maxContextTokens: config.MAX_CONTEXT_TOKENS,
       maxToolRounds: config.MAX_TOOL_ROUNDS,
       toolTimeoutMs: config.TOOL_TIMEOUT_MS,
@@ -96,7 +112,12 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
     hooks,
     deleteCheckpoints: (sessionId) => checkpointer.deleteThread(sessionId),
     describe: { database: storage.kind, bus: 'memory', model: modelLabel },
+    stats: chain ? () => ({ models: chain.stats() }) : undefined,
+    modelStats: chain ? () => chain.stats() : undefined,
+    onModelEvent: (listener) => modelListeners.push(listener),
+    memory,
     async close() {
+      await memory.drain();
       await storage.close();
     },
   };

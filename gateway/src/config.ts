@@ -47,12 +47,23 @@ export const ConfigSchema = z.object({
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_MODEL: z.string().optional(),
   EMBEDDINGS_MODEL: z.string().optional(),
+  /** Vector size of the embeddings model (the offline embedder uses 256). */
+  EMBEDDINGS_DIMS: int(1536, 8),
   ALLOW_LOCAL_MODEL_IN_PRODUCTION: bool.default(false),
   LOCAL_MODEL_TOKEN_DELAY_MS: int(20, 0),
   MAX_CONTEXT_TOKENS: int(8000, 256),
   MAX_TOOL_ROUNDS: int(6, 1),
   TOOL_TIMEOUT_MS: int(10_000, 10),
   METRICS_TOKEN: z.string().optional(),
+  /** OTLP/HTTP base URL for traces (spans go to `<url>/v1/traces`); unset: no OTLP export. */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
+  /** Extra OTLP headers, `key=value,key2=value2`. */
+  OTEL_EXPORTER_OTLP_HEADERS: z.string().optional(),
+  OTEL_SERVICE_NAME: z.string().default('switchboard-gateway'),
+  /** Langfuse tracing: all three set sends run traces to Langfuse. */
+  LANGFUSE_PUBLIC_KEY: z.string().optional(),
+  LANGFUSE_SECRET_KEY: z.string().optional(),
+  LANGFUSE_BASE_URL: z.string().url().optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

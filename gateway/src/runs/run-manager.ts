@@ -40,6 +40,8 @@ export interface RunHooks {
     seqTo: number;
   }): Promise<void>;
   onFrame?(type: string): void;
+  /** Runs the whole run inside `body` (a trace span and its id in the log context). */
+  wrapRun?(run: { sessionId: string; runId: string; userId: string }, body: () => Promise<void>): Promise<void>;
 }
 
 export interface RunManagerOptions {
@@ -191,7 +193,9 @@ export class RunManager {
       finished: new Promise((r) => (resolveFinished = r)),
     };
     this.runs.set(frame.sessionId, run);
-    void withLogContext({ sessionId: frame.sessionId, runId }, () => this.runToEnd(ctx, frame, run))
+    const body = () => this.runToEnd(ctx, frame, run);
+    const wrapRun = this.o.hooks?.wrapRun;
+    void withLogContext({ sessionId: frame.sessionId, runId }, () => (wrapRun ? wrapRun({ sessionId: frame.sessionId, runId, userId: ctx.userId }, body) : body()))
       .catch((e) => this.o.logger.error('run failed outside the agent', { error: String(e) }))
       .finally(() => {
         if (this.runs.get(frame.sessionId) === run) this.runs.delete(frame.sessionId);

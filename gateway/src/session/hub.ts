@@ -40,6 +40,8 @@ export interface SessionHubOptions {
   logger: Logger;
   /** Counts frames replayed from the log (metrics). */
   onReplayed?(count: number): void;
+  /** Counts one serialized frame delivered to `sockets` WebSockets (metrics; keep it cheap). */
+  onDelivered?(json: string, sockets: number): void;
 }
 
 export const sessionTopic = (sessionId: string) => `s:${sessionId}`;
@@ -105,14 +107,18 @@ export class SessionHub {
       const result = { replayed: frames.length, gap, lastSeq: Math.max(lastSeq, state.last) };
       onJoined(result);
       let sent = after;
+      const delivered = socket.direct ? undefined : this.opts.onDelivered;
       for (const f of frames) {
         if (f.seq <= sent) continue;
-        socket.send(JSON.stringify(f));
+        const json = JSON.stringify(f);
+        socket.send(json);
+        delivered?.(json, 1);
         sent = f.seq;
       }
       for (const b of buffer) {
         if (b.seq <= sent) continue;
         socket.send(b.json);
+        delivered?.(b.json, 1);
         sent = b.seq;
       }
       state.catching.delete(socket);
@@ -259,7 +265,10 @@ export class SessionHub {
       if (socket.direct) socket.send(json);
       else topicSockets++;
     }
-    if (topicSockets) this.opts.publish(sessionTopic(sessionId), json);
+    if (topicSockets) {
+      this.opts.publish(sessionTopic(sessionId), json);
+      this.opts.onDelivered?.(json, topicSockets);
+    }
     for (const buffer of state.catching.values()) buffer.push({ seq, json });
     for (const socket of state.live) {
       if (socket.bufferedAmount() > this.opts.maxBackpressureBytes) this.opts.onSlowConsumer(socket);

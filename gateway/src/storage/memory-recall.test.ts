@@ -6,7 +6,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // agent-core's package index does not export the memory module (yet); import it by path.
-import { createLocalEmbedder, createMemory, createMemoryTools } from '../../../agent-core/src/memory/index.js';
+import { createLocalEmbedder, createMemory, createMemoryTools } from '@switchboard/agent-core';
 import { openStorage } from './open-storage.js';
 import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from './test-support.js';
 import type { OpenStorageOptions, Storage } from './types.js';

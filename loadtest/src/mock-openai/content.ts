@@ -28,7 +28,8 @@ const WORDS = [
   'number', 'so', 'clients', 'resume', 'cleanly', 'after', 'drops', 'gateway', 'nodes', 'share',
 ];
 
-const ARITHMETIC = /(\d+(?:\.\d+)?\s*[-+*/^%]\s*)+\d+(?:\.\d+)?/;
+const ARITHMETIC_RUN = /[\d(][\d\s.+\-*/^%()]*[\d)]/g;
+const HAS_OPERATOR = /[\d)]\s*[-+*/^%]\s*[\d(]/;
 
 /** FNV-1a 32-bit hash. */
 export function fnv1a(text: string, seed = 0x811c9dc5): number {
@@ -55,7 +56,20 @@ export function contentText(content: unknown): string {
 
 /** The arithmetic expression in a text, if any (e.g. "what is 2 + 3 * 4?" → "2 + 3 * 4"). */
 export function findArithmetic(text: string): string | undefined {
-  return ARITHMETIC.exec(text)?.[0];
+  for (const run of text.match(ARITHMETIC_RUN) ?? []) {
+    let expr = run.trim();
+    // Drop parentheses that the surrounding prose opened or closed.
+    while (expr.startsWith('(') && depth(expr) > 0) expr = expr.slice(1).trim();
+    while (expr.endsWith(')') && depth(expr) < 0) expr = expr.slice(0, -1).trim();
+    if (HAS_OPERATOR.test(expr) && depth(expr) === 0) return expr;
+  }
+  return undefined;
+}
+
+function depth(expr: string): number {
+  let d = 0;
+  for (const c of expr) d += c === '(' ? 1 : c === ')' ? -1 : 0;
+  return d;
 }
 
 /** Splits fixed text into stream tokens: words with their leading space. */

@@ -67,15 +67,17 @@ const round = (us: number) => Math.round(us) / 1000;
 /** Summarises a histogram of microseconds into milliseconds. */
 export function summarize(h: hdr.Histogram): LatencySummary {
   if (h.totalCount === 0) return { count: 0, min: 0, mean: 0, p50: 0, p90: 0, p99: 0, p999: 0, max: 0 };
+  const max = h.maxValue;
+  const at = (p: number) => round(Math.min(max, h.getValueAtPercentile(p)));
   return {
     count: h.totalCount,
     min: round(h.minNonZeroValue === Number.MAX_SAFE_INTEGER ? 0 : Math.min(h.minNonZeroValue, h.getValueAtPercentile(0))),
     mean: round(h.mean),
-    p50: round(h.getValueAtPercentile(50)),
-    p90: round(h.getValueAtPercentile(90)),
-    p99: round(h.getValueAtPercentile(99)),
-    p999: round(h.getValueAtPercentile(99.9)),
-    max: round(h.maxValue),
+    p50: at(50),
+    p90: at(90),
+    p99: at(99),
+    p999: at(99.9),
+    max: round(max),
   };
 }
 

@@ -1,0 +1,201 @@
+/**
+ * One span tree per run (run → model calls → tool calls) and the run, token, tool and model
+ * metrics. Run state travels in an AsyncLocalStorage, so model-chain events — which carry no run
+ * id — land on the span of the run that caused them.
+ */
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { AgentEvent, ModelChainEvent } from '@switchboard/agent-core';
+import { ROOT_CONTEXT, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { GatewayError } from '../errors.js';
+import { withLogContext } from '../logger.js';
+import type { AgentRunner, RunHooks } from '../runs/run-manager.js';
+import type { Metrics } from './metrics.js';
+
+interface ModelCall {
+  span: Span;
+  name: string;
+  started: number;
+  attempts: number;
+  retries: number;
+}
+
+interface RunState {
+  span: Span;
+  started: number;
+  firstToken: number;
+  lastToken: number;
+  /** The open model call; the last one stays open until the run's usage is known. */
+  model: ModelCall | null;
+  tools: Map<string, { span: Span; name: string; started: number }>;
+  reason: string | null;
+}
+
+type AfterRunInput = Parameters<NonNullable<RunHooks['afterRun']>>[0];
+
+const now = () => performance.now();
+
+export interface RunObserver {
+  /** Run hooks that add the span, the trace id in the log context and the run metrics. */
+  hooks(base?: RunHooks): RunHooks;
+  /** An agent whose events feed token, tool and span timing. */
+  wrapAgent(agent: AgentRunner): AgentRunner;
+  /** The model chain's listener. */
+  onModelEvent(e: ModelChainEvent): void;
+}
+
+export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): RunObserver {
+  const { tracer, metrics } = deps;
+  const store = new AsyncLocalStorage<RunState>();
+
+  const child = (state: RunState, name: string, attributes: Record<string, string | number | boolean>) =>
+    tracer.startSpan(name, { attributes }, trace.setSpan(ROOT_CONTEXT, state.span));
+
+  const endModel = (state: RunState, error?: string) => {
+    const m = state.model;
+    if (!m) return;
+    state.model = null;
+    m.span.setAttributes({ 'switchboard.llm.attempts': m.attempts, 'switchboard.llm.retries': m.retries });
+    if (error) m.span.setStatus({ code: SpanStatusCode.ERROR, message: error });
+    m.span.end();
+    metrics.llmCall(m.name, (now() - m.started) / 1000);
+  };
+
+  const onEvent = (state: RunState, e: AgentEvent) => {
+    switch (e.type) {
+      case 'token': {
+        const t = now();
+        if (state.firstToken === 0) {
+          state.firstToken = t;
+          metrics.firstToken((t - state.started) / 1000);
+        } else metrics.tokenGap((t - state.lastToken) / 1000);
+        state.lastToken = t;
+        return;
+      }
+      case 'tool-start':
+        endModel(state);
+        state.tools.set(e.callId, { span: child(state, 'tool', { 'switchboard.tool.name': e.name, 'gen_ai.tool.name': e.name, 'langfuse.observation.type': 'tool' }), name: e.name, started: now() });
+        return;
+      case 'tool-end': {
+        const t = state.tools.get(e.callId);
+        if (!t) return;
+        state.tools.delete(e.callId);
+        const ok = e.error === undefined;
+        t.span.setAttribute('switchboard.tool.outcome', ok ? 'ok' : 'error');
+        if (!ok) t.span.setStatus({ code: SpanStatusCode.ERROR, message: e.error });
+        t.span.end();
+        metrics.toolCall(t.name, ok, (now() - t.started) / 1000);
+        return;
+      }
+      case 'error':
+        state.span.addEvent('error', { 'switchboard.error.code': e.code });
+        return;
+    }
+  };
+
+  const afterRun = (state: RunState, r: AfterRunInput) => {
+    const { done } = r;
+    state.reason = done.reason;
+    const model = done.model ?? 'unknown';
+    const input = done.usage?.inputTokens ?? 0;
+    const output = done.usage?.outputTokens ?? 0;
+    metrics.tokens(model, input, output, r.userId);
+    const usage = { 'gen_ai.usage.input_tokens': input, 'gen_ai.usage.output_tokens': output };
+    state.model?.span.setAttributes(usage);
+    endModel(state);
+    state.span.setAttributes({ ...usage, 'gen_ai.response.model': model, 'switchboard.run.reason': done.reason, 'switchboard.run.tools': r.tools.length });
+    if (done.error) state.span.setAttribute('switchboard.error.code', done.error.code);
+  };
+
+  const finish = (state: RunState) => {
+    endModel(state, state.reason === 'stop' ? undefined : (state.reason ?? 'error'));
+    for (const t of state.tools.values()) t.span.end();
+    const reason = state.reason ?? 'error';
+    if (reason === 'error') state.span.setStatus({ code: SpanStatusCode.ERROR, message: 'run failed' });
+    state.span.end();
+    metrics.runEnded(reason, (now() - state.started) / 1000);
+  };
+
+  return {
+    hooks(base = {}) {
+      return {
+        ...base,
+        async beforeRun(input) {
+          try {
+            await base.beforeRun?.(input);
+          } catch (e) {
+            if (e instanceof GatewayError && e.code === 'quota_exceeded') metrics.rateLimited('daily_tokens');
+            throw e;
+          }
+        },
+        wrapRun(run, body) {
+          const span = tracer.startSpan('run', {
+            attributes: { 'session.id': run.sessionId, 'user.id': run.userId, 'switchboard.run.id': run.runId, 'langfuse.trace.name': 'chat run' },
+          });
+          const state: RunState = { span, started: now(), firstToken: 0, lastToken: 0, model: null, tools: new Map(), reason: null };
+          const traceId = span.spanContext().traceId;
+          const inner = () => (base.wrapRun ? base.wrapRun(run, body) : body());
+          return store.run(state, () => withLogContext({ traceId }, inner)).finally(() => finish(state));
+        },
+        afterRun(r) {
+          const state = store.getStore();
+          if (state) afterRun(state, r);
+          return base.afterRun ? base.afterRun(r) : Promise.resolve();
+        },
+      };
+    },
+
+    wrapAgent(agent) {
+      return {
+        stream(input) {
+          const state = store.getStore();
+          const source = agent.stream(input);
+          if (!state) return source;
+          return (async function* () {
+            for await (const e of source) {
+              onEvent(state, e);
+              yield e;
+            }
+          })();
+        },
+      };
+    },
+
+    onModelEvent(e) {
+      metrics.modelEvent(e);
+      const state = store.getStore();
+      if (!state) return;
+      switch (e.type) {
+        case 'attempt':
+          if (state.model && state.model.name === e.model && e.attempt > 1) {
+            state.model.attempts = e.attempt;
+            return;
+          }
+          endModel(state);
+          state.model = {
+            name: e.model,
+            started: now(),
+            attempts: 1,
+            retries: 0,
+            span: child(state, 'llm', { 'gen_ai.request.model': e.model, 'gen_ai.system': 'openai', 'gen_ai.operation.name': 'chat', 'langfuse.observation.type': 'generation', 'langfuse.observation.model.name': e.model }),
+          };
+          return;
+        case 'first-token':
+          state.model?.span.setAttribute('switchboard.llm.first_token_ms', Math.round(e.latencyMs));
+          return;
+        case 'failure':
+          state.model?.span.addEvent('failure', { 'switchboard.llm.failure': e.reason, ...(e.status ? { 'http.response.status_code': e.status } : {}) });
+          return;
+        case 'retry':
+          if (state.model) state.model.retries++;
+          return;
+        case 'fallback':
+          state.model?.span.setAttribute('switchboard.llm.fallback_to', e.to);
+          endModel(state, `fallback: ${e.reason}`);
+          return;
+        case 'breaker':
+          state.span.addEvent('breaker', { 'gen_ai.request.model': e.model, 'switchboard.llm.breaker': e.state });
+          return;
+      }
+    },
+  };
+}

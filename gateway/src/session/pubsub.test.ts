@@ -1,0 +1,14 @@
+import { createMemoryPubSub } from './memory-coordination.js';
+import { describePubSubContract } from './pubsub.contract.js';
+
+describePubSubContract('in-process', {
+  shared: false,
+  async harness() {
+    return {
+      async open() {
+        return createMemoryPubSub();
+      },
+      async close() {},
+    };
+  },
+});

@@ -1,0 +1,115 @@
+/**
+ * What every scenario shares: the target gateway (a child it starts, or `--url`), the in-process
+ * mock LLM, CPU meters and the gateway's memory.
+ */
+import { createMockOpenAI, type MockOpenAI, type MockScenario } from '../mock-openai/index.js';
+import { startGatewayProcess } from '../support/gateway-process.js';
+import { CpuMeter, readRssKiB, type CpuWindow } from '../support/proc.js';
+
+/** Options every scenario takes. */
+export interface CommonOptions {
+  /** Use a running gateway instead of starting one (e.g. `http://127.0.0.1:8080`). */
+  url?: string;
+  /** The pid of the gateway at `url`, to read its memory and CPU. */
+  pid?: number;
+  /** Transport of the gateway child. @default 'auto' */
+  transport: 'auto' | 'uws' | 'ws';
+  /** Write a V8 CPU profile of the gateway child into this directory. */
+  cpuProf?: string;
+  /** Gateway child log level. @default 'warn' */
+  logLevel?: string;
+  /** No progress line. @default false */
+  quiet: boolean;
+}
+
+/** The gateway under load. */
+export interface Target {
+  url: string;
+  wsUrl: string;
+  pid: number | null;
+  transport: string;
+  rssKiB(): number | null;
+  cpu: CpuMeter | null;
+  tail(): string;
+  stop(): Promise<void>;
+}
+
+/** Starts (or attaches to) the gateway; `env` is passed to a started child. */
+export async function openTarget(o: CommonOptions, env: Record<string, string> = {}): Promise<Target> {
+  if (o.url) {
+    const url = o.url.replace(/\/$/, '');
+    const wsUrl = `${url.replace(/^http/, 'ws')}/v1/ws`;
+    let transport = 'unknown';
+    try {
+      transport = ((await (await fetch(`${url}/readyz`)).json()) as { transport?: string }).transport ?? 'unknown';
+    } catch (e) {
+      throw new Error(`cannot reach ${url}/readyz: ${(e as Error).message}`);
+    }
+    const pid = o.pid ?? null;
+    return {
+      url,
+      wsUrl,
+      pid,
+      transport,
+      rssKiB: () => (pid ? readRssKiB(pid) : null),
+      cpu: pid ? new CpuMeter(pid) : null,
+      tail: () => '',
+      stop: async () => {},
+    };
+  }
+  const gw = await startGatewayProcess({ transport: o.transport, env, cpuProfDir: o.cpuProf, logLevel: o.logLevel });
+  return {
+    url: gw.url,
+    wsUrl: gw.wsUrl,
+    pid: gw.pid,
+    transport: gw.transport,
+    rssKiB: () => readRssKiB(gw.pid),
+    cpu: new CpuMeter(gw.pid),
+    tail: () => gw.tail(),
+    stop: () => gw.stop(),
+  };
+}
+
+/** The model name the gateway is pointed at. */
+export const MOCK_MODEL = 'load';
+
+/** Starts the mock LLM in this process and returns it with the gateway's `LLM_MODELS`. */
+export async function startMock(scenario: MockScenario): Promise<{ mock: MockOpenAI; env: Record<string, string> }> {
+  const mock = await createMockOpenAI({ scenarios: { [MOCK_MODEL]: scenario }, logLimit: 10 });
+  const env = {
+    LLM_MODELS: JSON.stringify([{ name: 'mock', model: MOCK_MODEL, baseURL: mock.url, apiKey: 'x' }]),
+  };
+  return { mock, env };
+}
+
+/** `loadgen 0.42 cores | gateway 0.80 cores, 143 MiB` for the progress line. */
+export function cpuLine(loadgen: CpuMeter, target: Target): string {
+  const g = target.cpu?.read();
+  const rss = target.rssKiB();
+  return `loadgen ${loadgen.read().cores.toFixed(2)} cores | gateway ${g ? `${g.cores.toFixed(2)} cores` : 'cpu n/a'}, ${rss ? `${(rss / 1024).toFixed(0)} MiB` : 'rss n/a'}`;
+}
+
+/** Rows every result ends with. */
+export function cpuRows(loadgen: CpuWindow, gateway: CpuWindow | null, rssKiB: number | null): Array<[string, string]> {
+  return [
+    ['load generator CPU', `${loadgen.cores.toFixed(2)} cores (${loadgen.seconds.toFixed(1)} s)`],
+    ['gateway CPU', gateway ? `${gateway.cores.toFixed(2)} cores (${gateway.seconds.toFixed(1)} s)` : 'n/a (pass --pid)'],
+    ['gateway RSS at end', rssKiB ? `${(rssKiB / 1024).toFixed(1)} MiB` : 'n/a'],
+  ];
+}
+
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+/** Runs `fn` for `items` with at most `limit` at a time. */
+export async function pool<T>(items: number, limit: number, fn: (i: number) => Promise<T>): Promise<T[]> {
+  const out: T[] = new Array(items);
+  let next = 0;
+  const workers = Array.from({ length: Math.min(limit, items) }, async () => {
+    while (next < items) {
+      const i = next++;
+      out[i] = await fn(i);
+    }
+  });
+  await Promise.all(workers);
+  return out;
+}
