@@ -103,6 +103,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     notify: (connectionId, frame) => connections.notify(connectionId, frame),
   });
   await runs.start();
+  const stopWatching = runs.watchLostRuns(() => hub.openRuns());
   connections = new ConnectionManager({
     tokens,
     hub,
@@ -160,7 +161,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
       open: (s) => connections.open(s),
       message: (s, m, bytes) => connections.message(s, m, bytes),
       close: (s, code) => connections.close(s, code),
-    },
+    }),
     {
       maxFrameBytes: config.MAX_FRAME_BYTES,
       maxBodyBytes: config.MAX_BODY_BYTES,
@@ -185,6 +186,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     draining: () => draining,
   });
   addMemoryRoutes(router, { tokens, storage: backends.storage });
+  obs.addMetricsRoute(router);
   addPageRoutes(router);
 
   const port = await transport.listen(config.HOST, config.PORT);
@@ -202,6 +204,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     stop(options = {}) {
       stopping ??= (async () => {
         draining = true;
+        stopWatching();
         const drainMs = options.drainTimeoutMs ?? config.DRAIN_TIMEOUT_MS;
         connections.goaway(Math.min(1000, drainMs));
         await runs.drain(drainMs);
@@ -209,6 +212,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
         await transport.close();
         await hub.close();
         await backends.close?.();
+        await obs.shutdown();
         logger.info('gateway stopped', { node: nodeId });
       })();
       return stopping;

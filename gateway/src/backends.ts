@@ -20,6 +20,7 @@ import type { RunHooks } from './runs/run-manager.js';
 import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock } from './session/memory-coordination.js';
 import { createMemorySessionLog } from './session/memory-log.js';
 import { createCheckpointer, openStorage } from './storage/index.js';
+import { createRedisCoordination } from './redis-backends.js';
 import type { Storage } from './storage/types.js';
 
 /** Overrides for tests: an in-memory database, a faster local model. */
@@ -28,8 +29,10 @@ export interface BackendOverrides {
   inMemoryDatabase?: boolean;
   /** Replace the agent (tests). */
   agent?: { stream(input: Parameters<GatewayBackends['agent']['stream']>[0]): AsyncIterable<AgentEvent> };
-  /** Extra environment for the model chain (LLM_MODELS etc.); defaults to the config's. */
+  /** Use this storage instead of opening one. */
   storage?: Storage;
+  /** Prefix of every Redis key (tests isolate themselves with it). @default 'sb:' */
+  redisKeyPrefix?: string;
 }
 
 const utcDay = (d = new Date()) => d.toISOString().slice(0, 10);
@@ -102,22 +105,28 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
     },
   };
 
+  const retention = { maxFrames: config.LOG_RETENTION_FRAMES, maxAgeMs: config.LOG_RETENTION_MS };
+  const shared = config.REDIS_URL
+    ? createRedisCoordination(config.REDIS_URL, { retention, keyPrefix: overrides.redisKeyPrefix, logger })
+    : null;
   return {
     storage,
-    log: createMemorySessionLog({ maxFrames: config.LOG_RETENTION_FRAMES, maxAgeMs: config.LOG_RETENTION_MS }),
-    bus: createMemoryPubSub(),
-    lock: createMemoryRunLock(),
-    idempotency: createMemoryIdempotencyStore(),
+    log: shared?.log ?? createMemorySessionLog(retention),
+    bus: shared?.bus ?? createMemoryPubSub(),
+    lock: shared?.lock ?? createMemoryRunLock(),
+    idempotency: shared?.idempotency ?? createMemoryIdempotencyStore(),
+    probes: shared ? [shared.probe] : [],
     agent,
     hooks,
     deleteCheckpoints: (sessionId) => checkpointer.deleteThread(sessionId),
-    describe: { database: storage.kind, bus: 'memory', model: modelLabel },
+    describe: { database: storage.kind, bus: shared ? 'redis' : 'memory', model: modelLabel },
     stats: chain ? () => ({ models: chain.stats() }) : undefined,
     modelStats: chain ? () => chain.stats() : undefined,
     onModelEvent: (listener) => modelListeners.push(listener),
     memory,
     async close() {
       await memory.drain();
+      await shared?.close();
       await storage.close();
     },
   };

@@ -19,11 +19,11 @@ const throwingAgent: AgentRunner = {
 };
 
 /** The gateway suite: run once per transport, over real sockets on port 0. */
-export function describeGatewaySuite(transport: 'uws' | 'ws'): void {
-  describe(`gateway over ${transport}`, () => {
+export function describeGatewaySuite(transport: 'uws' | 'ws', backend: { name: string; env?: Record<string, string> } = { name: 'embedded' }): void {
+  describe(`gateway over ${transport} (${backend.name})`, () => {
     let t: TestGateway;
     beforeAll(async () => {
-      t = await startTestGateway({ transport, env: { HELLO_TIMEOUT_MS: '300', MAX_FRAME_BYTES: '4096', MAX_BAD_FRAMES: '8' } });
+      t = await startTestGateway({ transport, env: { HELLO_TIMEOUT_MS: '300', MAX_FRAME_BYTES: '4096', MAX_BAD_FRAMES: '8', ...backend.env } });
     });
     afterAll(async () => t?.stop());
 
@@ -233,7 +233,7 @@ export function describeGatewaySuite(transport: 'uws' | 'ws'): void {
       });
 
       it('ends a run whose agent throws with exactly one done{reason:"error"}', async () => {
-        const other = await startTestGateway({ transport, overrides: { agent: throwingAgent } });
+        const other = await startTestGateway({ transport, env: backend.env, overrides: { agent: throwingAgent } });
         try {
           const u = await other.user();
           const sessionId = await other.session(u.token);

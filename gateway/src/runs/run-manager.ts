@@ -95,9 +95,48 @@ export class RunManager {
     });
   }
 
+  /**
+   * Watches runs of other nodes that this node's sockets follow: when a run's lease has lapsed and
+   * its `done` never came (the node died), writes `done{reason:"error", error:{code:"node_lost"}}`
+   * so every run still ends exactly once.
+   */
+  watchLostRuns(openRuns: () => Array<{ sessionId: string; runId: string }>): () => void {
+    const timer = setInterval(() => {
+      for (const { sessionId, runId } of openRuns()) {
+        if (this.runs.get(sessionId)?.runId === runId) continue;
+        void this.reapIfLost(sessionId, runId).catch((e) => this.o.logger.warn('lost-run check failed', { sessionId, error: String(e) }));
+      }
+    }, Math.max(250, this.o.lockTtlMs / 2));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  private async reapIfLost(sessionId: string, runId: string): Promise<void> {
+    const { lock, hub } = this.o;
+    if ((await lock.holder(sessionId)) !== null) return;
+    // Take the session's lease ourselves so exactly one node writes the `done`.
+    const reaper = `reaper:${runId}`;
+    if (!(await lock.acquire(sessionId, reaper, this.o.lockTtlMs))) return;
+    try {
+      const last = await hub.lastFrame(sessionId);
+      if (!last || last.runId !== runId || last.type === 'done') return;
+      this.o.logger.warn('run lost with its node; ending it', { sessionId, runId });
+      await hub.append({
+        type: 'done',
+        sessionId,
+        runId,
+        reason: 'error',
+        error: { code: 'node_lost', message: 'the node running this run stopped; send again to retry' },
+      });
+    } finally {
+      await lock.release(sessionId, reaper);
+    }
+  }
+
   /** The run holding the session, if any. */
   async activeRunId(sessionId: string): Promise<string | undefined> {
-    return this.runs.get(sessionId)?.runId ?? (await this.o.lock.holder(sessionId)) ?? undefined;
+    const holder = this.runs.get(sessionId)?.runId ?? (await this.o.lock.holder(sessionId)) ?? undefined;
+    return holder?.startsWith('reaper:') ? undefined : holder;
   }
 
   /** Runs currently executing on this node. */

@@ -13,7 +13,11 @@ export interface HubSocket {
   readonly direct?: boolean;
 }
 
+const FRAME_HEAD = /^\{"type":"(\w+)","sessionId":"[^"]*","runId":"([^"]+)"/;
+
 interface SessionState {
+  /** The run whose frames are flowing and whose `done` has not been seen. */
+  openRun: string | null;
   /** Highest seq published to the local topic; -1 until initialized. */
   last: number;
   ready: Promise<void>;
@@ -164,6 +168,13 @@ export class SessionHub {
     };
   }
 
+  /** The newest frame in a session's log, if any. */
+  async lastFrame(sessionId: string): Promise<SessionFrame | undefined> {
+    const last = await this.opts.log.lastSeq(sessionId);
+    if (last === 0) return undefined;
+    return (await this.opts.log.readAfter(sessionId, last - 1, 1)).frames[0];
+  }
+
   /** Detaches a socket from a session. */
   leave(sessionId: string, socket: HubSocket): void {
     const state = this.sessions.get(sessionId);
@@ -193,6 +204,7 @@ export class SessionHub {
     let state = this.sessions.get(sessionId);
     if (state) return state;
     const s: SessionState = {
+      openRun: null,
       last: -1,
       ready: Promise.resolve(),
       live: new Set(),
@@ -207,6 +219,8 @@ export class SessionHub {
         if (m && cur) this.deliver(sessionId, cur, m.seq, m.json);
       });
       s.last = await this.opts.log.lastSeq(sessionId);
+      const tail = s.last > 0 ? (await this.opts.log.readAfter(sessionId, s.last - 1, 1)).frames[0] : undefined;
+      if (tail && tail.type !== 'done' && s.openRun === null) s.openRun = tail.runId;
       this.drainPending(sessionId, s);
     })();
     s.ready.catch(() => this.sessions.get(sessionId) === s && this.sessions.delete(sessionId));
@@ -259,7 +273,16 @@ export class SessionHub {
     }
   }
 
+  /** Sessions with local sockets whose current run has not ended (for lost-node detection). */
+  openRuns(): Array<{ sessionId: string; runId: string }> {
+    const out: Array<{ sessionId: string; runId: string }> = [];
+    for (const [sessionId, s] of this.sessions) if (s.openRun) out.push({ sessionId, runId: s.openRun });
+    return out;
+  }
+
   private emit(sessionId: string, state: SessionState, seq: number, json: string): void {
+    const head = FRAME_HEAD.exec(json);
+    if (head) state.openRun = head[1] === 'done' ? null : head[2]!;
     let topicSockets = 0;
     for (const socket of state.live) {
       if (socket.direct) socket.send(json);

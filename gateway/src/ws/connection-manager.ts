@@ -61,7 +61,10 @@ export interface ConnectionManagerOptions {
     closed?(userId: string): void;
   };
   onFrameIn?(type: string): void;
-  onFrameOut?(type: string): void;
+  /** A frame written to one socket, with its serialized size (metrics). */
+  onFrameOut?(frame: ServerFrame, bytes: number): void;
+  /** The server closes a socket with `code` (metrics: backpressure closes). */
+  onServerClose?(code: number): void;
 }
 
 const MAX_QUEUED_FRAMES = 64;
@@ -311,13 +314,15 @@ export class ConnectionManager {
 
   private write(socket: Socket<ConnData>, frame: ServerFrame): void {
     if (socket.closed) return;
-    socket.send(JSON.stringify(frame));
-    this.o.onFrameOut?.(frame.type);
+    const json = JSON.stringify(frame);
+    socket.send(json);
+    this.o.onFrameOut?.(frame, Buffer.byteLength(json));
     if (socket.bufferedAmount() > this.o.limits.maxBackpressureBytes) this.closeWith(socket, CloseCode.slowConsumer, 'slow consumer');
   }
 
   private closeWith(socket: Socket<ConnData>, code: number, reason: string): void {
     this.o.logger.debug('closing socket', { connectionId: socket.data.id, code, reason });
+    if (!socket.closed) this.o.onServerClose?.(code);
     socket.close(code, reason);
   }
 }

@@ -5,8 +5,10 @@ import type { ScenarioResult } from '../support/report.js';
 import { runChat } from './chat.js';
 import type { CommonOptions } from './common.js';
 import { runFanout } from './fanout.js';
+import { runHttp } from './http.js';
 import { runIdle } from './idle.js';
 import { runReconnect } from './reconnect.js';
+import { runSlowConsumer } from './slow-consumer.js';
 
 /** A numeric option of a scenario. */
 export interface OptionSpec {
@@ -21,7 +23,7 @@ export interface Scenario {
   run(common: CommonOptions, n: Record<string, number>, command: string): Promise<ScenarioResult>;
 }
 
-export const SCENARIOS = {
+export const SCENARIOS: Record<'chat' | 'idle' | 'fanout' | 'reconnect' | 'slow-consumer' | 'http', Scenario> = {
   chat: {
     options: {
       users: { help: 'virtual users', default: 20, min: 1 },
@@ -64,6 +66,22 @@ export const SCENARIOS = {
     },
     run: (c, n, command) => runReconnect({ ...c, clients: n.clients!, tokens: n.tokens!, dropAfterMs: n['drop-after']!, timeoutMs: n.timeout! }, command),
   },
-} satisfies Record<string, Scenario>;
+  'slow-consumer': {
+    options: {
+      slow: { help: 'subscribers that stop reading', default: 20, min: 1 },
+      healthy: { help: 'subscribers that keep reading', default: 5, min: 1 },
+      tokens: { help: 'tokens in the unpaced answer', default: 30_000, min: 1 },
+      'limit-kib': { help: "gateway MAX_BACKPRESSURE_BYTES in KiB", default: 256, min: 1 },
+    },
+    run: (c, n, command) => runSlowConsumer({ ...c, slow: n.slow!, healthy: n.healthy!, tokens: n.tokens!, limitKiB: n['limit-kib']! }, command),
+  },
+  http: {
+    options: {
+      duration: { help: 'seconds per route', default: 10, min: 1 },
+      connections: { help: 'concurrent connections', default: 50, min: 1 },
+    },
+    run: (c, n, command) => runHttp({ ...c, duration: n.duration!, connections: n.connections! }, command),
+  },
+};
 
 export type ScenarioName = keyof typeof SCENARIOS;

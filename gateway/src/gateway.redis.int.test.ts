@@ -1,0 +1,7 @@
+import { describeGatewaySuite } from './gateway.contract.js';
+import { serverRedis, TEST_REDIS_URL } from './session/redis-test-support.js';
+
+// The same gateway suite with the frame log, bus, run locks and idempotency keys on real Redis.
+const redis = await serverRedis();
+if (redis.available) describeGatewaySuite('uws', { name: 'redis', env: { REDIS_URL: TEST_REDIS_URL } });
+else describe.skip(`gateway on Redis: ${redis.reason}`, () => it('skipped', () => {}));
