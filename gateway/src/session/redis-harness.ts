@@ -2,6 +2,7 @@
  * Builds test harnesses over a real Redis: one key prefix per harness, one connection per
  * "node", and cleanup that deletes only that prefix's keys.
  */
+import { once } from 'node:events';
 import type { Redis, RedisOptions } from 'ioredis';
 import { connectTestRedis, deleteKeys, uniquePrefix } from './redis-test-support.js';
 
@@ -10,6 +11,8 @@ export interface RedisTestSpace {
   prefix: string;
   /** A new connection (a separate node), closed by `close`. */
   connect(options?: RedisOptions): Redis;
+  /** A new connection, once it is ready (status checks such as rejectIfRedisNotReady pass). */
+  ready(options?: RedisOptions): Promise<Redis>;
   /** Deletes this space's keys and closes its connections. */
   close(): Promise<void>;
 }
@@ -22,6 +25,11 @@ export function redisTestSpace(tag: string): RedisTestSpace {
     connect(options) {
       const redis = connectTestRedis(options);
       connections.push(redis);
+      return redis;
+    },
+    async ready(options) {
+      const redis = this.connect(options);
+      if (redis.status !== 'ready') await once(redis, 'ready');
       return redis;
     },
     async close() {
