@@ -21,13 +21,14 @@ let probe: Promise<ServerRedis> | undefined;
 export function serverRedis(): Promise<ServerRedis> {
   probe ??= (async () => {
     const client = new Redis(TEST_REDIS_URL, { lazyConnect: true, connectTimeout: 2_000, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    client.on('error', () => {});
+    let lastError: Error | undefined;
+    client.on('error', (error: Error) => (lastError = error));
     try {
       await client.connect();
       await client.ping();
       return { available: true, reason: '' };
     } catch (error) {
-      const reason = `Redis unreachable at ${TEST_REDIS_URL}: ${(error as Error).message}`;
+      const reason = `Redis unreachable at ${TEST_REDIS_URL}: ${(lastError ?? (error as Error)).message}`;
       if (process.env.CI === 'true') throw new Error(`${reason} (CI=true: the Redis suites must run)`);
       console.warn(`skipping Redis suites: ${reason}`);
       return { available: false, reason };

@@ -1,0 +1,179 @@
+/**
+ * Runs one bench peer: start its server process, hold N idle sockets (KB per socket), then fan a
+ * stream of token frames out to M subscribers (frames/s delivered, frames per server CPU-second).
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { createNodeClient } from '@switchboard/protocol/node';
+import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
+import { gatewayApi, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
+import { readCpuSeconds, readRssKiB } from '../support/proc.js';
+import type { ClientCommand, ClientReport } from './bench-client.js';
+import type { PeerKind, PeerReport } from './frames.js';
+
+/** Bench sizes. */
+export interface BenchSizes {
+  subscribers: number;
+  frames: number;
+  idleSockets: number;
+  /** `LLM_MODELS` for gateway peers (the mock, unpaced). */
+  gatewayEnv: Record<string, string>;
+}
+
+/** What one peer measured (`status` says why figures are missing). */
+export interface PeerResult {
+  peer: PeerKind;
+  status: 'ok' | 'unavailable' | 'failed';
+  reason?: string;
+  fanout?: {
+    delivered: number;
+    expected: number;
+    windowMs: number;
+    framesPerSecond: number;
+    serverCpuSeconds: number;
+    serverCores: number;
+    framesPerCpuSecond: number;
+    clientCpuSeconds: number;
+  };
+  idle?: { sockets: number; failed: number; rss0KiB: number; rssNKiB: number; kbPerSocket: number };
+  seconds: number;
+}
+
+const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function forkTs(path: string, args: string[] = []): ChildProcess {
+  return fork(path, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+}
+
+function nextMessage<T>(child: ChildProcess, pick: (m: T) => boolean, timeoutMs: number, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => (cleanup(), reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))), timeoutMs);
+    const onMessage = (m: T) => pick(m) && (cleanup(), resolve(m));
+    const onExit = (code: number | null) => (cleanup(), reject(new Error(`process exited (${code}) while waiting for ${what}`)));
+    const cleanup = () => {
+      clearTimeout(timer);
+      child.off('message', onMessage);
+      child.off('exit', onExit);
+    };
+    child.on('message', onMessage);
+    child.once('exit', onExit);
+  });
+}
+
+async function withClient<T>(fn: (c: ChildProcess) => Promise<T>): Promise<T> {
+  const client = forkTs(here('./bench-client.ts'));
+  try {
+    return await fn(client);
+  } finally {
+    client.send({ type: 'close' } satisfies ClientCommand);
+    await Promise.race([new Promise((r) => client.once('exit', r)), sleep(3000)]);
+    client.kill('SIGKILL');
+  }
+}
+
+async function connect(client: ChildProcess, cmd: Extract<ClientCommand, { type: 'connect' }>): Promise<Extract<ClientReport, { type: 'connected' }>> {
+  client.send(cmd);
+  const r = await nextMessage<ClientReport>(client, (m) => m.type === 'connected', 120_000, 'sockets to open');
+  return r as Extract<ClientReport, { type: 'connected' }>;
+}
+
+/** Runs one peer end to end; never throws (failures are in the result). */
+export async function runPeer(peer: PeerKind, sizes: BenchSizes, log: (line: string) => void): Promise<PeerResult> {
+  const t0 = performance.now();
+  let server: ChildProcess | null = null;
+  let gateway: GatewayProcess | null = null;
+  try {
+    // 1. The server process.
+    let pid: number, port: number, url: string, token: string | undefined, sessionId: string | undefined;
+    const clientKind: 'ws' | 'socketio' | 'gateway' = peer === 'socketio' ? 'socketio' : peer.startsWith('gateway') ? 'gateway' : 'ws';
+    let trigger: () => Promise<void>;
+    if (peer === 'gateway-uws' || peer === 'gateway-ws') {
+      const transport = peer === 'gateway-uws' ? 'uws' : 'ws';
+      try {
+        gateway = await startGatewayProcess({ transport, env: { ...sizes.gatewayEnv, MAX_BACKPRESSURE_BYTES: String(8 * 1024 * 1024) } });
+      } catch (e) {
+        return { peer, status: 'unavailable', reason: `gateway on ${transport} did not start: ${(e as Error).message.split('\n')[0]}`, seconds: (performance.now() - t0) / 1000 };
+      }
+      if (gateway.transport !== transport) {
+        return { peer, status: 'unavailable', reason: `gateway runs on ${gateway.transport}, not ${transport}, on this runtime`, seconds: (performance.now() - t0) / 1000 };
+      }
+      pid = gateway.pid;
+      port = gateway.port;
+      url = gateway.wsUrl;
+      const api = gatewayApi(gateway.url);
+      const email = loadUserEmail('bench', 0);
+      await api.register(email, LOAD_PASSWORD);
+      token = (await api.login(email, LOAD_PASSWORD)).accessToken;
+      sessionId = (await api.createSession(token, 'bench')).id;
+      const sender = createNodeClient({ url, token, clientName: 'bench' });
+      await sender.connect();
+      trigger = async () => {
+        const done = await sender.send({ sessionId: sessionId!, text: 'stream the bench answer' }).done;
+        sender.close();
+        if (done.reason !== 'stop') throw new Error(`the run ended ${done.reason}`);
+      };
+    } else {
+      server = forkTs(here('./peer-server.ts'), [peer]);
+      const first = await nextMessage<PeerReport>(server, (m) => m.type === 'listening' || m.type === 'unavailable', 30_000, `${peer} to listen`);
+      if (first.type === 'unavailable') return { peer, status: 'unavailable', reason: first.reason, seconds: (performance.now() - t0) / 1000 };
+      pid = server.pid!;
+      port = (first as Extract<PeerReport, { type: 'listening' }>).port;
+      url = peer === 'socketio' ? `http://127.0.0.1:${port}` : `ws://127.0.0.1:${port}/`;
+      const srv = server;
+      trigger = async () => {
+        srv.send({ type: 'stream', frames: sizes.frames });
+        await nextMessage<PeerReport>(srv, (m) => m.type === 'streamed', 300_000, `${peer} to stream`);
+      };
+    }
+    void port;
+
+    // 2. Idle sockets: memory per socket.
+    await sleep(1000);
+    const idle = await withClient(async (client) => {
+      const rss0 = readRssKiB(pid) ?? 0;
+      const r = await connect(client, { type: 'connect', kind: clientKind, url, count: sizes.idleSockets, token });
+      await sleep(2000);
+      const rssN = readRssKiB(pid) ?? 0;
+      return { sockets: r.open, failed: r.failed, rss0KiB: rss0, rssNKiB: rssN, kbPerSocket: r.open ? (rssN - rss0) / r.open : 0 };
+    });
+    log(`  ${peer}: idle ${idle.sockets} sockets → ${idle.kbPerSocket.toFixed(2)} KB/socket`);
+    await sleep(500);
+
+    // 3. Fan-out.
+    const fanout = await withClient(async (client) => {
+      const r = await connect(client, { type: 'connect', kind: clientKind, url, count: sizes.subscribers, token, sessionId });
+      if (r.failed) throw new Error(`${r.failed} subscribers failed to connect: ${r.error}`);
+      const perSubscriber = clientKind === 'gateway' ? sizes.frames + 2 : sizes.frames; // user + tokens + done
+      const expected = perSubscriber * sizes.subscribers;
+      client.send({ type: 'expect', total: expected, idleMs: 5000 } satisfies ClientCommand);
+      const got = nextMessage<ClientReport>(client, (m) => m.type === 'received', 300_000, 'frames to arrive');
+      const cpu0 = readCpuSeconds(pid) ?? 0;
+      const w0 = performance.now();
+      await trigger();
+      const rec = (await got) as Extract<ClientReport, { type: 'received' }>;
+      const serverCpu = (readCpuSeconds(pid) ?? 0) - cpu0;
+      const wallS = (performance.now() - w0) / 1000;
+      return {
+        delivered: rec.received,
+        expected,
+        windowMs: rec.windowMs,
+        framesPerSecond: rec.received / Math.max(0.001, rec.windowMs / 1000),
+        serverCpuSeconds: serverCpu,
+        serverCores: serverCpu / wallS,
+        framesPerCpuSecond: serverCpu > 0 ? rec.received / serverCpu : 0,
+        clientCpuSeconds: rec.cpuSeconds,
+      };
+    });
+    log(`  ${peer}: fan-out ${Math.round(fanout.framesPerSecond)} frames/s, ${Math.round(fanout.framesPerCpuSecond)} frames per server CPU-s`);
+    return { peer, status: 'ok', idle, fanout, seconds: (performance.now() - t0) / 1000 };
+  } catch (e) {
+    return { peer, status: 'failed', reason: (e as Error).message, seconds: (performance.now() - t0) / 1000 };
+  } finally {
+    if (server) {
+      server.kill('SIGTERM');
+      await Promise.race([new Promise((r) => server!.once('exit', r)), sleep(3000)]);
+    }
+    await gateway?.stop();
+  }
+}
