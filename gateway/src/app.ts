@@ -15,6 +15,8 @@ import { RunManager, type AgentRunner, type RunHooks } from './runs/run-manager.
 import { SessionHub } from './session/hub.js';
 import type { IdempotencyStore, PubSub, RunLock, SessionLog } from './session/types.js';
 import type { Storage } from './storage/types.js';
+import type { Limiters } from './limits/types.js';
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Memory, ModelChainEventListener, ModelChainStats } from '@switchboard/agent-core';
 import { addMemoryRoutes } from './http/memory-routes.js';
 import { createObservability } from './observability/index.js';
@@ -34,6 +36,10 @@ export interface GatewayBackends {
   probes?: ReadinessProbe[];
   hooks?: RunHooks;
   deleteCheckpoints?(sessionId: string): Promise<void>;
+  /** Rate limits and quotas. */
+  limits: Limiters;
+  /** Builds the login-attempt limiters (on Redis when there is one). */
+  authLimiter?: (opts: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
   /** Long-term memory, for `/v1/me/memories`. */
   memory?: Memory;
   /** Labels shown in `/readyz`, e.g. `{ database: 'pglite', bus: 'memory', model: 'local' }`. */
@@ -120,6 +126,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     },
     logger,
     nodeId,
+    limiters: backends.limits,
     ...obs.connectionHooks,
   });
   obs.observe({
@@ -136,6 +143,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     logger,
     refreshTtlS: config.REFRESH_TOKEN_TTL_S,
     loginAttempts: config.LOGIN_ATTEMPTS_PER_15_MIN,
+    limiter: backends.authLimiter,
   });
   addAuthRoutes(router, { auth, tokens, storage: backends.storage });
   addSessionRoutes(router, {

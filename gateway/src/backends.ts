@@ -21,6 +21,8 @@ import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock }
 import { createMemorySessionLog } from './session/memory-log.js';
 import { createCheckpointer, openStorage } from './storage/index.js';
 import { createRedisCoordination } from './redis-backends.js';
+import { createLimiters } from './limits/index.js';
+import { RateLimiterMemory, RateLimiterRedis, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Storage } from './storage/types.js';
 
 /** Overrides for tests: an in-memory database, a faster local model. */
@@ -85,13 +87,29 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
       logger,
     });
 
+  const retention = { maxFrames: config.LOG_RETENTION_FRAMES, maxAgeMs: config.LOG_RETENTION_MS };
+  const shared = config.REDIS_URL
+    ? createRedisCoordination(config.REDIS_URL, { retention, keyPrefix: overrides.redisKeyPrefix, logger })
+    : null;
+  const limits = createLimiters(
+    {
+      messagesPerSecond: config.RATE_MESSAGES_PER_SECOND,
+      messageBurst: config.RATE_MESSAGE_BURST,
+      sendsPerMinute: config.RATE_SENDS_PER_MINUTE,
+      connectionsPerIpPerMinute: config.RATE_CONNECTIONS_PER_IP_PER_MINUTE,
+      socketsPerUser: config.RATE_SOCKETS_PER_USER,
+      dailyTokenBudget: config.DAILY_TOKEN_BUDGET,
+    },
+    shared?.redis,
+    { keyPrefix: overrides.redisKeyPrefix },
+  );
+
   const hooks: RunHooks = {
     async beforeRun({ userId }) {
-      if (config.DAILY_TOKEN_BUDGET > 0 && (await storage.usage.get(userId, utcDay())) >= config.DAILY_TOKEN_BUDGET) {
-        const midnight = new Date();
-        midnight.setUTCHours(24, 0, 0, 0);
-        throw new GatewayError('quota_exceeded', 'the daily token budget is used up', { retryAfterMs: midnight.getTime() - Date.now() });
-      }
+      const sends = await limits.sends.consume(userId);
+      if (!sends.ok) throw new GatewayError('rate_limited', 'too many messages; wait before sending again', { retryAfterMs: sends.retryAfterMs });
+      const budget = await limits.tokens.check(userId);
+      if (!budget.ok) throw new GatewayError('quota_exceeded', 'the daily token budget is used up', { retryAfterMs: budget.retryAfterMs, retryable: false });
     },
     async afterRun(r) {
       await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: r.text, seqFrom: r.seqFrom, seqTo: r.seqFrom, clientMessageId: r.clientMessageId });
@@ -99,16 +117,15 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
         await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'tool', content: t.error ? `error: ${t.error}` : (t.output ?? ''), toolName: t.name });
       if (r.answer) await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'assistant', content: r.answer, seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
       const used = (r.done.usage?.inputTokens ?? 0) + (r.done.usage?.outputTokens ?? 0);
-      if (used > 0) await storage.usage.add(r.userId, utcDay(), used);
+      if (used > 0) {
+        await limits.tokens.consume(r.userId, used);
+        await storage.usage.add(r.userId, utcDay(), used);
+      }
       const session = await storage.sessions.get(r.userId, r.sessionId);
       if (session && !session.title) await storage.sessions.update(r.userId, r.sessionId, { title: autoTitle(r.text) });
     },
   };
 
-  const retention = { maxFrames: config.LOG_RETENTION_FRAMES, maxAgeMs: config.LOG_RETENTION_MS };
-  const shared = config.REDIS_URL
-    ? createRedisCoordination(config.REDIS_URL, { retention, keyPrefix: overrides.redisKeyPrefix, logger })
-    : null;
   return {
     storage,
     log: shared?.log ?? createMemorySessionLog(retention),
@@ -116,6 +133,17 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
     lock: shared?.lock ?? createMemoryRunLock(),
     idempotency: shared?.idempotency ?? createMemoryIdempotencyStore(),
     probes: shared ? [shared.probe] : [],
+    limits,
+    authLimiter: (opts): RateLimiterAbstract =>
+      shared
+        ? new RateLimiterRedis({
+            ...opts,
+            storeClient: shared.redis,
+            keyPrefix: `${overrides.redisKeyPrefix ?? 'sb:'}rl:${opts.keyPrefix}`,
+            insuranceLimiter: new RateLimiterMemory(opts),
+            rejectIfRedisNotReady: true,
+          })
+        : new RateLimiterMemory(opts),
     agent,
     hooks,
     deleteCheckpoints: (sessionId) => checkpointer.deleteThread(sessionId),

@@ -8,8 +8,8 @@ import {
   type HelloFrame,
   type ServerFrame,
 } from '@switchboard/protocol';
-import { RateLimiterMemory } from 'rate-limiter-flexible';
 import type { TokenService } from '../auth/tokens.js';
+import type { Limiters } from '../limits/types.js';
 import { GatewayError } from '../errors.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { RunManager } from '../runs/run-manager.js';
@@ -30,6 +30,8 @@ export interface ConnData {
   queue: Promise<void>;
   queued: number;
   timer: ReturnType<typeof setTimeout> | null;
+  /** Releases this socket's slot in the per-user socket limit. */
+  releaseSlot: (() => Promise<void>) | null;
 }
 
 /** Limits a socket lives under. */
@@ -54,12 +56,8 @@ export interface ConnectionManagerOptions {
   limits: ConnectionLimits;
   logger: Logger;
   nodeId: string;
-  /** Extra admission checks on upgrade (connections per IP) and on hello (sockets per user). */
-  admission?: {
-    upgrade?(remoteAddress: string): Promise<GatewayError | null>;
-    authenticated?(userId: string): Promise<GatewayError | null>;
-    closed?(userId: string): void;
-  };
+  /** Messages per connection, connections per IP, sockets per user. */
+  limiters: Limiters;
   onFrameIn?(type: string): void;
   /** A frame written to one socket, with its serialized size (metrics). */
   onFrameOut?(frame: ServerFrame, bytes: number): void;
@@ -75,12 +73,9 @@ const MAX_QUEUED_FRAMES = 64;
  */
 export class ConnectionManager {
   private readonly sockets = new Map<string, Socket<ConnData>>();
-  private readonly rate: RateLimiterMemory;
   private draining = false;
 
-  constructor(private readonly o: ConnectionManagerOptions) {
-    this.rate = new RateLimiterMemory({ points: o.limits.messageBurst, duration: Math.max(1, Math.round(o.limits.messageBurst / o.limits.messagesPerSecond)) });
-  }
+  constructor(private readonly o: ConnectionManagerOptions) {}
 
   get size(): number {
     return this.sockets.size;
@@ -94,8 +89,8 @@ export class ConnectionManager {
 
   async upgrade(req: UpgradeRequest): Promise<UpgradeDecision<ConnData>> {
     if (this.draining) return { accept: false, status: 503, message: 'draining' };
-    const refused = await this.o.admission?.upgrade?.(req.remoteAddress);
-    if (refused) return { accept: false, status: refused.status, message: refused.message };
+    const perIp = await this.o.limiters.connections.consume(req.remoteAddress || 'unknown');
+    if (!perIp.ok) return { accept: false, status: 429, message: `too many connections from this address; retry in ${Math.ceil(perIp.retryAfterMs / 1000)} s` };
     const data: ConnData = {
       id: randomUUID(),
       remoteAddress: req.remoteAddress,
@@ -108,6 +103,7 @@ export class ConnectionManager {
       queue: Promise.resolve(),
       queued: 0,
       timer: null,
+      releaseSlot: null,
     };
     const auth = req.headers.authorization;
     if (auth) {
@@ -151,7 +147,7 @@ export class ConnectionManager {
     if (c.timer) clearTimeout(c.timer);
     this.sockets.delete(c.id);
     for (const sessionId of c.joined) this.o.hub.leave(sessionId, socket);
-    if (c.userId && c.helloDone) this.o.admission?.closed?.(c.userId);
+    void c.releaseSlot?.().catch(() => {});
     this.o.logger.debug('socket closed', { connectionId: c.id, code });
   }
 
@@ -169,13 +165,11 @@ export class ConnectionManager {
     if (socket.closed) return;
     const c = socket.data;
     if (frame.type !== 'hello' && frame.type !== 'ping') {
-      try {
-        await this.rate.consume(c.id);
-        c.rateRejections = 0;
-      } catch (r) {
-        const retryAfterMs = (r as { msBeforeNext?: number }).msBeforeNext ?? 1000;
-        if (++c.rateRejections > this.o.limits.messageBurst) return this.closeWith(socket, CloseCode.rateLimited, 'rate limit');
-        throw new GatewayError('rate_limited', 'too many frames; slow down', { retryAfterMs });
+      const d = await this.o.limiters.messages.consume(c.id);
+      if (d.ok) c.rateRejections = 0;
+      else {
+        if (++c.rateRejections > this.o.limiters.config.messageBurst) return this.closeWith(socket, CloseCode.rateLimited, 'rate limit');
+        throw new GatewayError('rate_limited', 'too many frames; slow down', { retryAfterMs: d.retryAfterMs });
       }
     }
     switch (frame.type) {
@@ -229,15 +223,16 @@ export class ConnectionManager {
     }
     userId ??= c.userId;
     if (!userId) return this.closeWith(socket, CloseCode.unauthorized, 'a token is required');
-    const refused = await this.o.admission?.authenticated?.(userId);
-    if (refused) {
-      this.write(socket, this.errorFrame(refused));
-      return this.closeWith(socket, CloseCode.rateLimited, refused.message);
+    const slot = await this.o.limiters.sockets.acquire(userId);
+    if (!slot.ok) {
+      this.write(socket, this.errorFrame(new GatewayError('rate_limited', 'too many open sockets for this user', { retryAfterMs: slot.retryAfterMs })));
+      return this.closeWith(socket, CloseCode.rateLimited, 'too many sockets');
     }
     if (socket.closed) {
-      this.o.admission?.closed?.(userId);
+      await slot.release();
       return;
     }
+    c.releaseSlot = slot.release;
     c.userId = userId;
     c.helloDone = true;
     if (c.timer) clearTimeout(c.timer);

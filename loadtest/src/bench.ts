@@ -1,0 +1,143 @@
+/**
+ * `pnpm bench` — side-by-side baselines in one invocation, as ratios against our gateway on uws:
+ * a bare uWS server (the ceiling), our gateway on the `ws` transport, a plain `ws` server and a
+ * Socket.IO server, all streaming the same token-sized frames to the same subscribers.
+ *
+ *   pnpm bench [--subscribers 100] [--frames 20000] [--idle 5000] [--only uws-bare,gateway-uws]
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MOCK_MODEL, startMock } from './scenarios/common.js';
+import { type PeerKind } from './bench/frames.js';
+import { runPeer, type PeerResult } from './bench/run-peer.js';
+import { machineInfo } from './support/proc.js';
+import { fmtNum, markdownTable, resultsDir } from './support/report.js';
+
+const PEERS: PeerKind[] = ['uws-bare', 'gateway-uws', 'gateway-ws', 'ws-bare', 'socketio'];
+const LABEL: Record<PeerKind, string> = {
+  'uws-bare': 'bare uWS (ceiling)',
+  'gateway-uws': 'Switchboard on uws (ours)',
+  'gateway-ws': 'Switchboard on ws',
+  'ws-bare': 'plain ws server',
+  socketio: 'Socket.IO server',
+};
+
+function fail(message: string): never {
+  process.stderr.write(`bench: ${message}\n`);
+  process.exit(2);
+}
+
+function positive(raw: string | undefined, def: number, name: string): number {
+  const n = raw === undefined ? def : Number(raw);
+  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+/** `ours ÷ peer` as `1.00×`. */
+const ratio = (ours: number | undefined, peer: number | undefined) => (ours && peer ? `${(ours / peer).toFixed(2)}×` : '—');
+
+function table(results: PeerResult[]): { header: string[]; rows: string[][] } {
+  const ours = results.find((r) => r.peer === 'gateway-uws');
+  const header = ['peer', 'status', 'fan-out frames/s', 'ours ÷ peer', 'frames per server CPU-s', 'ours ÷ peer', 'server CPU', 'client CPU-s', 'idle KB/socket', 'peer ÷ ours'];
+  const rows = results.map((r) => {
+    const f = r.fanout;
+    const i = r.idle;
+    return [
+      LABEL[r.peer],
+      r.status === 'ok' ? 'ok' : `${r.status}: ${r.reason ?? ''}`,
+      f ? fmtNum(f.framesPerSecond) : '—',
+      ratio(ours?.fanout?.framesPerSecond, f?.framesPerSecond),
+      f ? fmtNum(f.framesPerCpuSecond) : '—',
+      ratio(ours?.fanout?.framesPerCpuSecond, f?.framesPerCpuSecond),
+      f ? `${f.serverCores.toFixed(2)} cores` : '—',
+      f ? f.clientCpuSeconds.toFixed(1) : '—',
+      i ? `${i.kbPerSocket.toFixed(2)} (${fmtNum(i.sockets)})` : '—',
+      ratio(i?.kbPerSocket, ours?.idle?.kbPerSocket),
+    ];
+  });
+  return { header, rows };
+}
+
+function textTable(header: string[], rows: string[][]): string {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => Math.min(60, r[c]!.length))));
+  const line = (cells: string[]) => cells.map((x, c) => x.slice(0, 60).padEnd(widths[c]!)).join(' │ ');
+  return [line(header), widths.map((w) => '─'.repeat(w)).join('─┼─'), ...rows.map(line)].join('\n');
+}
+
+async function main(): Promise<void> {
+  let v;
+  try {
+    v = parseArgs({
+      options: {
+        subscribers: { type: 'string' },
+        frames: { type: 'string' },
+        idle: { type: 'string' },
+        only: { type: 'string' },
+        'no-write': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }).values;
+  } catch (e) {
+    fail((e as Error).message);
+  }
+  if (v.help) {
+    process.stdout.write('usage: pnpm bench [--subscribers 100] [--frames 20000] [--idle 5000] [--only peer,peer] [--no-write]\n');
+    process.stdout.write(`peers: ${PEERS.join(', ')}\n`);
+    return;
+  }
+  const subscribers = positive(v.subscribers, 100, 'subscribers');
+  const frames = positive(v.frames, 20_000, 'frames');
+  const idleSockets = positive(v.idle, 5000, 'idle');
+  const only = v.only ? (v.only.split(',') as PeerKind[]) : PEERS;
+  for (const p of only) if (!PEERS.includes(p)) fail(`unknown peer "${p}"; one of ${PEERS.join(', ')}`);
+  const machine = machineInfo();
+  const startedAt = new Date().toISOString();
+  process.stdout.write(
+    `bench: ${subscribers} subscribers × ${fmtNum(frames)} token frames; ${fmtNum(idleSockets)} idle sockets; ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}\n`,
+  );
+  const { mock, env } = await startMock({ ttftMs: 0, tokensPerSecond: 0, responseTokens: frames });
+  const t0 = performance.now();
+  const results: PeerResult[] = [];
+  for (const peer of only) {
+    process.stdout.write(`${LABEL[peer]} …\n`);
+    const r = await runPeer(peer, { subscribers, frames, idleSockets, gatewayEnv: env }, (l) => process.stdout.write(`${l}\n`));
+    if (r.status !== 'ok') process.stdout.write(`  ${peer}: ${r.status} — ${r.reason}\n`);
+    results.push(r);
+  }
+  await mock.close();
+  const seconds = (performance.now() - t0) / 1000;
+  const { header, rows } = table(results);
+  process.stdout.write(`\n${textTable(header, rows)}\n\nbench took ${seconds.toFixed(0)} s\n`);
+
+  if (!v['no-write']) {
+    mkdirSync(resultsDir, { recursive: true });
+    const json = join(resultsDir, 'bench-latest.json');
+    const md = join(resultsDir, 'bench-latest.md');
+    const options = { subscribers, frames, idleSockets, peers: only, mockModel: MOCK_MODEL };
+    writeFileSync(json, `${JSON.stringify({ startedAt, seconds, machine, options, results }, null, 2)}\n`);
+    writeFileSync(
+      md,
+      [
+        `# bench — ${startedAt.slice(0, 10)}`,
+        '',
+        `Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}. Took ${seconds.toFixed(0)} s.`,
+        '',
+        '```sh',
+        `pnpm bench --subscribers ${subscribers} --frames ${frames} --idle ${idleSockets}${v.only ? ` --only ${v.only}` : ''}`,
+        '```',
+        '',
+        `Fan-out: one stream of ${fmtNum(frames)} token-sized frames (~110 bytes of JSON, shaped like the gateway's \`token\` frame) to ${subscribers} subscribers in one client process. The bare servers publish as fast as backpressure allows (pausing above 1 MiB queued per socket); the gateway streams one run from the mock LLM (unpaced) through the real agent, session log and hub. Frames/s is counted at the clients from first to last arrival; CPU is the server process's user+system time over the stream (/proc/<pid>/stat). Idle: ${fmtNum(idleSockets)} sockets (authenticated with \`hello\` on the gateway), (RSS after − RSS before) / sockets.`,
+        '',
+        markdownTable(header, rows),
+        '',
+        'All processes share the same cores: the client process (one Node thread) often limits the ceiling, so compare frames per server CPU-second as well as frames/s.',
+        '',
+      ].join('\n'),
+    );
+    process.stdout.write(`wrote ${json} and ${md}\n`);
+  }
+  process.exit(0);
+}
+
+void main();
