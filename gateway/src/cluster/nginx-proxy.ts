@@ -27,13 +27,13 @@ export interface NginxRenderOptions {
  * lines between `# upstreams:begin` and `# upstreams:end`.
  */
 export function renderNginxConf(template: string, o: NginxRenderOptions): string {
-  const begin = template.indexOf('# upstreams:begin');
-  const end = template.indexOf('# upstreams:end');
-  if (begin < 0 || end < begin) throw new Error('nginx.conf has no `# upstreams:begin` … `# upstreams:end` block');
+  const begin = /^[ \t]*# upstreams:begin[ \t]*\n/m.exec(template);
+  const end = /^[ \t]*# upstreams:end[ \t]*$/m.exec(template);
+  if (!begin || !end || end.index < begin.index) throw new Error('nginx.conf has no `# upstreams:begin` … `# upstreams:end` block');
   const indent = '    ';
   const servers = o.upstreamPorts.map((p) => `${indent}server 127.0.0.1:${p} max_fails=1 fail_timeout=5s;\n`).join('');
-  const head = template.slice(0, template.indexOf('\n', begin) + 1);
-  const tail = template.slice(template.lastIndexOf('\n', end) + 1);
+  const head = template.slice(0, begin.index + begin[0].length);
+  const tail = template.slice(end.index);
   let out = head + servers + tail;
   const listen = /^(\s*)listen\s+[^;]+;\s*# listen\s*$/m;
   if (!listen.test(out)) throw new Error('nginx.conf has no `listen …; # listen` line');

@@ -1,0 +1,56 @@
+/**
+ * `kill -9` of the node running a stream: the client, connected through nginx, reconnects to the
+ * other node, resumes by `seq`, and the survivor ends the orphaned run with
+ * `done{reason:"error", error:{code:"node_lost"}}` once the run's lease lapses — no gap, no repeat.
+ */
+import type { ReadyFrame } from '@switchboard/protocol';
+import { startCluster, type Cluster } from './cluster-harness.js';
+import { FrameAudit } from './frame-audit.js';
+import { clusterPrerequisites } from './prerequisites.js';
+import { eventually, within } from './processes.js';
+
+const pre = await clusterPrerequisites();
+
+describe.skipIf(!pre.available)(`losing a node mid-stream${pre.available ? '' : ` (skipped: ${pre.reason})`}`, () => {
+  let cluster: Cluster;
+  beforeAll(async () => {
+    cluster = await startCluster({ nodes: 2, env: { LOCAL_MODEL_TOKEN_DELAY_MS: '20', RUN_LOCK_TTL_MS: '1500' } });
+  });
+  afterAll(async () => cluster?.stop());
+
+  it('resumes on the survivor and ends the run once with done{error: node_lost}', async () => {
+    const u = await cluster.user();
+    const sessionId = await cluster.session(u.token);
+    const client = cluster.client(u.token, { reconnectBaseMs: 50 });
+    const audit = new FrameAudit();
+    audit.watch(client, 'c');
+    const readies: ReadyFrame[] = [];
+    client.onFrame((f) => f.type === 'ready' && readies.push(f));
+    await client.connect();
+    await client.join(sessionId);
+    const serving = readies[0]!.node;
+
+    const run = client.send({ sessionId, text: 'a long answer please' });
+    const tokens = () => audit.frames(`c:${sessionId}`).filter((f) => f.type === 'token').length;
+    await eventually(() => tokens() >= 20, 'the stream to be under way');
+    const victim = cluster.node(serving).child;
+    victim.kill('SIGKILL');
+    expect(await victim.exited).toBe('SIGKILL');
+    const seenBefore = tokens();
+
+    const done = await within(run.done, 15_000, `done after killing ${serving}:\n${await cluster.logs()}`);
+    expect(done).toMatchObject({ type: 'done', reason: 'error', error: { code: 'node_lost' } });
+    expect(seenBefore).toBeLessThan(400); // the run really was cut short
+    expect(readies).toHaveLength(2);
+    expect(readies[1]).toMatchObject({ resumed: true });
+    expect(readies[1]!.node).not.toBe(serving);
+    const report = audit.report();
+    expect(report, report.problems.join('\n')).toMatchObject({ lost: 0, duplicated: 0, runs: 1, brokenRuns: 0 });
+    expect(audit.frames(`c:${sessionId}`).at(-1)).toEqual(done);
+
+    // The session is free again: the survivor runs the next turn.
+    const next = client.send({ sessionId, text: 'hello again' });
+    expect((await within(next.done, 15_000, 'the next run')).reason).toBe('stop');
+    expect(audit.report()).toMatchObject({ lost: 0, duplicated: 0, runs: 2, brokenRuns: 0 });
+  });
+});
