@@ -126,7 +126,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     },
     logger,
     nodeId,
-    limiters: backends.limits,
+    limiters: obs.instrumentLimiters(backends.limits),
     ...obs.connectionHooks,
   });
   obs.observe({

@@ -116,6 +116,28 @@ export function describeGatewaySuite(transport: 'uws' | 'ws', backend: { name: s
       });
     });
 
+    it('survives a burst of randomly mutated frames of every type', async () => {
+      const u = await t.user();
+      const sessionId = await t.session(u.token);
+      const values = [null, true, -1, 0, 1.5, 1e308, '', 'x'.repeat(300), sessionId, [], {}, { nested: { deep: [1] } }, '\u0000', '🙂'];
+      const types = ['hello', 'join', 'leave', 'send', 'cancel', 'ping', 'ready', 'token', 42, null];
+      const fields = ['type', 'id', 'sessionId', 'runId', 'text', 'after', 'token', 'resume', 'ifBusy', 't', '__proto__', 'constructor'];
+      let seed = 7;
+      const rnd = (n: number) => ((seed = (seed * 1103515245 + 12345) % 2 ** 31), seed % n);
+      const s = await t.raw({ token: u.token });
+      for (let i = 0; i < 300; i++) {
+        const frame: Record<string, unknown> = { type: types[rnd(types.length)] };
+        for (let k = rnd(4); k > 0; k--) frame[fields[rnd(fields.length)]!] = values[rnd(values.length)];
+        s.send(rnd(10) === 0 ? JSON.stringify(frame).slice(0, rnd(20)) : frame);
+        if (s.closeCode !== null) break;
+      }
+      // Whatever happened to that socket, the process still serves a new one.
+      const fresh = await t.raw({ token: u.token });
+      fresh.send({ type: 'ping', t: 1 });
+      expect(await fresh.next('pong')).toMatchObject({ t: 1 });
+      expect((await t.http('GET', '/healthz')).status).toBe(200);
+    });
+
     describe('sessions on the socket', () => {
       it("never lets a user join, send to or cancel another user's session", async () => {
         const alice = await t.user();
@@ -193,6 +215,39 @@ export function describeGatewaySuite(transport: 'uws' | 'ws', backend: { name: s
         const ack2 = await s.next('ack');
         expect(ack2.runId).not.toBe(ack.runId);
         await s.run(ack2.runId);
+      });
+
+      it('interrupts the running run with ifBusy:"interrupt"', async () => {
+        const u = await t.user();
+        const sessionId = await t.session(u.token);
+        const s = await t.raw({ token: u.token });
+        s.send({ type: 'send', id: 'one', sessionId, text: 'a long answer please' });
+        const first = await s.next('ack');
+        await s.next('token');
+        s.send({ type: 'send', id: 'two', sessionId, text: 'What is 1+1?', ifBusy: 'interrupt' });
+        const firstFrames = await s.run(first.runId);
+        expect(firstFrames.at(-1)).toMatchObject({ type: 'done', reason: 'interrupted' });
+        const second = await s.next('ack');
+        const secondFrames = await s.run(second.runId);
+        expect(secondFrames.at(-1)).toMatchObject({ reason: 'stop' });
+        expect(secondFrames[0]!.type).toBe('user');
+        expect(contiguous(seqsOf([...firstFrames, ...secondFrames]))).toBe(true);
+      });
+
+      it('queues a send behind the running run with ifBusy:"enqueue"', async () => {
+        const u = await t.user();
+        const sessionId = await t.session(u.token);
+        const s = await t.raw({ token: u.token });
+        s.send({ type: 'send', id: 'one', sessionId, text: 'What is 2*21?' });
+        const first = await s.next('ack');
+        s.send({ type: 'send', id: 'two', sessionId, text: 'What is 3*3?', ifBusy: 'enqueue' });
+        const firstFrames = await s.run(first.runId);
+        expect(firstFrames.at(-1)).toMatchObject({ reason: 'stop' });
+        const second = await s.next('ack');
+        const secondFrames = await s.run(second.runId);
+        expect(secondFrames.at(-1)).toMatchObject({ reason: 'stop' });
+        expect(secondFrames[0]!.seq).toBe(firstFrames.at(-1)!.seq + 1);
+        expect(s.frames.filter((f) => f.type === 'error')).toEqual([]);
       });
 
       it('gives two sockets of one user on one session identical frames', async () => {

@@ -1,7 +1,9 @@
 import { GatewayError } from '../errors.js';
 import { json, Router } from '../http/router.js';
 import type { HttpRequest } from '../transport/types.js';
+import { createLimiters } from '../limits/index.js';
 import { addMetricsRoute, instrumentRouter } from './http.js';
+import { instrumentLimiters } from './limits.js';
 import { createMetrics } from './metrics.js';
 
 const req = (method: string, path: string, headers: Record<string, string> = {}): HttpRequest => ({
@@ -65,5 +67,20 @@ describe('label bounds', () => {
     const tools = text.split('\n').filter((l) => l.startsWith('switchboard_tool_duration_seconds_count{'));
     expect(tools.length).toBe(65); // 64 distinct tools, then "other"
     expect(text).toContain('switchboard_tool_duration_seconds_count{tool="other"} 36');
+  });
+});
+
+describe('instrumentLimiters', () => {
+  it('counts refusals by the limit that refused', async () => {
+    const metrics = createMetrics();
+    const limiters = instrumentLimiters(createLimiters({ messagesPerSecond: 1, messageBurst: 1, socketsPerUser: 1 }), metrics);
+    expect((await limiters.messages.consume('c1')).ok).toBe(true);
+    expect((await limiters.messages.consume('c1')).ok).toBe(false);
+    expect((await limiters.sockets.acquire('u1')).ok).toBe(true);
+    expect((await limiters.sockets.acquire('u1')).ok).toBe(false);
+    const text = await metrics.scrape();
+    expect(text).toContain('switchboard_rate_limited_total{limit="messages"} 1');
+    expect(text).toContain('switchboard_rate_limited_total{limit="sockets"} 1');
+    expect(text).toContain('switchboard_rate_limited_total{limit="sends"} 0');
   });
 });

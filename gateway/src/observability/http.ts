@@ -30,7 +30,8 @@ export function instrumentRouter(router: Router, metrics: Metrics): Router {
       } finally {
         const seconds = (performance.now() - started) / 1000;
         metrics.http(ctx.req.method, path, status, seconds);
-        if (status === 429) metrics.rateLimited(path.includes('/auth/login') ? 'login' : 'http');
+        // Other 429s come from the limiters, which count themselves.
+        if (status === 429 && path === '/v1/auth/login') metrics.rateLimited('login');
       }
     });
   router.handle = async (req) => {

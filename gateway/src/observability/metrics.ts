@@ -3,6 +3,7 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { FRAME_ATTRS, FRAME_TYPES, FrameCounts } from './frame-counts.js';
 import { createInstruments, LabelSet, METRIC_HELP, type MetricName } from './instruments.js';
+import { LIMIT_NAMES } from './limits.js';
 
 /** Where gauges read their values at scrape time; each is optional and may be set later. */
 export interface MetricSources {
@@ -118,7 +119,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   i.backpressureCloses.add(0);
   i.replayed.add(0);
   i.busErrors.add(0);
-  for (const limit of ['socket_frames', 'daily_tokens', 'login', 'http']) i.rateLimited.add(0, limitLabels.get(limit));
+  for (const limit of LIMIT_NAMES) i.rateLimited.add(0, limitLabels.get(limit));
 
   return {
     /** Frame and byte counts (the per-frame hot path writes here directly). */

@@ -5,7 +5,9 @@ import type { Logger } from '../logger.js';
 import type { AgentRunner, RunHooks } from '../runs/run-manager.js';
 import type { PubSub } from '../session/types.js';
 import type { TransportHandlers } from '../transport/types.js';
+import type { Limiters } from '../limits/types.js';
 import { addMetricsRoute, instrumentRouter } from './http.js';
+import { instrumentLimiters } from './limits.js';
 import { createMetrics, type Metrics, type MetricSources } from './metrics.js';
 import { createRunObserver } from './run-observer.js';
 import { createTracing, type Tracing } from './tracing.js';
@@ -56,6 +58,8 @@ export function createObservability(config: ObservabilityConfig, logger: Logger,
     /** The model chain's `onEvent` listener. */
     onModelEvent: runs.onModelEvent,
     instrumentRouter: (router: Router) => instrumentRouter(router, metrics),
+    /** Counts limiter refusals by limit (patches the object in place). */
+    instrumentLimiters: (limiters: Limiters) => instrumentLimiters(limiters, metrics),
     addMetricsRoute: (router: Router) => addMetricsRoute(router, { metrics, token: config.METRICS_TOKEN }),
 
     /** Times every publish of the session bus. */
@@ -106,7 +110,6 @@ export function createObservability(config: ObservabilityConfig, logger: Logger,
         } else if (frame.type === 'error') {
           if (frame.code === 'resume_expired') metrics.resume('expired');
           else if (frame.code === 'replay_gap') metrics.resume('gap');
-          else if (frame.code === 'rate_limited') metrics.rateLimited('socket_frames');
         }
       },
       onServerClose: (code: number) => metrics.serverClose(code),

@@ -6,7 +6,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AgentEvent, ModelChainEvent } from '@switchboard/agent-core';
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { GatewayError } from '../errors.js';
 import { withLogContext } from '../logger.js';
 import type { AgentRunner, RunHooks } from '../runs/run-manager.js';
 import type { Metrics } from './metrics.js';
@@ -119,14 +118,6 @@ export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): R
     hooks(base = {}) {
       return {
         ...base,
-        async beforeRun(input) {
-          try {
-            await base.beforeRun?.(input);
-          } catch (e) {
-            if (e instanceof GatewayError && e.code === 'quota_exceeded') metrics.rateLimited('daily_tokens');
-            throw e;
-          }
-        },
         wrapRun(run, body) {
           const span = tracer.startSpan('run', {
             attributes: { 'session.id': run.sessionId, 'user.id': run.userId, 'switchboard.run.id': run.runId, 'langfuse.trace.name': 'chat run' },

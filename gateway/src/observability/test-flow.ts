@@ -176,6 +176,8 @@ export async function runObservedFlow(options: { transport?: 'uws' | 'ws' } = {}
     for (const s of sockets) s.ws.terminate();
     await gw.stop({ drainTimeoutMs: 200 }).catch(() => {});
     await mock.close();
+    // The exporters keep their connections alive; do not wait for them to time out.
+    receiver.closeAllConnections();
     await new Promise<void>((r) => receiver.close(() => r()));
   }
 }

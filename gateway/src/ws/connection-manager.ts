@@ -186,9 +186,13 @@ export class ConnectionManager {
       case 'send': {
         await this.requireSession(c.userId!, frame.sessionId);
         if (!c.joined.has(frame.sessionId)) await this.join(socket, frame.sessionId, undefined);
-        await this.o.runs.send({ userId: c.userId!, connectionId: c.id }, frame, (runId) =>
-          this.write(socket, { type: 'ack', id: frame.id, sessionId: frame.sessionId, runId }),
-        );
+        // Not awaited: an enqueued or interrupting send may wait for the session, and the
+        // connection must keep serving its other frames (a cancel, a ping) meanwhile.
+        void this.o.runs
+          .send({ userId: c.userId!, connectionId: c.id }, frame, (runId) =>
+            this.write(socket, { type: 'ack', id: frame.id, sessionId: frame.sessionId, runId }),
+          )
+          .catch((e) => this.fail(socket, e, frame.id, frame.sessionId));
         return;
       }
       case 'cancel':
