@@ -77,7 +77,8 @@ export class SessionHub {
     const json = JSON.stringify(frame);
     const state = this.sessions.get(frame.sessionId);
     if (state) this.deliver(frame.sessionId, state, frame.seq, json);
-    await this.opts.bus.publish(sessionChannel(frame.sessionId), encodeBus(frame.seq, json));
+    // In one process the local delivery above is all there is; other nodes hear it on the bus.
+    if (!this.opts.bus.inProcess) await this.opts.bus.publish(sessionChannel(frame.sessionId), encodeBus(frame.seq, json));
     return frame;
   }
 

@@ -4,6 +4,7 @@ import type { IdempotencyStore, PubSub, RunLock } from './types.js';
 export function createMemoryPubSub(): PubSub {
   const handlers = new Map<string, (message: string) => void>();
   return {
+    inProcess: true,
     async publish(channel, message) {
       const h = handlers.get(channel);
       if (h) queueMicrotask(() => handlers.get(channel)?.(message));

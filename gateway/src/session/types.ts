@@ -37,6 +37,8 @@ export interface SessionLog {
  * fan-out to sockets live above it. One handler per channel per process.
  */
 export interface PubSub {
+  /** True when every subscriber lives in this process: session frames need no round trip then. */
+  readonly inProcess?: boolean;
   publish(channel: string, message: string): Promise<void>;
   subscribe(channel: string, handler: (message: string) => void): Promise<void>;
   unsubscribe(channel: string): Promise<void>;
