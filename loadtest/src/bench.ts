@@ -14,6 +14,8 @@ import { runPeer, type PeerResult } from './bench/run-peer.js';
 import { machineInfo } from './support/proc.js';
 import { fmtNum, markdownTable, resultsDir } from './support/report.js';
 
+/** A peer that takes longer than this is reported failed (keeps the whole bench bounded). */
+const PEER_TIMEOUT_S = 150;
 const PEERS: PeerKind[] = ['uws-bare', 'gateway-uws', 'gateway-ws', 'ws-bare', 'socketio'];
 const LABEL: Record<PeerKind, string> = {
   'uws-bare': 'bare uWS (ceiling)',
@@ -101,7 +103,13 @@ async function main(): Promise<void> {
   const results: PeerResult[] = [];
   for (const peer of only) {
     process.stdout.write(`${LABEL[peer]} …\n`);
-    const r = await runPeer(peer, { subscribers, frames, idleSockets, gatewayEnv: env }, (l) => process.stdout.write(`${l}\n`));
+    const peerT0 = performance.now();
+    const r = await Promise.race([
+      runPeer(peer, { subscribers, frames, idleSockets, gatewayEnv: env }, (l) => process.stdout.write(`${l}\n`)),
+      new Promise<PeerResult>((resolve) =>
+        setTimeout(() => resolve({ peer, status: 'failed', reason: `no result within ${PEER_TIMEOUT_S} s`, seconds: (performance.now() - peerT0) / 1000 }), PEER_TIMEOUT_S * 1000).unref(),
+      ),
+    ]);
     if (r.status !== 'ok') process.stdout.write(`  ${peer}: ${r.status} — ${r.reason}\n`);
     results.push(r);
   }

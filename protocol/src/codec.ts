@@ -17,8 +17,16 @@ function describe(error: z.ZodError): string {
   return `${path}: ${issue.message}`;
 }
 
+const encoder = new TextEncoder();
+
+/** UTF-8 size check without encoding when the string cannot be too large (3 bytes per UTF-16 unit at most). */
+function tooLarge(raw: string, maxBytes: number): boolean {
+  if (raw.length > maxBytes) return true;
+  return raw.length * 3 > maxBytes && encoder.encode(raw).length > maxBytes;
+}
+
 function parseWith<T>(schema: z.ZodType<T>, raw: string, maxBytes: number): ParseResult<T> {
-  if (raw.length > maxBytes || Buffer.byteLength(raw, 'utf8') > maxBytes) {
+  if (tooLarge(raw, maxBytes)) {
     return { ok: false, code: ErrorCode.tooLarge, message: `frame exceeds ${maxBytes} bytes` };
   }
   let value: unknown;

@@ -57,6 +57,14 @@ describe.skipIf(!pre.available)(`soak of forced disconnects across nodes${pre.av
       }),
     );
 
+    // The last frames each observer got (kinds and seqs), for the failure message.
+    const observerTail = new Map<string, string[]>();
+    for (const p of peers)
+      p.client.onFrame((f) => {
+        const tail = f.type === 'ready' ? [] : (observerTail.get(p.label) ?? []);
+        tail.push(`${f.type}${'seq' in f ? f.seq : ''}`);
+        observerTail.set(p.label, tail.slice(-12));
+      });
     let drops = 0;
     const dropper = setInterval(() => {
       if (drops >= TARGET_DROPS) return;
@@ -94,7 +102,14 @@ describe.skipIf(!pre.available)(`soak of forced disconnects across nodes${pre.av
     // Observers catch up with their senders (they may be mid-reconnect).
     for (const { id, sender, observer } of sessions) {
       const want = audit.frames(`${sender.label}:${id}`).length;
-      await eventually(() => audit.frames(`${observer.label}:${id}`).length >= want, `${observer.label} to catch up`, 15_000, 20);
+      await eventually(() => audit.frames(`${observer.label}:${id}`).length >= want, `${observer.label} to catch up`, 15_000, 20).catch(async (e: Error) => {
+        const o = observer.client;
+        throw new Error(
+          `${e.message}: it has seq ${o.lastSeq(id)} of ${sender.client.lastSeq(id)}, connected=${observer.connected}, ` +
+            `ready=${JSON.stringify({ node: o.ready?.node, connectionId: o.ready?.connectionId, resumed: o.ready?.resumed })}, ` +
+            `frames after its last ready: ${JSON.stringify(observerTail.get(observer.label))}\n${await cluster.logs()}`,
+        );
+      });
     }
     const report = audit.report();
     const differing = sessions.filter(({ id, sender, observer }) => JSON.stringify(audit.frames(`${observer.label}:${id}`)) !== JSON.stringify(audit.frames(`${sender.label}:${id}`)));

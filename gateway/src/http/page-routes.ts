@@ -25,6 +25,7 @@ export function addPageRoutes(router: Router): void {
       headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
       body: await readFile(pageUrl),
     }))
+    .add('GET', '/favicon.ico', async () => ({ status: 204 }))
     .add('GET', '/client.js', async () => ({
       status: 200,
       headers: { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' },

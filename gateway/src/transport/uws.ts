@@ -215,7 +215,10 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
     name: 'uws',
     listen(host, port) {
       return new Promise((resolve, reject) => {
-        app.listen(host, port, (socket) => {
+        // Exclusive: without it uWS sets SO_REUSEPORT and a second gateway on the same port would
+        // silently share it instead of failing.
+        const listen = app.listen as unknown as (h: string, p: number, o: number, cb: (s: uWS.us_listen_socket | false) => void) => void;
+        listen.call(app, host, port, uWS.ListenOptions?.LIBUS_LISTEN_EXCLUSIVE_PORT ?? 1, (socket) => {
           if (!socket) return reject(new Error(`uws: cannot listen on ${host}:${port}`));
           listenSocket = socket;
           resolve(uWS.us_socket_local_port(socket));

@@ -63,6 +63,7 @@ function openGateway(url: string, token: string, i: number): Promise<void> {
     ws.on('open', () => ws.send(JSON.stringify({ type: 'hello', token })));
     ws.once('message', (d) => (d.toString().startsWith('{"type":"ready"') ? resolve() : reject(new Error(d.toString().slice(0, 200)))));
     ws.on('error', reject);
+    ws.on('close', (code) => reject(new Error(`closed ${code} before ready`)));
     closers.push(() => ws.terminate());
   });
 }
@@ -104,9 +105,11 @@ process.on('message', (m: ClientCommand) => {
     received = 0;
     firstAt = lastAt = 0;
     waiting = { total: m.total, idleMs: m.idleMs, cpu0: (u.user + u.system) / 1e6 };
+    const started = performance.now();
     const check = setInterval(() => {
       if (!waiting) return clearInterval(check);
-      if (lastAt && performance.now() - lastAt > m.idleMs) {
+      const since = performance.now() - (lastAt || started);
+      if (since > (lastAt ? m.idleMs : 60_000)) {
         clearInterval(check);
         finish();
       }

@@ -105,6 +105,9 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   };
   child.stdout!.on('data', keep);
   child.stderr!.on('data', keep);
+  // Never leave a gateway behind if this process ends first.
+  const killOnExit = () => child.kill('SIGKILL');
+  process.once('exit', killOnExit);
   let exited: number | null = null;
   const exit = new Promise<void>((resolve) => child.once('exit', (code, signal) => ((exited = code ?? (signal ? 128 : 0)), resolve())));
   const url = `http://127.0.0.1:${port}`;
@@ -149,6 +152,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
         await exit;
         clearTimeout(timer);
       }
+      process.off('exit', killOnExit);
       cleanup();
     },
   };

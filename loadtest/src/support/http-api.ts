@@ -25,6 +25,7 @@ async function call<T>(base: string, method: string, path: string, body?: unknow
       method,
       headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
       body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.timeout(30_000),
     });
   } catch (e) {
     throw new HttpCallError(`${method} ${path}: ${(e as Error).message}`, 'network', 0);
