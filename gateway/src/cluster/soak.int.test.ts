@@ -79,7 +79,7 @@ describe.skipIf(!pre.available)(`soak of forced disconnects across nodes${pre.av
     const senders = sessions.map(async ({ id, sender }) => {
       let runs = 0;
       while (drops < TARGET_DROPS || runs === 0) {
-        const run = sender.client.send({ sessionId: id, text: 'a long answer please' });
+        const run = sender.client.send({ sessionId: id, text: 'a long answer please', ifBusy: 'enqueue' });
         const viaHandle: SessionFrame[] = [];
         void (async () => {
           for await (const f of run) viaHandle.push(f);
@@ -107,7 +107,8 @@ describe.skipIf(!pre.available)(`soak of forced disconnects across nodes${pre.av
         throw new Error(
           `${e.message}: it has seq ${o.lastSeq(id)} of ${sender.client.lastSeq(id)}, connected=${observer.connected}, ` +
             `ready=${JSON.stringify({ node: o.ready?.node, connectionId: o.ready?.connectionId, resumed: o.ready?.resumed })}, ` +
-            `frames after its last ready: ${JSON.stringify(observerTail.get(observer.label))}\n${await cluster.logs()}`,
+            `frames after its last ready: ${JSON.stringify(observerTail.get(observer.label))}, ` +
+            `audit: ${audit.report().problems.join('; ')}\n${await cluster.logs()}`,
         );
       });
     }
