@@ -9,6 +9,30 @@ export { repairToolPairs, trimMessagesToBudget } from './trim.js';
 export { calculatorTool } from './tools/calculator.js';
 export { clockTool, createClockTool } from './tools/clock.js';
 export { evaluateExpression, ExpressionError, ExpressionErrorCode, MAX_EXPRESSION_LENGTH } from './tools/expression.js';
+export {
+  AttemptFailureKind,
+  createModelChain,
+  isModelUnavailableError,
+  ModelChain,
+  ModelErrorCode,
+  ModelsConfigError,
+  modelSpecDefaults,
+  ModelUnavailableError,
+  parseModelsConfig,
+} from './models/index.js';
+export {
+  cosineSimilarity,
+  createInMemoryStore,
+  createLocalEmbedder,
+  createMemory,
+  createMemoryTools,
+  createOpenAIEmbedder,
+  createRuleFactExtractor,
+  EmbeddingError,
+  extractFacts,
+  recallSchema,
+  rememberSchema,
+} from './memory/index.js';
 
 export type { Agent } from './agent.js';
 export type { AfterTurnInput, AgentLogger, AgentMemory, AgentOptions, AgentStreamInput } from './agent-options.js';
@@ -27,3 +51,29 @@ export type { ClockToolOptions } from './tools/clock.js';
 
 export * from './models/index.js';
 export * from './memory/index.js';
+export type {
+  BreakerState,
+  ModelChainCallOptions,
+  ModelChainEvent,
+  ModelChainEventListener,
+  ModelChainOptions,
+  ModelChainStats,
+  ModelFailureSummary,
+  ModelsConfig,
+  ModelSpec,
+} from './models/index.js';
+export type {
+  Embedder,
+  FactExtractor,
+  LocalEmbedderOptions,
+  Memory,
+  MemoryHit,
+  MemoryLogger,
+  MemoryOptions,
+  MemoryRecord,
+  MemoryStats,
+  MemoryStore,
+  OpenAIEmbedderOptions,
+  RememberResult,
+  TurnInput,
+} from './memory/index.js';
