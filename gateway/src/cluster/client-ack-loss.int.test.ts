@@ -9,28 +9,42 @@
  * times per thousand drops. Marked `it.fails` until protocol/src/client.ts binds a pending run on
  * its `user` frame (whose `id` is the send's id).
  */
-import { SwitchboardClient, type SessionFrame, type WebSocketConstructor } from '@switchboard/protocol';
+import { SwitchboardClient, type SessionFrame, type WebSocketConstructor, type WebSocketLike } from '@switchboard/protocol';
 import WebSocket from 'ws';
 import { startTestGateway, type TestGateway } from '../testing/harness.js';
 import { within } from './processes.js';
 
 /** A `ws` socket that loses the first `ack` it receives, as a network cut at that moment would. */
-class AckLosingSocket extends WebSocket {
+class AckLosingSocket implements WebSocketLike {
   static armed = true;
-  private handler: ((ev: { data: unknown }) => void) | null = null;
-  override set onmessage(handler: ((ev: { data: unknown }) => void) | null) {
-    this.handler = handler;
-    super.onmessage = (ev) => {
-      if (AckLosingSocket.armed && String(ev.data).startsWith('{"type":"ack"')) {
+  onopen: WebSocketLike['onopen'] = null;
+  onmessage: WebSocketLike['onmessage'] = null;
+  onclose: WebSocketLike['onclose'] = null;
+  onerror: WebSocketLike['onerror'] = null;
+  private readonly ws: WebSocket;
+  constructor(url: string, protocols?: string | string[]) {
+    this.ws = new WebSocket(url, protocols);
+    this.ws.on('open', () => this.onopen?.({}));
+    this.ws.on('error', (e) => this.onerror?.(e));
+    this.ws.on('close', (code, reason) => this.onclose?.({ code, reason: reason.toString() }));
+    this.ws.on('message', (data) => {
+      const text = String(data);
+      if (AckLosingSocket.armed && text.startsWith('{"type":"ack"')) {
         AckLosingSocket.armed = false;
-        this.terminate();
+        this.ws.terminate();
         return;
       }
-      this.handler?.(ev);
-    };
+      this.onmessage?.({ data: text });
+    });
   }
-  override get onmessage(): ((ev: { data: unknown }) => void) | null {
-    return this.handler;
+  get readyState(): number {
+    return this.ws.readyState;
+  }
+  send(data: string): void {
+    this.ws.send(data);
+  }
+  close(code?: number, reason?: string): void {
+    this.ws.close(code, reason);
   }
 }
 

@@ -134,7 +134,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         return (await http('POST', '/v1/sessions', token, {})).id as string;
       },
       client(token, o = {}) {
-        const c = new SwitchboardClient({ url: proxy.wsUrl, token, reconnectBaseMs: 50, reconnectMaxMs: 1_000, ...o, WebSocket: WebSocket as unknown as WebSocketConstructor });
+        const c = new SwitchboardClient({ url: proxy.wsUrl, token, reconnectBaseMs: 50, reconnectMaxMs: 1_000, WebSocket: WebSocket as unknown as WebSocketConstructor, ...o });
         clients.push(c);
         return c;
       },

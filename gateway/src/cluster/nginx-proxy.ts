@@ -68,7 +68,9 @@ export async function startNginx(upstreamPorts: number[], options: { listenPort?
     await waitForHttp(`${url}/healthz`, { child, timeoutMs: 10_000 });
   } catch (e) {
     await child.stop('SIGKILL');
-    throw new Error(`${(e as Error).message}\n${await readFile(errorLog, 'utf8').catch(() => '')}`);
+    const log = await readFile(errorLog, 'utf8').catch(() => '');
+    await rm(prefix, { recursive: true, force: true });
+    throw new Error(`${(e as Error).message}\n${log}`);
   }
   return {
     port,

@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createNodeClient } from '@switchboard/protocol/node';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { gatewayApi, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
-import { readCpuSeconds, readRssKiB } from '../support/proc.js';
+import { readCpuSeconds, settledRssKiB } from '../support/proc.js';
 import type { ClientCommand, ClientReport } from './bench-client.js';
 import type { PeerKind, PeerReport } from './frames.js';
 
@@ -129,12 +129,14 @@ export async function runPeer(peer: PeerKind, sizes: BenchSizes, log: (line: str
     void port;
 
     // 2. Idle sockets: memory per socket.
-    await sleep(1000);
+    // Warm up (startup garbage is collected, pools sized) before the baseline.
+    await withClient((client) => connect(client, { type: 'connect', kind: clientKind, url, count: Math.ceil(sizes.idleSockets / 10), token }));
+    await sleep(2000);
     const idle = await withClient(async (client) => {
-      const rss0 = readRssKiB(pid) ?? 0;
+      const rss0 = (await settledRssKiB(pid)) ?? 0;
       const r = await connect(client, { type: 'connect', kind: clientKind, url, count: sizes.idleSockets, token });
       await sleep(2000);
-      const rssN = readRssKiB(pid) ?? 0;
+      const rssN = (await settledRssKiB(pid)) ?? 0;
       return { sockets: r.open, failed: r.failed, rss0KiB: rss0, rssNKiB: rssN, kbPerSocket: r.open ? (rssN - rss0) / r.open : 0 };
     });
     log(`  ${peer}: idle ${idle.sockets} sockets → ${idle.kbPerSocket.toFixed(2)} KB/socket`);

@@ -51,15 +51,18 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   const t0 = performance.now();
   const endAt = t0 + o.duration * 1000;
 
-  // A share of 429s: each second, the next N model requests get 429 (mock `failFirst`).
+  // A share of 429s, spread out: every 100 ms the next model request may get one 429 (mock
+  // `failFirst: 1`), so that 429s rarely come back to back (five in a row open the breaker).
   const expectedRunS = o.ttftMs / 1000 + o.tokens / Math.max(1, o.tokensPerSecond);
   let carry = 0;
+  let injected = 0;
   const faultTimer = setInterval(() => {
-    carry += (o.share429 * activeUsers) / Math.max(0.2, expectedRunS);
-    const n = Math.floor(carry);
-    carry -= n;
-    mock.setScenario(MOCK_MODEL, n > 0 ? { ...pace, fault: '429', failFirst: n, retryAfterSec: 1 } : pace);
-  }, 1000);
+    carry += (o.share429 * activeUsers * 0.1) / Math.max(0.2, expectedRunS);
+    if (carry < 1) return;
+    carry -= 1;
+    injected++;
+    mock.setScenario(MOCK_MODEL, { ...pace, fault: '429', failFirst: 1, retryAfterSec: 1 });
+  }, 100);
 
   const progress = new Progress(() => {
     const el = (performance.now() - t0) / 1000;
@@ -171,7 +174,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     loadgenCpu: loadCpu,
     gatewayCpu: gwCpu,
     notes: [
-      `Mock LLM in the load-generator process: TTFT ${o.ttftMs} ms, ${o.tokensPerSecond} tokens/s, ${o.tokens} tokens per answer, ${(o.share429 * 100).toFixed(0)} % of model requests answered 429 (Retry-After 1 s; the gateway's model chain retries).`,
+      `${injected} 429s armed. Mock LLM in the load-generator process: TTFT ${o.ttftMs} ms, ${o.tokensPerSecond} tokens/s, ${o.tokens} tokens per answer, ${(o.share429 * 100).toFixed(0)} % of model requests answered 429 (Retry-After 1 s; the gateway's model chain retries).`,
     ],
   };
 }

@@ -5,7 +5,7 @@
  */
 import { gatewayApi, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
 import { counterDelta, describeCounters, readGatewayCounters } from '../support/metrics.js';
-import { CpuMeter } from '../support/proc.js';
+import { CpuMeter, settledRssKiB } from '../support/proc.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
 import { openSocketFleet } from '../support/socket-fleet.js';
 import { cpuLine, cpuRows, openTarget, sleep, type CommonOptions } from './common.js';
@@ -30,8 +30,11 @@ export async function runIdle(o: IdleOptions, command: string): Promise<Scenario
   const email = loadUserEmail('idle', 0);
   await api.register(email, LOAD_PASSWORD);
   const { accessToken } = await api.login(email, LOAD_PASSWORD);
-  await sleep(1000);
-  const rss0 = target.rssKiB();
+  // Warm up: a tenth of the sockets open and close, so startup garbage is collected first.
+  const warm = await openSocketFleet({ wsUrl: target.wsUrl, token: accessToken, sockets: Math.min(2000, Math.ceil(o.sockets / 10)), perProcess: o.perProcess, addresses: o.addresses });
+  await warm.close();
+  await sleep(2000);
+  const rss0 = target.pid ? await settledRssKiB(target.pid) : null;
   const loadgen = new CpuMeter();
   target.cpu?.start();
   const before = await readGatewayCounters(target.url);
@@ -51,8 +54,8 @@ export async function runIdle(o: IdleOptions, command: string): Promise<Scenario
   });
   const openCpu = target.cpu?.read() ?? null;
   target.cpu?.start();
-  await sleep(o.hold * 1000);
-  const rssN = target.rssKiB();
+  await sleep(Math.max(0, o.hold * 1000 - 1000));
+  const rssN = target.pid ? await settledRssKiB(target.pid) : null;
   const holdCpu = target.cpu?.read() ?? null;
   const after = await readGatewayCounters(target.url);
   const closed = await fleet.close();

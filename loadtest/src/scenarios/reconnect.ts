@@ -26,7 +26,10 @@ export interface ReconnectOptions extends CommonOptions {
 }
 
 interface ClientOutcome {
+  /** The RunHandle's `done` promise resolved. */
   done: boolean;
+  /** A `done` frame for the session reached the client (onFrame). */
+  sawDone: boolean;
   reason?: string;
   resumed: boolean;
   report: SeqReport;
@@ -68,6 +71,8 @@ export async function runReconnect(o: ReconnectOptions, command: string): Promis
       const sessionId = sessions[i]!.id;
       const checker = new SeqChecker();
       let resumed = false;
+      let sawDone = false;
+      let doneSeq: number | undefined;
       let recoveryMs: number | null = null;
       const off = client.onFrame((f) => {
         if (f.type === 'ready' && f.resumed) {
@@ -80,6 +85,7 @@ export async function runReconnect(o: ReconnectOptions, command: string): Promis
             recovery.record(recoveryMs);
           }
           checker.see(f.seq);
+          if (f.type === 'done') (sawDone = true), (doneSeq = f.seq);
         }
       });
       const run = client.send({ sessionId, text: 'tell me a long story about sockets' });
@@ -88,15 +94,16 @@ export async function runReconnect(o: ReconnectOptions, command: string): Promis
         finished++;
         return {
           done: done !== null,
+          sawDone,
           reason: done?.reason,
           resumed,
-          report: checker.report({ expectFirst: 1, expectLast: done?.seq }),
+          report: checker.report({ expectFirst: 1, expectLast: done?.seq ?? doneSeq }),
           duplicatesDropped: client.duplicatesDropped,
           recoveryMs,
           error: done === null ? 'timeout' : undefined,
         };
       } catch (e) {
-        return { done: false, resumed, report: checker.report({ expectFirst: 1 }), duplicatesDropped: client.duplicatesDropped, recoveryMs, error: (e as { code?: string }).code ?? String(e) };
+        return { done: false, sawDone, resumed, report: checker.report({ expectFirst: 1 }), duplicatesDropped: client.duplicatesDropped, recoveryMs, error: (e as { code?: string }).code ?? String(e) };
       } finally {
         off();
       }
@@ -124,17 +131,19 @@ export async function runReconnect(o: ReconnectOptions, command: string): Promis
 
   const seq = mergeSeqReports(results.map((r) => r.report));
   const dupDropped = results.reduce((a, r) => a + r.duplicatesDropped, 0);
-  const recovered = results.filter((r) => r.done && r.reason === 'stop' && r.report.lost === 0 && r.report.duplicates === 0 && r.report.outOfOrder === 0).length;
+  const recovered = results.filter((r) => r.sawDone && r.report.lost === 0 && r.report.duplicates === 0 && r.report.outOfOrder === 0).length;
+  const handleDone = results.filter((r) => r.done).length;
   const errors: Record<string, number> = {};
   for (const r of results) {
-    const k = r.error ?? (r.reason && r.reason !== 'stop' ? `done:${r.reason}` : null);
+    const k = r.error ? `sdk:${r.error}` : r.reason && r.reason !== 'stop' ? `done:${r.reason}` : null;
     if (k) errors[k] = (errors[k] ?? 0) + 1;
   }
   const rows: Row[] = [
     ['clients (one session each)', `${o.clients}`],
     ['sockets dropped mid-stream', `${dropped}`, `${o.dropAfterMs} ms after the sends`],
     ['resumed with hello{resume}', `${results.filter((r) => r.resumed).length}`],
-    ['recovered (done, contiguous seq)', `${recovered} (${((100 * recovered) / Math.max(1, o.clients)).toFixed(1)} %)`],
+    ['recovered (done frame, contiguous seq)', `${recovered} (${((100 * recovered) / Math.max(1, o.clients)).toFixed(1)} %)`],
+    ['RunHandle.done resolved in the SDK', `${handleDone} / ${o.clients}`, 'frames that arrive before the ack are not routed to the handle'],
     ['frames lost', `${seq.lost}`, 'must be 0'],
     ['frames duplicated (seen by the checker)', `${seq.duplicates}`, 'must be 0'],
     ['duplicates the server re-sent (client dropped them)', `${dupDropped}`],
@@ -153,7 +162,7 @@ export async function runReconnect(o: ReconnectOptions, command: string): Promis
     options: { ...o },
     target: { url: target.url, transport: target.transport, pid: target.pid },
     rows,
-    data: { clients: o.clients, dropped, resumed: results.filter((r) => r.resumed).length, recovered, recoveredPct: (100 * recovered) / Math.max(1, o.clients), seq, duplicatesServerResent: dupDropped, recoveryMs: recovery.summary(), errors, sampleMissing: results.find((r) => r.report.lost)?.report.missingSample ?? [] },
+    data: { clients: o.clients, dropped, handleDone, resumed: results.filter((r) => r.resumed).length, recovered, recoveredPct: (100 * recovered) / Math.max(1, o.clients), seq, duplicatesServerResent: dupDropped, recoveryMs: recovery.summary(), errors, sampleMissing: results.find((r) => r.report.lost)?.report.missingSample ?? [] },
     loadgenCpu: loadCpu,
     gatewayCpu: gwCpu,
     notes: ['Every client is the typed SDK client (`createNodeClient`); `dropConnection()` terminates the TCP socket as a network failure would. The client itself drops frames it has already seen; those are counted as "re-sent by the server".'],

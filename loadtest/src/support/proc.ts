@@ -3,7 +3,7 @@
  * this process, so every figure can be reported beside the load generator's own cost.
  */
 import { readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 
 /** Clock ticks per second of /proc/<pid>/stat (USER_HZ is 100 on Linux). */
 const TICKS_PER_SECOND = 100;
@@ -70,7 +70,7 @@ export class CpuMeter {
 }
 
 /** Cores, memory and Node version of this machine, for every report. */
-export function machineInfo(): { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string } {
+export function machineInfo(): { cpus: number; cpuModel: string; memoryGiB: number; node: string; platform: string; loadAverage1m: number } {
   const list = cpus();
   let memKiB = 0;
   try {
@@ -84,5 +84,20 @@ export function machineInfo(): { cpus: number; cpuModel: string; memoryGiB: numb
     memoryGiB: Math.round((memKiB / 1024 / 1024) * 10) / 10,
     node: process.version,
     platform: `${process.platform} ${process.arch}`,
+    loadAverage1m: Math.round(loadavg()[0]! * 100) / 100,
   };
+}
+
+/**
+ * The median of several RSS samples of a pid over `ms` (GC makes one sample noisy), in KiB.
+ */
+export async function settledRssKiB(pid: number, ms = 1000, samples = 5): Promise<number | null> {
+  const values: number[] = [];
+  for (let i = 0; i < samples; i++) {
+    const v = readRssKiB(pid);
+    if (v !== null) values.push(v);
+    await new Promise((r) => setTimeout(r, ms / samples));
+  }
+  values.sort((a, b) => a - b);
+  return values.length ? values[Math.floor(values.length / 2)]! : null;
 }

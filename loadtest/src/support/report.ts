@@ -104,7 +104,7 @@ export function writeResult(name: string, result: ScenarioResult, extraMarkdown 
   const lines = [
     `# ${result.scenario} — ${result.startedAt.slice(0, 10)}`,
     '',
-    `Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}.`,
+    `Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}, ${machine.platform}; 1-minute load average at the end ${machine.loadAverage1m}.`,
     `Target: ${result.target.url} (transport ${result.target.transport}); run time ${result.durationS.toFixed(1)} s.`,
     '',
     'Reproduce:',

@@ -1,0 +1,19 @@
+import { runChat } from './chat.js';
+
+describe('chat scenario (smoke)', () => {
+  it('runs 2 virtual users through register → login → session → socket → send → done', async () => {
+    const r = await runChat(
+      { transport: 'auto', quiet: true, users: 2, duration: 1.5, ramp: 0, ttftMs: 20, tokensPerSecond: 200, tokens: 8, share429: 0 },
+      'pnpm loadtest chat --users 2',
+    );
+    const d = r.data as { started: number; succeeded: number; tokens: number; errors: Record<string, number>; ttftMs: { count: number } };
+    expect(d.errors).toEqual({});
+    expect(d.started).toBeGreaterThanOrEqual(2);
+    expect(d.succeeded).toBe(d.started);
+    expect(d.tokens).toBe(d.started * 8);
+    expect(d.ttftMs.count).toBe(d.started);
+    expect(r.target.pid).toBeGreaterThan(0);
+    expect(r.gatewayCpu?.seconds).toBeGreaterThan(0);
+    expect(r.rows.find(([k]) => k === 'success')?.[1]).toBe('100.00 %');
+  }, 30_000);
+});
