@@ -13,6 +13,7 @@ import { addSessionRoutes } from './http/session-routes.js';
 import { withLogContext, type Logger } from './logger.js';
 import { RunManager, type AgentRunner, type RunHooks } from './runs/run-manager.js';
 import { SessionHub } from './session/hub.js';
+import { SessionAccessCache } from './session/access-cache.js';
 import type { IdempotencyStore, PubSub, RunLock, SessionLog } from './session/types.js';
 import type { Storage } from './storage/types.js';
 import type { Limiters } from './limits/types.js';
@@ -84,6 +85,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
   let transport!: Transport<ConnData>;
   let connections!: ConnectionManager;
 
+  const access = new SessionAccessCache(async (userId, sessionId) => (await backends.storage.sessions.get(userId, sessionId)) !== null);
   const hub = new SessionHub({
     log: backends.log,
     bus,
@@ -114,7 +116,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     tokens,
     hub,
     runs,
-    canAccess: async (userId, sessionId) => (await backends.storage.sessions.get(userId, sessionId)) !== null,
+    canAccess: (userId, sessionId) => access.canAccess(userId, sessionId),
     limits: {
       maxFrameBytes: config.MAX_FRAME_BYTES,
       helloTimeoutMs: config.HELLO_TIMEOUT_MS,
@@ -153,6 +155,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     hub,
     log: backends.log,
     deleteCheckpoints: backends.deleteCheckpoints,
+    onDeleted: (userId, sessionId) => access.forget(userId, sessionId),
   });
   const chosen = createTransport<ConnData>(
     config.TRANSPORT,

@@ -269,6 +269,14 @@ export class SwitchboardClient {
     else ws?.close(4000, 'dropped');
   }
 
+  private bindRun(id: string, runId: string): void {
+    const run = this.runsById.get(id);
+    if (run && !run.knownRunId) {
+      run.acked(runId);
+      this.runsByRunId.set(runId, run);
+    }
+  }
+
   private forget(run: RunStream): void {
     this.runsById.delete(run.id);
     if (run.knownRunId) this.runsByRunId.delete(run.knownRunId);
@@ -311,6 +319,9 @@ export class SwitchboardClient {
         return;
       }
       this.seqs.set(frame.sessionId, frame.seq);
+      // A replay after a reconnect can bring a run's frames before the repeated `ack`: the `user`
+      // frame carries our message id, so it binds the run as well as an ack would.
+      if (frame.type === 'user' && !this.runsByRunId.has(frame.runId)) this.bindRun(frame.id, frame.runId);
       const run = this.runsByRunId.get(frame.runId);
       run?.push(frame);
     }
@@ -326,14 +337,9 @@ export class SwitchboardClient {
         w?.resolve(frame);
         break;
       }
-      case 'ack': {
-        const run = this.runsById.get(frame.id);
-        if (run && !run.knownRunId) {
-          run.acked(frame.runId);
-          this.runsByRunId.set(frame.runId, run);
-        }
+      case 'ack':
+        this.bindRun(frame.id, frame.runId);
         break;
-      }
       case 'error':
         this.onError(frame);
         break;

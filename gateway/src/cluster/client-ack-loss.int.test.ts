@@ -3,11 +3,9 @@
  * arrived: the client resumes and retries the send by id (the server answers the same run id),
  * and the resume replays the run's first frames *before* that second `ack`.
  *
- * KNOWN CLIENT BUG (see the report): `RunHandle` routes frames by run id, which it learns only
- * from `ack`, so the replayed frames — the `user` frame, the first tokens, even the `done` — never
- * reach the handle (the session-level stream, `onFrame`, has them all). The soak sees it a few
- * times per thousand drops. Marked `it.fails` until protocol/src/client.ts binds a pending run on
- * its `user` frame (whose `id` is the send's id).
+ * Regression test: the handle used to learn its run id only from `ack`, so those replayed frames
+ * never reached it. The client now also binds a pending run on its `user` frame (whose `id` is
+ * the send's id).
  */
 import { SwitchboardClient, type SessionFrame, type WebSocketConstructor, type WebSocketLike } from '@switchboard/protocol';
 import WebSocket from 'ws';
@@ -55,7 +53,7 @@ describe('a send whose ack is lost with the connection', () => {
   });
   afterAll(async () => t?.stop());
 
-  it.fails('still hands every frame of the run, and its done, to the RunHandle', async () => {
+  it('still hands every frame of the run, and its done, to the RunHandle', async () => {
     const u = await t.user();
     const sessionId = await t.session(u.token);
     const client = new SwitchboardClient({ url: t.wsUrl, token: u.token, reconnectBaseMs: 20, WebSocket: AckLosingSocket as unknown as WebSocketConstructor });

@@ -3,9 +3,9 @@
  * first). The typed client does exactly that after a reconnect: `write()` sends as soon as the new
  * socket is open, before `ready` — the soak hits it a few times per thousand drops.
  *
- * KNOWN GATEWAY BUG (see the report): ConnectionManager.message() checks `helloDone` when a frame
- * *arrives*, while the `hello` ahead of it is still being verified, and closes the socket with
- * 4001 "hello must come first". Marked `it.fails` until the check moves behind the queue.
+ * Regression test: the gateway used to check authentication when a frame *arrived*, while the
+ * `hello` ahead of it was still being verified, and closed the socket with 4001. It now checks
+ * that a `hello` came first on arrival and that it succeeded when the frame's turn comes.
  */
 import { startTestGateway, type TestGateway } from '../testing/harness.js';
 
@@ -16,7 +16,7 @@ describe('frames pipelined behind hello', () => {
   });
   afterAll(async () => t?.stop());
 
-  it.fails('are handled after the hello, not refused with 4001', async () => {
+  it('are handled after the hello, not refused with 4001', async () => {
     const u = await t.user();
     const sessionId = await t.session(u.token);
     const s = await t.raw();

@@ -3,12 +3,9 @@
  * local socket of that session leaves it misses frames — a hole in `seq`, then frames again once
  * another socket re-creates the session's state.
  *
- * KNOWN GATEWAY BUG (see the report): SessionHub.join() takes the session's state from ensure(),
- * then awaits `state.ready` before registering the socket in `state.catching`. A leave() in that
- * window finds the state idle and releases it (removed from the map, bus unsubscribed); the join
- * carries on with the orphaned state, replays from the log, subscribes the socket to the topic —
- * and no live frame reaches it until something re-creates the state. Marked `it.fails` until
- * join() re-checks `this.sessions.get(sessionId) === state` after the await (and retries).
+ * Regression test: SessionHub.join() used to await `state.ready` and carry on with a state that a
+ * leave() had released meanwhile, so no live frame reached the socket. join() now re-takes the
+ * live state after the await.
  */
 import type { SessionFrame } from '@switchboard/protocol';
 import { createLogger } from '../logger.js';
@@ -31,7 +28,7 @@ function socket(received: number[]): HubSocket {
 }
 
 describe('SessionHub.join racing the last leave', () => {
-  it.fails('delivers live frames to a socket that joined while the last other socket left', async () => {
+  it('delivers live frames to a socket that joined while the last other socket left', async () => {
     const hub = new SessionHub({
       log: createMemorySessionLog(),
       bus: createMemoryPubSub(),

@@ -18,6 +18,8 @@ export interface SessionRouteDeps {
   log: SessionLog;
   /** Also removes the session's checkpoints. */
   deleteCheckpoints?(sessionId: string): Promise<void>;
+  /** Called after a session is deleted (caches). */
+  onDeleted?(userId: string, sessionId: string): void;
 }
 
 function limitParam(raw: string | null, def: number): number {
@@ -60,6 +62,7 @@ export function addSessionRoutes(router: Router, deps: SessionRouteDeps): void {
       await owned(userId, params.id!);
       if (await deps.runs.activeRunId(params.id!)) throw new GatewayError('busy', 'the session has a running run; cancel it first');
       await storage.sessions.delete(userId, params.id!);
+      deps.onDeleted?.(userId, params.id!);
       await deps.log.delete(params.id!);
       await deps.deleteCheckpoints?.(params.id!);
       return json(204, null);

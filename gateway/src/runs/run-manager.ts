@@ -186,6 +186,23 @@ export class RunManager {
     await Promise.race([all(), new Promise((r) => setTimeout(r, 5000).unref())]);
   }
 
+  /**
+   * A run writes its `done` before it releases its lease, so a client that sends as soon as it
+   * sees `done` can find the session still held. When the holder's `done` is already in the log,
+   * wait (briefly) for the release instead of answering `busy`.
+   */
+  private async endingRun(sessionId: string, runId: string): Promise<boolean> {
+    const holder = await this.o.lock.holder(sessionId);
+    if (!holder) return this.o.lock.acquire(sessionId, runId, this.o.lockTtlMs);
+    const last = await this.o.hub.lastFrame(sessionId);
+    if (last?.type !== 'done' || last.runId !== holder) return false;
+    for (let waited = 0; waited < 1000; waited += 25) {
+      await sleep(25);
+      if (await this.o.lock.acquire(sessionId, runId, this.o.lockTtlMs)) return true;
+    }
+    return false;
+  }
+
   private abortLocal(sessionId: string, runId: string, reason: AbortReason): boolean {
     const run = this.runs.get(sessionId);
     if (!run || run.runId !== runId) return false;
@@ -196,6 +213,7 @@ export class RunManager {
   private async acquire(frame: SendFrame, runId: string): Promise<void> {
     const { lock } = this.o;
     if (await lock.acquire(frame.sessionId, runId, this.o.lockTtlMs)) return;
+    if (await this.endingRun(frame.sessionId, runId)) return;
     const policy = frame.ifBusy ?? 'reject';
     if (policy === 'reject') throw new GatewayError('busy', 'the session already has a run; retry after its done or use ifBusy', { retryable: true });
     const queued = this.queued.get(frame.sessionId) ?? 0;

@@ -87,8 +87,13 @@ export class SessionHub {
    * frame, then delivers live frames.
    */
   async join(sessionId: string, socket: HubSocket, from: number | undefined, onJoined: (r: JoinResult) => void): Promise<JoinResult> {
-    const state = this.ensure(sessionId);
+    let state = this.ensure(sessionId);
     await state.ready;
+    // The last other socket may have left while we waited, releasing that state: use the live one.
+    while (this.sessions.get(sessionId) !== state) {
+      state = this.ensure(sessionId);
+      await state.ready;
+    }
     // No `after`: live from the last frame this node has delivered.
     const after = from ?? state.last;
     if (state.live.has(socket) || state.catching.has(socket)) this.leave(sessionId, socket);

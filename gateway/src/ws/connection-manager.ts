@@ -24,6 +24,8 @@ export interface ConnData {
   /** Authenticated by the upgrade's Authorization header; `hello` may omit its token. */
   headerAuth: boolean;
   helloDone: boolean;
+  /** A `hello` arrived (it may still be being verified); frames pipelined behind it wait their turn. */
+  helloSeen: boolean;
   joined: Set<string>;
   badFrames: number;
   rateRejections: number;
@@ -97,6 +99,7 @@ export class ConnectionManager {
       userId: null,
       headerAuth: false,
       helloDone: false,
+      helloSeen: false,
       joined: new Set(),
       badFrames: 0,
       rateRejections: 0,
@@ -132,7 +135,8 @@ export class ConnectionManager {
     if (!parsed.ok) return this.badFrame(socket, parsed.message, parsed.ref);
     const frame = parsed.frame;
     this.o.onFrameIn?.(frame.type);
-    if (!c.helloDone && frame.type !== 'hello') return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
+    if (frame.type === 'hello') c.helloSeen = true;
+    else if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
     c.badFrames = 0;
     if (c.queued >= MAX_QUEUED_FRAMES) return this.closeWith(socket, CloseCode.rateLimited, 'too many frames in flight');
     c.queued++;
@@ -164,6 +168,7 @@ export class ConnectionManager {
   private async dispatch(socket: Socket<ConnData>, frame: ClientFrame): Promise<void> {
     if (socket.closed) return;
     const c = socket.data;
+    if (frame.type !== 'hello' && !c.helloDone) return this.closeWith(socket, CloseCode.unauthorized, 'not authenticated');
     if (frame.type !== 'hello' && frame.type !== 'ping') {
       const d = await this.o.limiters.messages.consume(c.id);
       if (d.ok) c.rateRejections = 0;
@@ -288,7 +293,7 @@ export class ConnectionManager {
   private badFrame(socket: Socket<ConnData>, message: string, ref?: string): void {
     const c = socket.data;
     this.o.onFrameIn?.('invalid');
-    if (!c.helloDone) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
+    if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
     if (++c.badFrames >= this.o.limits.maxBadFrames) return this.closeWith(socket, CloseCode.protocolAbuse, 'too many bad frames');
     this.write(socket, { type: 'error', code: 'bad_frame', message, retryable: false, ref });
   }
