@@ -3,7 +3,9 @@
  * alert rules, Grafana provisioning and dashboard — every query against a live gateway's scrape
  * after a socket chat (with a model fallback and a tool call).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
@@ -13,8 +15,6 @@ import { checkExpr, labelsIn, metricsIn, scrapeIndex } from './promql-names.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
 const read = (p: string) => readFileSync(join(root, p), 'utf8');
-/** Written by another part of the project; checked once it exists. */
-const PENDING_FILES = new Set(['infra/nginx.conf']);
 
 interface ComposeService {
   image?: string;
@@ -63,10 +63,25 @@ describe('docker-compose.yml', () => {
         const src = v.split(':')[0]!;
         if (!src.startsWith('./')) continue;
         const path = src.slice(2);
-        if (!existsSync(join(root, path)) && !PENDING_FILES.has(path)) missing.push(path);
+        if (!existsSync(join(root, path))) missing.push(path);
       }
     expect(missing).toEqual([]);
-    expect(s.nginx!.volumes).toContain('./infra/nginx.conf:/etc/nginx/nginx.conf:ro');
+    expect(s.nginx!.volumes).toContain('./infra/nginx.conf:/etc/switchboard/nginx.conf:ro');
+    expect(s.nginx!.command).toEqual(['sh', '/etc/switchboard/entry.sh']);
+  });
+
+  it('renders infra/nginx.conf for the containers with both replicas as upstreams', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sb-nginx-'));
+    try {
+      const script = read('infra/scripts/nginx-compose-entry.sh').replace(/\/etc\/switchboard\/nginx\.conf/g, join(root, 'infra/nginx.conf')).replace(/\/tmp\/nginx/g, dir).replace(/^exec nginx.*$/m, 'exit 0');
+      execFileSync('sh', ['-c', script]);
+      const rendered = readFileSync(join(dir, 'nginx.conf'), 'utf8');
+      expect(rendered).toMatch(/^\s*listen 80;$/m);
+      expect(rendered.match(/^\s*server gateway-\d:8080 max_fails=1 fail_timeout=5s;$/gm)).toHaveLength(2);
+      expect(rendered).not.toMatch(/127\.0\.0\.1:808[12]/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
 
