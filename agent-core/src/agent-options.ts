@@ -84,6 +84,13 @@ export interface AgentOptions {
    */
   logger?: AgentLogger;
   /**
+   * When conversation state is checkpointed: after every step (`async`, `sync`) or once when the
+   * run ends (`exit`: fewest writes, but a run cut off by a dying process leaves no trace in the
+   * history).
+   * @default 'async'
+   */
+  durability?: 'async' | 'sync' | 'exit';
+  /**
    * Clock for the `{{now}}` placeholder.
    * @default () => new Date()
    */

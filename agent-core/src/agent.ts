@@ -163,6 +163,7 @@ export function createAgent(options: AgentOptions): Agent {
             streamMode: 'custom',
             signal: controller.signal,
             recursionLimit: settings.maxToolRounds * 2 + 10,
+            durability: options.durability ?? 'async',
           },
         );
         for await (const chunk of events) {

@@ -82,6 +82,7 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
       memory,
       tools: createMemoryTools(memory),
       maxContextTokens: config.MAX_CONTEXT_TOKENS,
+      durability: config.CHECKPOINT_DURABILITY,
       maxToolRounds: config.MAX_TOOL_ROUNDS,
       toolTimeoutMs: config.TOOL_TIMEOUT_MS,
       logger,

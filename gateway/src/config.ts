@@ -52,6 +52,8 @@ export const ConfigSchema = z.object({
   ALLOW_LOCAL_MODEL_IN_PRODUCTION: bool.default(false),
   LOCAL_MODEL_TOKEN_DELAY_MS: int(20, 0),
   MAX_CONTEXT_TOKENS: int(8000, 256),
+  /** When conversation state is checkpointed: `exit` (once per run, fewest writes) or after every step. */
+  CHECKPOINT_DURABILITY: z.enum(['exit', 'async', 'sync']).default('exit'),
   MAX_TOOL_ROUNDS: int(6, 1),
   TOOL_TIMEOUT_MS: int(10_000, 10),
   METRICS_TOKEN: z.string().optional(),

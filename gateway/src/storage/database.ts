@@ -140,7 +140,13 @@ async function enableVector(ctx: DbContext): Promise<void> {
 }
 
 async function migrate(ctx: DbContext): Promise<void> {
-  const migrator = new Migrator({ db: ctx.db, provider: migrationProvider({ vector: ctx.hasVector }) });
+  // The migration bookkeeping lives in the storage's own schema: found through the search path,
+  // another schema's (e.g. public's) would make a fresh schema look migrated already.
+  const migrator = new Migrator({
+    db: ctx.db,
+    provider: migrationProvider({ vector: ctx.hasVector }),
+    ...(ctx.kind === 'postgres' ? { migrationTableSchema: ctx.schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? 'unknown';

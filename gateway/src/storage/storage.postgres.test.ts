@@ -36,6 +36,23 @@ if (server.available) {
   });
 
   describe('server Postgres specifics', () => {
+    it('migrates a fresh schema even when another schema on the search path is migrated already', async () => {
+      const first = uniqueSchema('ma');
+      const second = uniqueSchema('mb');
+      const a = await openStorage({ databaseUrl: TEST_DATABASE_URL, schema: first });
+      const b = await openStorage({ databaseUrl: TEST_DATABASE_URL, schema: second });
+      try {
+        const user = await b.users.create({ email: 'schema@example.com', passwordHash: 'x' });
+        expect(await a.users.findById(user.id)).toBeNull();
+        expect(await b.memories.list(user.id)).toEqual([]);
+      } finally {
+        await a.close();
+        await b.close();
+        await dropSchema(first);
+        await dropSchema(second);
+      }
+    });
+
     it.runIf(server.vector)('moves a real[] memory column onto pgvector when the extension becomes usable', async () => {
       const schema = uniqueSchema('up');
       try {
