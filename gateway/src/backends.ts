@@ -59,6 +59,7 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
     OPENAI_API_KEY: config.OPENAI_API_KEY,
     OPENAI_BASE_URL: config.OPENAI_BASE_URL,
     OPENAI_MODEL: config.OPENAI_MODEL,
+    LLM_BUDGET_MS: config.LLM_BUDGET_MS,
   });
   const modelListeners: ModelChainEventListener[] = [];
   const onModelEvent = (e: ModelChainEvent) => {

@@ -46,6 +46,8 @@ export const ConfigSchema = z.object({
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
   OPENAI_MODEL: z.string().optional(),
+  /** Total time budget of one model call across retries and fallbacks (ms); the chain's default when unset. */
+  LLM_BUDGET_MS: z.string().optional(),
   EMBEDDINGS_MODEL: z.string().optional(),
   /** Vector size of the embeddings model (the offline embedder uses 256). */
   EMBEDDINGS_DIMS: int(1536, 8),
