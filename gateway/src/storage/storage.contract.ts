@@ -95,8 +95,12 @@ export function storageContract(name: string, factory: StorageFactory): void {
     describe('sessions', () => {
       it('creates, lists newest first with paging, renames and touches', async () => {
         const user = await storage.users.create({ email: `s-${randomUUID()}@example.com`, passwordHash: 'x' });
+        // Apart in time: the embedded database's clock can give quick successive writes one timestamp.
+        const tick = () => new Promise((r) => setTimeout(r, 5));
         const s1 = await storage.sessions.create(user.id, { title: 'first' });
+        await tick();
         const s2 = await storage.sessions.create(user.id);
+        await tick();
         const s3 = await storage.sessions.create(user.id, { title: 'third' });
         expect(s2.title).toBeNull();
         expect((await storage.sessions.list(user.id)).map((s) => s.id)).toEqual([s3.id, s2.id, s1.id]);
@@ -107,6 +111,7 @@ export function storageContract(name: string, factory: StorageFactory): void {
         const renamed = await storage.sessions.update(user.id, s1.id, { title: 'renamed' });
         expect(renamed?.title).toBe('renamed');
         expect(renamed!.updatedAt >= s1.updatedAt).toBe(true);
+        await tick();
         await storage.sessions.touch(s2.id);
         expect((await storage.sessions.list(user.id))[0].id).toBe(s2.id);
       });
