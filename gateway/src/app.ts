@@ -1,5 +1,4 @@
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { CloseCode, WS_PATH } from '@switchboard/protocol';
 import { AuthService } from './auth/auth-service.js';
 import { resolveJwtSecret } from './auth/secret.js';
@@ -231,4 +230,3 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
   };
 }
 
-export const defaultDataPaths = (dataDir: string) => ({ pg: join(dataDir, 'pg') });

@@ -21,8 +21,6 @@ export interface ConnData {
   id: string;
   remoteAddress: string;
   userId: string | null;
-  /** Authenticated by the upgrade's Authorization header; `hello` may omit its token. */
-  headerAuth: boolean;
   helloDone: boolean;
   /** A `hello` arrived (it may still be being verified); frames pipelined behind it wait their turn. */
   helloSeen: boolean;
@@ -97,7 +95,6 @@ export class ConnectionManager {
       id: randomUUID(),
       remoteAddress: req.remoteAddress,
       userId: null,
-      headerAuth: false,
       helloDone: false,
       helloSeen: false,
       joined: new Set(),
@@ -114,7 +111,6 @@ export class ConnectionManager {
       const r = m ? await this.o.tokens.verifyAccess(m[1]!) : null;
       if (!r?.ok) return { accept: false, status: 401, message: 'invalid or expired access token' };
       data.userId = r.claims.userId;
-      data.headerAuth = true;
     }
     return { accept: true, data };
   }
@@ -331,4 +327,3 @@ export class ConnectionManager {
   }
 }
 
-export type { ErrorFrame };
