@@ -19,6 +19,7 @@ import type { Limiters } from './limits/types.js';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { Memory, ModelChainEventListener, ModelChainStats } from '@switchboard/agent-core';
 import { addMemoryRoutes } from './http/memory-routes.js';
+import { clientIp, parseTrustedProxies } from './http/client-ip.js';
 import { createObservability } from './observability/index.js';
 import { createTransport } from './transport/select.js';
 import type { Transport } from './transport/types.js';
@@ -156,18 +157,22 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     deleteCheckpoints: backends.deleteCheckpoints,
     onDeleted: (userId, sessionId) => access.forget(userId, sessionId),
   });
+  const trustedProxies = parseTrustedProxies(config.TRUST_PROXY);
   const chosen = createTransport<ConnData>(
     config.TRANSPORT,
     obs.wrapTransport({
       wsPath: WS_PATH,
-      http: (req) =>
-        withLogContext({ requestId: Math.random().toString(36).slice(2, 10) }, () =>
+      http: (raw) => {
+        const req = { ...raw, remoteAddress: clientIp(raw.remoteAddress, raw.headers['x-forwarded-for'], trustedProxies) };
+        return withLogContext({ requestId: Math.random().toString(36).slice(2, 10) }, () =>
           router.handle(req).catch((e) => {
             logger.error('http handler failed', { path: req.path, error: String(e) });
             return errorResponse(e);
           }),
-        ),
-      upgrade: (req) => connections.upgrade(req),
+        );
+      },
+      upgrade: (req) =>
+        connections.upgrade({ ...req, remoteAddress: clientIp(req.remoteAddress, req.headers['x-forwarded-for'], trustedProxies) }),
       open: (s) => connections.open(s),
       message: (s, m, bytes) => connections.message(s, m, bytes),
       close: (s, code) => connections.close(s, code),

@@ -16,6 +16,8 @@ export const ConfigSchema = z.object({
   JWT_SECRET: z.string().optional(),
   TRANSPORT: z.enum(['auto', 'uws', 'ws']).default('auto'),
   NODE_ID: z.string().optional(),
+  /** Proxy addresses (comma-separated) whose X-Forwarded-For names the client, e.g. `127.0.0.1` behind a local nginx. */
+  TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   /** Largest inbound socket frame (bytes). */

@@ -73,6 +73,23 @@ describe('quotas on a small gateway', () => {
     expect(refused).toMatchObject({ code: 'quota_exceeded', retryable: false });
   });
 
+  it('counts forwarded addresses separately only behind a trusted proxy', async () => {
+    const proxied = await startTestGateway({ transport: 'uws', env: { RATE_CONNECTIONS_PER_IP_PER_MINUTE: '1', TRUST_PROXY: '127.0.0.1' } });
+    const direct = await startTestGateway({ transport: 'ws', env: { RATE_CONNECTIONS_PER_IP_PER_MINUTE: '1' } });
+    try {
+      // Behind the trusted proxy each forwarded client has its own budget…
+      await proxied.raw({ headers: { 'x-forwarded-for': '198.51.100.1' } });
+      await proxied.raw({ headers: { 'x-forwarded-for': '198.51.100.2' } });
+      await expect(proxied.raw({ headers: { 'x-forwarded-for': '198.51.100.1' } })).rejects.toThrow(/429/);
+      // …and without TRUST_PROXY a forged header changes nothing.
+      await direct.raw({ headers: { 'x-forwarded-for': '198.51.100.1' } });
+      await expect(direct.raw({ headers: { 'x-forwarded-for': '198.51.100.2' } })).rejects.toThrow(/429/);
+    } finally {
+      await proxied.stop();
+      await direct.stop();
+    }
+  });
+
   it('answers an upgrade over the per-address connection rate with 429', async () => {
     await t.raw();
     await t.raw();

@@ -31,6 +31,8 @@ PROXY_PORT="${PROXY_PORT:-8080}"
 export REDIS_URL="${REDIS_URL:-redis://127.0.0.1:6379}"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/switchboard_test}"
 export JWT_SECRET="${JWT_SECRET:-replicas-demo-secret-replicas-demo-secret-0123}"
+# nginx runs on this machine: its X-Forwarded-For names the real client (per-IP limits).
+export TRUST_PROXY="${TRUST_PROXY:-127.0.0.1,::1}"
 export RUN_LOCK_TTL_MS="${RUN_LOCK_TTL_MS:-3000}"
 export DRAIN_TIMEOUT_MS="${DRAIN_TIMEOUT_MS:-10000}"
 export LOCAL_MODEL_TOKEN_DELAY_MS="${LOCAL_MODEL_TOKEN_DELAY_MS:-40}"
