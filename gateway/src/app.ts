@@ -13,7 +13,7 @@ import { withLogContext, type Logger } from './logger.js';
 import { RunManager, type AgentRunner, type RunHooks } from './runs/run-manager.js';
 import { SessionHub } from './session/hub.js';
 import { SessionAccessCache } from './session/access-cache.js';
-import type { IdempotencyStore, PubSub, RunLock, SessionLog } from './session/types.js';
+import type { ConnectionRegistry, IdempotencyStore, PubSub, RunLock, SessionLog } from './session/types.js';
 import type { Storage } from './storage/types.js';
 import type { Limiters } from './limits/types.js';
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
@@ -39,6 +39,8 @@ export interface GatewayBackends {
   deleteCheckpoints?(sessionId: string): Promise<void>;
   /** Rate limits and quotas. */
   limits: Limiters;
+  /** Records of closed connections for resume. */
+  connections: ConnectionRegistry;
   /** Builds the login-attempt limiters (on Redis when there is one). */
   authLimiter?: (opts: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
   /** Long-term memory, for `/v1/me/memories`. */
@@ -129,6 +131,8 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     logger,
     nodeId,
     limiters: obs.instrumentLimiters(backends.limits),
+    registry: backends.connections,
+    resumeTtlMs: config.RESUME_TOKEN_TTL_S * 1000,
     ...obs.connectionHooks,
   });
   obs.observe({

@@ -17,7 +17,12 @@ import type { Config } from './config.js';
 import { GatewayError } from './errors.js';
 import type { Logger } from './logger.js';
 import type { RunHooks } from './runs/run-manager.js';
-import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock } from './session/memory-coordination.js';
+import {
+  createMemoryConnectionRegistry,
+  createMemoryIdempotencyStore,
+  createMemoryPubSub,
+  createMemoryRunLock,
+} from './session/memory-coordination.js';
 import { createMemorySessionLog } from './session/memory-log.js';
 import { createCheckpointer, openStorage } from './storage/index.js';
 import { createRedisCoordination } from './redis-backends.js';
@@ -134,6 +139,7 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
     bus: shared?.bus ?? createMemoryPubSub(),
     lock: shared?.lock ?? createMemoryRunLock(),
     idempotency: shared?.idempotency ?? createMemoryIdempotencyStore(),
+    connections: shared?.connections ?? createMemoryConnectionRegistry(),
     probes: shared ? [shared.probe] : [],
     limits,
     authLimiter: (opts): RateLimiterAbstract =>

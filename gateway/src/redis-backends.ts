@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import type { Logger } from './logger.js';
 import type { ReadinessProbe } from './http/ops-routes.js';
-import { createRedisIdempotencyStore, createRedisRunLock } from './session/redis-coordination.js';
+import { createRedisConnectionRegistry, createRedisIdempotencyStore, createRedisRunLock } from './session/redis-coordination.js';
 import { createRedisSessionLog } from './session/redis-log.js';
 import { createRedisPubSub } from './session/redis-pubsub.js';
-import type { IdempotencyStore, LogRetention, PubSub, RunLock, SessionLog } from './session/types.js';
+import type { ConnectionRegistry, IdempotencyStore, LogRetention, PubSub, RunLock, SessionLog } from './session/types.js';
 
 export interface RedisCoordination {
   redis: Redis;
@@ -12,6 +12,7 @@ export interface RedisCoordination {
   bus: PubSub;
   lock: RunLock;
   idempotency: IdempotencyStore;
+  connections: ConnectionRegistry;
   probe: ReadinessProbe;
   close(): Promise<void>;
 }
@@ -53,6 +54,7 @@ export function createRedisCoordination(url: string, options: { retention: LogRe
     }),
     lock: createRedisRunLock(redis, { keyPrefix }),
     idempotency: createRedisIdempotencyStore(redis, { keyPrefix }),
+    connections: createRedisConnectionRegistry(redis, { keyPrefix }),
     probe: {
       name: 'redis',
       async check() {

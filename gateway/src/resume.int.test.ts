@@ -31,6 +31,27 @@ describe('resume', () => {
     expect(rest.filter((f) => f.type === 'done')).toHaveLength(1);
   });
 
+  it('without `after`, re-joins the previous connection\'s sessions from the last frame written to it', async () => {
+    const u = await t.user();
+    const sessionId = await t.session(u.token);
+    const first = await t.raw({ token: u.token });
+    const ready = first.frames[0] as { resume: string };
+    first.send({ type: 'send', id: 'q', sessionId, text: 'What is 5*5?' });
+    const ack = await first.next('ack');
+    const frames = await first.run(ack.runId);
+    first.ws.close();
+    await first.closed();
+    await new Promise((r) => setTimeout(r, 100)); // the close is recorded asynchronously
+    const second = await t.raw();
+    second.send({ type: 'hello', resume: { token: ready.resume } });
+    expect(await second.next('ready')).toMatchObject({ resumed: true });
+    // Everything had been written to the first connection: nothing to replay, live from here.
+    expect(await second.next('joined')).toMatchObject({ sessionId, replayed: 0, seq: frames.length });
+    second.send({ type: 'send', id: 'q2', sessionId, text: 'What is 6*6?' });
+    const next = await second.run((await second.next('ack')).runId);
+    expect((next[0] as SessionFrame).seq).toBe(frames.length + 1);
+  });
+
   it('answers resume_expired for a forged token and lets the client authenticate afresh', async () => {
     const u = await t.user();
     const s = await t.raw();

@@ -279,6 +279,11 @@ export class SessionHub {
     }
   }
 
+  /** The last `seq` this node has published to a session's local sockets (0 when it has none). */
+  delivered(sessionId: string): number {
+    return Math.max(0, this.sessions.get(sessionId)?.last ?? 0);
+  }
+
   /** Sessions with local sockets whose current run has not ended (for lost-node detection). */
   openRuns(): Array<{ sessionId: string; runId: string }> {
     const out: Array<{ sessionId: string; runId: string }> = [];

@@ -1,4 +1,4 @@
-import type { IdempotencyStore, PubSub, RunLock } from './types.js';
+import type { ConnectionRecord, ConnectionRegistry, IdempotencyStore, PubSub, RunLock } from './types.js';
 
 /** In-process pub/sub (embedded default). Delivery is asynchronous, like a real bus. */
 export function createMemoryPubSub(): PubSub {
@@ -72,6 +72,22 @@ export function createMemoryIdempotencyStore(now: () => number = Date.now): Idem
     },
     async release(key, value) {
       if (keys.get(key)?.value === value) keys.delete(key);
+    },
+  };
+}
+
+/** In-process connection records with expiry. */
+export function createMemoryConnectionRegistry(now: () => number = Date.now): ConnectionRegistry {
+  const records = new Map<string, { record: ConnectionRecord; until: number }>();
+  return {
+    async save(connectionId, record, ttlMs) {
+      const t = now();
+      for (const [k, v] of records) if (v.until <= t) records.delete(k);
+      records.set(connectionId, { record, until: t + ttlMs });
+    },
+    async load(connectionId) {
+      const r = records.get(connectionId);
+      return r && r.until > now() ? r.record : null;
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { DEFAULT_KEY_PREFIX, checkTtl, redisScript, sessionKey } from './redis-script.js';
-import type { IdempotencyStore, RunLock } from './types.js';
+import type { ConnectionRecord, ConnectionRegistry, IdempotencyStore, RunLock } from './types.js';
 
 /** Options shared by the Redis coordination stores. */
 export interface RedisCoordinationOptions {
@@ -70,6 +70,25 @@ export function createRedisIdempotencyStore(redis: Redis, options: RedisCoordina
     },
     async release(k, value) {
       await RELEASE.run(redis, [key(k)], [checkId('value', value)]);
+    },
+  };
+}
+
+/** Connection records on Redis (JSON under `<prefix>conn:<id>`, expiring with the resume token). */
+export function createRedisConnectionRegistry(redis: Redis, options: RedisCoordinationOptions = {}): ConnectionRegistry {
+  const prefix = `${options.keyPrefix ?? DEFAULT_KEY_PREFIX}conn:`;
+  return {
+    async save(connectionId, record, ttlMs) {
+      await redis.set(prefix + connectionId, JSON.stringify(record), 'PX', checkTtl(ttlMs));
+    },
+    async load(connectionId) {
+      const raw = await redis.get(prefix + connectionId);
+      if (!raw) return null;
+      try {
+        return JSON.parse(raw) as ConnectionRecord;
+      } catch {
+        return null;
+      }
     },
   };
 }

@@ -64,3 +64,16 @@ export interface IdempotencyStore {
   /** Removes `key` if it still holds `value` (a send that was refused must be retryable). */
   release(key: string, value: string): Promise<void>;
 }
+
+/** What a closed connection was attached to, so a resume without `after` picks up where it left. */
+export interface ConnectionRecord {
+  userId: string;
+  /** Session id → the last `seq` the server wrote to that connection. */
+  sessions: Record<string, number>;
+}
+
+/** Short-lived records of closed connections, shared by every node (resume can land anywhere). */
+export interface ConnectionRegistry {
+  save(connectionId: string, record: ConnectionRecord, ttlMs: number): Promise<void>;
+  load(connectionId: string): Promise<ConnectionRecord | null>;
+}

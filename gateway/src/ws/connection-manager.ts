@@ -14,6 +14,7 @@ import { GatewayError } from '../errors.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { RunManager } from '../runs/run-manager.js';
 import type { SessionHub } from '../session/hub.js';
+import type { ConnectionRegistry } from '../session/types.js';
 import type { Socket, UpgradeDecision, UpgradeRequest } from '../transport/types.js';
 
 /** Per-socket state. */
@@ -58,6 +59,10 @@ export interface ConnectionManagerOptions {
   nodeId: string;
   /** Messages per connection, connections per IP, sockets per user. */
   limiters: Limiters;
+  /** Where closed connections leave what they were attached to, for `hello{resume}` without `after`. */
+  registry: ConnectionRegistry;
+  /** How long a closed connection's record is kept (the resume token's lifetime). */
+  resumeTtlMs: number;
   onFrameIn?(type: string): void;
   /** A frame written to one socket, with its serialized size (metrics). */
   onFrameOut?(frame: ServerFrame, bytes: number): void;
@@ -146,6 +151,13 @@ export class ConnectionManager {
     const c = socket.data;
     if (c.timer) clearTimeout(c.timer);
     this.sockets.delete(c.id);
+    if (c.helloDone && c.userId && c.joined.size) {
+      const sessions: Record<string, number> = {};
+      for (const sessionId of c.joined) sessions[sessionId] = this.o.hub.delivered(sessionId);
+      void this.o.registry
+        .save(c.id, { userId: c.userId, sessions }, this.o.resumeTtlMs)
+        .catch((e) => this.o.logger.warn('could not record the closed connection', { error: String(e) }));
+    }
     for (const sessionId of c.joined) this.o.hub.leave(sessionId, socket);
     void c.releaseSlot?.().catch(() => {});
     this.o.logger.debug('socket closed', { connectionId: c.id, code });
@@ -211,7 +223,10 @@ export class ConnectionManager {
       const r = await this.o.tokens.verifyResume(frame.resume.token);
       if (r.ok && (!c.userId || c.userId === r.claims.userId)) {
         userId = r.claims.userId;
-        resumeSessions = frame.resume.after ?? {};
+        // The previous connection's sessions, from where the server last wrote; the client's `after` wins.
+        const previous = await this.o.registry.load(r.claims.connectionId).catch(() => null);
+        const inherited = previous?.userId === userId ? previous.sessions : {};
+        resumeSessions = { ...inherited, ...frame.resume.after };
       } else {
         this.write(socket, { type: 'error', code: 'resume_expired', message: 'the resume token is expired or invalid; authenticate again', retryable: true });
         if (!frame.token && !c.userId) return; // the client may send another hello within the timeout
