@@ -9,7 +9,7 @@ import { counterDelta, describeCounters, readGatewayCounters } from '../support/
 import { CpuMeter } from '../support/proc.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
 import { gatewayApi, HttpCallError, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
-import { cpuLine, cpuRows, MOCK_MODEL, openTarget, sleep, startMock, type CommonOptions } from './common.js';
+import { cpuLine, cpuRows, MOCK_MODEL, openTarget, sleep, startMock, type CommonOptions, reportHead } from './common.js';
 
 /** Options of the chat scenario. */
 export interface ChatOptions extends CommonOptions {
@@ -147,12 +147,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     ...cpuRows(loadCpu, gwCpu, rss),
   ];
   return {
-    scenario: 'chat',
-    command,
-    startedAt,
-    durationS: wallS,
-    options: { ...o },
-    target: { url: target.url, transport: target.transport, pid: target.pid },
+    ...reportHead('chat', { command, startedAt, durationS: wallS, options: o, target }),
     rows,
     data: {
       users: o.users,

@@ -34,6 +34,12 @@ export interface Target {
   stop(): Promise<void>;
 }
 
+/** The fields every scenario's report starts with. */
+export function reportHead(scenario: string, run: { command: string; startedAt: string; durationS: number; options: object; target: Target }) {
+  const { command, startedAt, durationS, options, target } = run;
+  return { scenario, command, startedAt, durationS, options: { ...options }, target: { url: target.url, transport: target.transport, pid: target.pid } };
+}
+
 /** Starts (or attaches to) the gateway; `env` is passed to a started child. */
 export async function openTarget(o: CommonOptions, env: Record<string, string> = {}): Promise<Target> {
   if (o.url) {

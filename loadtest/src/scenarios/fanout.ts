@@ -10,7 +10,7 @@ import { counterDelta, describeCounters, readGatewayCounters } from '../support/
 import { CpuMeter } from '../support/proc.js';
 import { joinRaw, seqOf, type RawSubscriber } from '../support/raw-socket.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
-import { cpuLine, cpuRows, openTarget, pool, startMock, type CommonOptions } from './common.js';
+import { cpuLine, cpuRows, openTarget, pool, startMock, type CommonOptions, reportHead } from './common.js';
 
 /** Options of the fanout scenario. */
 export interface FanoutOptions extends CommonOptions {
@@ -93,12 +93,7 @@ export async function runFanout(o: FanoutOptions, command: string): Promise<Scen
     ...cpuRows(loadCpu, gwCpu, rss),
   ];
   return {
-    scenario: 'fanout',
-    command,
-    startedAt,
-    durationS: (performance.now() - t0) / 1000,
-    options: { ...o },
-    target: { url: target.url, transport: target.transport, pid: target.pid },
+    ...reportHead('fanout', { command, startedAt, durationS: (performance.now() - t0) / 1000, options: o, target }),
     rows,
     data: { subscribers: o.subscribers, tokens: done.seq - 2, received, expected, framesPerSecond: received / windowS, framesPerGatewayCpuSecond: perCpu, lagMs: lag.summary(), seq, gatewayRssKiB: rss },
     loadgenCpu: loadCpu,

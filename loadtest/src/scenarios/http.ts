@@ -5,7 +5,7 @@ import autocannon from 'autocannon';
 import { gatewayApi, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
 import { CpuMeter, type CpuWindow } from '../support/proc.js';
 import { fmtNum, markdownTable, Progress, type Row, type ScenarioResult } from '../support/report.js';
-import { cpuLine, cpuRows, openTarget, pool, type CommonOptions } from './common.js';
+import { cpuLine, cpuRows, openTarget, pool, type CommonOptions, reportHead } from './common.js';
 
 /** Options of the http scenario. */
 export interface HttpOptions extends CommonOptions {
@@ -84,12 +84,7 @@ export async function runHttp(o: HttpOptions, command: string): Promise<Scenario
     figures.map((f) => [f.route, fmtNum(f.requestsPerSecond), `${f.latencyMs.p50}`, `${f.latencyMs.p90}`, `${f.latencyMs.p99}`, `${f.latencyMs.p999}`, `${f.latencyMs.max}`, `${f.non2xx}`, f.gatewayCpu ? f.gatewayCpu.cores.toFixed(2) : 'n/a', f.loadgenCpu.cores.toFixed(2)]),
   );
   return {
-    scenario: 'http',
-    command,
-    startedAt,
-    durationS: (performance.now() - t0) / 1000,
-    options: { ...o },
-    target: { url: target.url, transport: target.transport, pid: target.pid },
+    ...reportHead('http', { command, startedAt, durationS: (performance.now() - t0) / 1000, options: o, target }),
     rows,
     data: { routes: figures, table: md },
     loadgenCpu: loadCpu,

@@ -8,7 +8,7 @@ import { counterDelta, describeCounters, readGatewayCounters } from '../support/
 import { CpuMeter, settledRssKiB } from '../support/proc.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
 import { openSocketFleet } from '../support/socket-fleet.js';
-import { cpuLine, cpuRows, openTarget, sleep, type CommonOptions } from './common.js';
+import { cpuLine, cpuRows, openTarget, sleep, type CommonOptions, reportHead } from './common.js';
 
 /** Options of the idle scenario. */
 export interface IdleOptions extends CommonOptions {
@@ -81,12 +81,7 @@ export async function runIdle(o: IdleOptions, command: string): Promise<Scenario
     ...cpuRows(loadCpu, null, rssN).filter(([k]) => k !== 'gateway CPU'),
   ];
   return {
-    scenario: 'idle',
-    command,
-    startedAt,
-    durationS: wallS,
-    options: { ...o },
-    target: { url: target.url, transport: target.transport, pid: target.pid },
+    ...reportHead('idle', { command, startedAt, durationS: wallS, options: o, target }),
     rows,
     data: {
       socketsAsked: o.sockets,

@@ -11,7 +11,7 @@ import { gatewayApi, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js
 import { counterDelta, describeCounters, readGatewayCounters } from '../support/metrics.js';
 import { CpuMeter } from '../support/proc.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
-import { cpuLine, cpuRows, openTarget, pool, sleep, startMock, type CommonOptions } from './common.js';
+import { cpuLine, cpuRows, openTarget, pool, sleep, startMock, type CommonOptions, reportHead } from './common.js';
 
 /** Options of the reconnect scenario. */
 export interface ReconnectOptions extends CommonOptions {
@@ -155,12 +155,7 @@ export async function runReconnect(o: ReconnectOptions, command: string): Promis
     ...cpuRows(loadCpu, gwCpu, rss),
   ];
   return {
-    scenario: 'reconnect',
-    command,
-    startedAt,
-    durationS: (performance.now() - t0) / 1000,
-    options: { ...o },
-    target: { url: target.url, transport: target.transport, pid: target.pid },
+    ...reportHead('reconnect', { command, startedAt, durationS: (performance.now() - t0) / 1000, options: o, target }),
     rows,
     data: { clients: o.clients, dropped, handleDone, resumed: results.filter((r) => r.resumed).length, recovered, recoveredPct: (100 * recovered) / Math.max(1, o.clients), seq, duplicatesServerResent: dupDropped, recoveryMs: recovery.summary(), errors, sampleMissing: results.find((r) => r.report.lost)?.report.missingSample ?? [] },
     loadgenCpu: loadCpu,

@@ -11,7 +11,7 @@ import { counterDelta, describeCounters, readGatewayCounters } from '../support/
 import { CpuMeter } from '../support/proc.js';
 import { joinRaw, seqOf } from '../support/raw-socket.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
-import { cpuLine, cpuRows, openTarget, pool, sleep, startMock, type CommonOptions } from './common.js';
+import { cpuLine, cpuRows, openTarget, pool, sleep, startMock, type CommonOptions, reportHead } from './common.js';
 
 /** Options of the slow-consumer scenario. */
 export interface SlowConsumerOptions extends CommonOptions {
@@ -109,12 +109,7 @@ export async function runSlowConsumer(o: SlowConsumerOptions, command: string): 
     ...cpuRows(loadCpu, gwCpu, rssEnd),
   ];
   return {
-    scenario: 'slow-consumer',
-    command,
-    startedAt,
-    durationS: (performance.now() - t0) / 1000,
-    options: { ...o },
-    target: { url: target.url, transport: target.transport, pid: target.pid },
+    ...reportHead('slow-consumer', { command, startedAt, durationS: (performance.now() - t0) / 1000, options: o, target }),
     rows,
     data: { closeCodes, closed4009, stillOpen, slowFramesMax: Math.max(0, ...slowFrames), healthyFrames, expected, seq, rss0KiB: rss0, rssPeakKiB: rssPeak, rssEndKiB: rssEnd, growthMiB, boundMiB, streamS },
     loadgenCpu: loadCpu,
