@@ -9,6 +9,7 @@ import type { DbContext } from './database.js';
 import { InvalidInputError, NotFoundError, PgState, sqlState } from './errors.js';
 import type { MemoryHit, MemoryRecord, MemoryRepository } from './types.js';
 import { isUuid, iso } from './util.js';
+import { cosineSimilarity } from '@switchboard/agent-core';
 
 const MAX_DIMS = 16_000;
 /** pgvector's HNSW limit for the `vector` type. */
@@ -26,18 +27,6 @@ function checkEmbedding(embedding: unknown): number[] {
   return embedding as number[];
 }
 
-/** Cosine similarity; 0 when either vector is all zeros. */
-export function cosine(a: readonly number[], b: readonly number[]): number {
-  let dot = 0;
-  let na = 0;
-  let nb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i] * b[i];
-    na += a[i] * a[i];
-    nb += b[i] * b[i];
-  }
-  return na === 0 || nb === 0 ? 0 : dot / Math.sqrt(na * nb);
-}
 
 const toRecord = (r: { id: string; text: string; created_at: Date }): MemoryRecord => ({
   id: r.id,
@@ -86,7 +75,7 @@ export function memoryRepository(ctx: DbContext): MemoryRepository {
       SELECT id, text, created_at, embedding::real[] AS embedding
       FROM memories WHERE user_id = ${userId} AND dims = ${q.length}`.execute(db);
     return rows
-      .map((r) => ({ ...toRecord(r), score: cosine(q, r.embedding.map(Number)) }))
+      .map((r) => ({ ...toRecord(r), score: cosineSimilarity(q, r.embedding.map(Number)) }))
       .sort((a, b) => b.score - a.score)
       .slice(0, k);
   }

@@ -5,6 +5,8 @@
  * Ids that are not uuids are treated as "no such row" (null / false / 0), never as a driver error.
  */
 
+import type { MemoryHit, MemoryRecord } from '@switchboard/agent-core';
+
 /** A registered user. Never carries the password hash. */
 export interface User {
   id: string;
@@ -75,17 +77,8 @@ export interface MessagePage {
   nextCursor: string | null;
 }
 
-/** A long-term memory of a user. */
-export interface MemoryRecord {
-  id: string;
-  text: string;
-  createdAt: string;
-}
-
-/** A memory found by similarity; `score` is the cosine similarity in [-1, 1]. */
-export interface MemoryHit extends MemoryRecord {
-  score: number;
-}
+/** Memories are agent-core's records; the storage only keeps them. */
+export type { MemoryHit, MemoryRecord } from '@switchboard/agent-core';
 
 export interface UserRepository {
   /** @throws ConflictError (code `conflict`) when the email is taken, compared case-insensitively. */
