@@ -47,9 +47,7 @@ export interface GatewayBackends {
   memory?: Memory;
   /** Labels shown in `/readyz`, e.g. `{ database: 'pglite', bus: 'memory', model: 'local' }`. */
   describe?: Record<string, string>;
-  /** Live state shown in `/readyz` (model breaker states and fallbacks). */
-  stats?(): Record<string, unknown>;
-  /** The model chain's counters and breaker states (metrics), when a chain is configured. */
+  /** The model chain's counters and breaker states (metrics and `/readyz`), when a chain is configured. */
   modelStats?(): ModelChainStats;
   /** Adds a listener for the model chain's events (metrics, traces). */
   onModelEvent?(listener: ModelChainEventListener): void;
@@ -197,7 +195,7 @@ export async function startGateway(config: Config, backends: GatewayBackends, lo
     connections: connections.size,
     runs: runs.localRuns,
     ...backends.describe,
-    ...backends.stats?.(),
+    ...(backends.modelStats ? { models: backends.modelStats() } : {}),
   });
   addOpsRoutes(router, {
     probes: [{ name: 'database', check: () => backends.storage.ping() }, ...(backends.probes ?? [])],

@@ -156,7 +156,6 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
     hooks,
     deleteCheckpoints: (sessionId) => checkpointer.deleteThread(sessionId),
     describe: { database: storage.kind, bus: shared ? 'redis' : 'memory', model: modelLabel },
-    stats: chain ? () => ({ models: chain.stats() }) : undefined,
     modelStats: chain ? () => chain.stats() : undefined,
     onModelEvent: (listener) => modelListeners.push(listener),
     memory,

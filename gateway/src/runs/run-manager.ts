@@ -39,7 +39,6 @@ export interface RunHooks {
     seqFrom: number;
     seqTo: number;
   }): Promise<void>;
-  onFrame?(type: string): void;
   /** Runs the whole run inside `body` (a trace span and its id in the log context). */
   wrapRun?(run: { sessionId: string; runId: string; userId: string }, body: () => Promise<void>): Promise<void>;
 }
@@ -272,7 +271,6 @@ export class RunManager {
     const append = async (f: SessionFrameInput) => {
       const written = await hub.append(f);
       seqTo = written.seq;
-      this.o.hooks?.onFrame?.(f.type);
       return written;
     };
     const renew = setInterval(() => {

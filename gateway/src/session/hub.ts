@@ -176,9 +176,11 @@ export class SessionHub {
 
   /** The newest frame in a session's log, if any. */
   async lastFrame(sessionId: string): Promise<SessionFrame | undefined> {
-    const last = await this.opts.log.lastSeq(sessionId);
-    if (last === 0) return undefined;
-    return (await this.opts.log.readAfter(sessionId, last - 1, 1)).frames[0];
+    return this.frameAt(sessionId, await this.opts.log.lastSeq(sessionId));
+  }
+
+  private async frameAt(sessionId: string, seq: number): Promise<SessionFrame | undefined> {
+    return seq > 0 ? (await this.opts.log.readAfter(sessionId, seq - 1, 1)).frames[0] : undefined;
   }
 
   /** Detaches a socket from a session. */
@@ -225,7 +227,7 @@ export class SessionHub {
         if (m && cur) this.deliver(sessionId, cur, m.seq, m.json);
       });
       s.last = await this.opts.log.lastSeq(sessionId);
-      const tail = s.last > 0 ? (await this.opts.log.readAfter(sessionId, s.last - 1, 1)).frames[0] : undefined;
+      const tail = await this.frameAt(sessionId, s.last);
       if (tail && tail.type !== 'done' && s.openRun === null) s.openRun = tail.runId;
       this.drainPending(sessionId, s);
     })();

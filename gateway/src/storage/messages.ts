@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Selectable } from 'kysely';
 import type { DbContext } from './database.js';
+import type { MessagesTable } from './schema.js';
 import { ConflictError, InvalidInputError, NotFoundError, PgState, sqlState } from './errors.js';
 import type { Message, MessageRepository, MessageRole } from './types.js';
 import { isUuid, iso, pageLimit } from './util.js';
@@ -19,18 +20,8 @@ const COLUMNS = [
   'created_at',
 ] as const;
 
-interface Row {
-  id: string;
-  session_id: string;
-  run_id: string;
-  role: string;
-  content: string;
-  seq_from: number | null;
-  seq_to: number | null;
-  client_message_id: string | null;
-  tool_name: string | null;
-  created_at: Date;
-}
+/** A transcript row as selected (the paging column `n` stays inside). */
+type Row = Omit<Selectable<MessagesTable>, 'n'>;
 
 const toMessage = (r: Row): Message => ({
   id: r.id,

@@ -107,12 +107,9 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
     message: (ws, message, isBinary) => {
       const socket = ws.getUserData().wrapper!;
       const bytes = message.byteLength;
-      if (bytes > options.maxFrameBytes) {
-        socket.close(1009, 'frame too large');
-        return;
-      }
       let text: string | null = null;
-      if (!isBinary) {
+      // An oversized frame is not decoded: the core sees its size and closes with 1009.
+      if (!isBinary && bytes <= options.maxFrameBytes) {
         try {
           text = decoder.decode(message);
         } catch {
