@@ -4,8 +4,8 @@ import { z } from 'zod';
 import { createAgent } from './agent.js';
 import type { ToolEndEvent } from './events.js';
 import { createLocalModel } from './local-model.js';
-import { collect, turn } from './testing/collect.js';
-import { ScriptedChatModel } from './testing/scripted-model.js';
+import { collect, turn } from '../test/support/collect.js';
+import { ScriptedChatModel } from '../test/support/scripted-model.js';
 import { toolCallIds } from './trim.js';
 
 const hangingTool = tool(() => new Promise<string>(() => {}), { name: 'hang', description: 'never returns', schema: z.object({}) });

@@ -6,8 +6,8 @@ import { z } from 'zod';
 import { createAgent } from './agent.js';
 import type { AgentEvent } from './events.js';
 import { createLocalModel } from './local-model.js';
-import { collect, turn } from './testing/collect.js';
-import { ScriptedChatModel } from './testing/scripted-model.js';
+import { collect, turn } from '../test/support/collect.js';
+import { ScriptedChatModel } from '../test/support/scripted-model.js';
 
 describe('agent with the local model', () => {
   const agent = createAgent({ model: createLocalModel({ tokenDelayMs: 0 }) });

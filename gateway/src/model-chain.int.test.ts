@@ -1,4 +1,4 @@
-import { createMockOpenAI, type MockOpenAI } from '@switchboard/loadtest';
+import { createMockOpenAI, type MockOpenAI } from '@switchboard/mock-llm';
 import { startTestGateway, type TestGateway } from './testing/harness.js';
 
 /** The gateway driving the real @langchain/openai client against the mock server over HTTP. */

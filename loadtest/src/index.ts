@@ -4,7 +4,7 @@ export {
   createMockOpenAI,
   parseScenarioMap,
   parseScenarioSpec,
-} from './mock-openai/index.js';
+} from '@switchboard/mock-llm';
 export type {
   MockModelStats,
   MockOpenAI,
@@ -14,7 +14,7 @@ export type {
   MockRoute,
   MockScenario,
   MockStatsSnapshot,
-} from './mock-openai/index.js';
+} from '@switchboard/mock-llm';
 export { createLatencyRecorder, formatSummary, summarize } from './stats/histogram.js';
 export { byLabel, parsePrometheusText, PromParseError, sumMetric } from './stats/prometheus.js';
 export { mergeSeqReports, SeqChecker } from './stats/seq-check.js';

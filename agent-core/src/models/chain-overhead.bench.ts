@@ -5,7 +5,7 @@
  */
 import type { AIMessageChunk } from '@langchain/core/messages';
 import { ChatOpenAI } from '@langchain/openai';
-import { createMockOpenAI } from '@switchboard/loadtest';
+import { createMockOpenAI } from '@switchboard/mock-llm';
 import { createModelChain } from './model-chain.js';
 
 interface Sample {

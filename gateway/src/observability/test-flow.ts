@@ -8,7 +8,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { WS_PATH, type ServerFrame } from '@switchboard/protocol';
-import { createMockOpenAI } from '@switchboard/loadtest';
+import { createMockOpenAI } from '@switchboard/mock-llm';
 import winston from 'winston';
 import { startGateway } from '../app.js';
 import { createBackends } from '../backends.js';

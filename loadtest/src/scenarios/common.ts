@@ -2,7 +2,7 @@
  * What every scenario shares: the target gateway (a child it starts, or `--url`), the in-process
  * mock LLM, CPU meters and the gateway's memory.
  */
-import { createMockOpenAI, type MockOpenAI, type MockScenario } from '../mock-openai/index.js';
+import { createMockOpenAI, type MockOpenAI, type MockScenario } from '@switchboard/mock-llm';
 import { startGatewayProcess } from '../support/gateway-process.js';
 import { CpuMeter, readRssKiB, type CpuWindow } from '../support/proc.js';
 

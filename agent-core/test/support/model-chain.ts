@@ -1,8 +1,8 @@
 /** Helpers shared by the model chain's integration tests (not exported by the package). */
 import type { AIMessageChunk } from '@langchain/core/messages';
-import type { MockOpenAI } from '@switchboard/loadtest';
-import { createModelChain, type ModelChain, type ModelChainOptions } from './model-chain.js';
-import type { ModelSpec } from './model-spec.js';
+import type { MockOpenAI } from '@switchboard/mock-llm';
+import { createModelChain, type ModelChain, type ModelChainOptions } from '../../src/models/model-chain.js';
+import type { ModelSpec } from '../../src/models/model-spec.js';
 
 /** A model on the mock with tiny delays so failure paths run in milliseconds. */
 export function mockModel(mock: MockOpenAI, name: string, overrides: Partial<ModelSpec> = {}): ModelSpec {

@@ -5,11 +5,11 @@
 import { AIMessageChunk, HumanMessage, ToolMessage } from '@langchain/core/messages';
 import { tool } from '@langchain/core/tools';
 import { MessagesAnnotation, StateGraph } from '@langchain/langgraph';
-import { createMockOpenAI, type MockOpenAI, type MockRequestRecord } from '@switchboard/loadtest';
+import { createMockOpenAI, type MockOpenAI, type MockRequestRecord } from '@switchboard/mock-llm';
 import { z } from 'zod';
 import { ModelUnavailableError } from './errors.js';
 import type { ModelChainEvent } from './events.js';
-import { collect, mockChain, mockModel } from './test-support.js';
+import { collect, mockChain, mockModel } from '../../test/support/model-chain.js';
 
 const calculator = tool(async ({ expression }) => String(expression.length), {
   name: 'calculator',

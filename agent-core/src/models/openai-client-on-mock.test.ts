@@ -4,7 +4,7 @@
  */
 import { AIMessageChunk, HumanMessage } from '@langchain/core/messages';
 import { ChatOpenAI, OpenAIEmbeddings } from '@langchain/openai';
-import { createMockOpenAI, type MockOpenAI } from '@switchboard/loadtest';
+import { createMockOpenAI, type MockOpenAI } from '@switchboard/mock-llm';
 
 let mock: MockOpenAI;
 beforeAll(async () => {

@@ -2,10 +2,10 @@
  * The model chain's fault handling against the mock server over real HTTP: circuit breaker
  * with half-open recovery, streams cut or corrupted mid-way, hangs, every model down.
  */
-import { createMockOpenAI, type MockOpenAI } from '@switchboard/loadtest';
+import { createMockOpenAI, type MockOpenAI } from '@switchboard/mock-llm';
 import { ModelUnavailableError } from './errors.js';
 import type { ModelChainEvent } from './events.js';
-import { collect, mockChain, mockModel } from './test-support.js';
+import { collect, mockChain, mockModel } from '../../test/support/model-chain.js';
 
 let mock: MockOpenAI;
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import type { AgentEvent, DoneEvent } from '../events.js';
+import type { AgentEvent, DoneEvent } from '../../src/events.js';
 
 /** Drains an agent stream and checks that it ended with exactly one `done`. */
 export async function collect(stream: AsyncIterable<AgentEvent>): Promise<{ events: AgentEvent[]; done: DoneEvent; text: string }> {
