@@ -7,10 +7,11 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
+import { WebSocket } from 'ws';
 import { eventually, spawnChild, type ChildHandle } from '../../src/cluster/processes.js';
 import { TEST_DATABASE_URL } from '../../src/cluster/test-database.js';
 
-export { createTestDatabase } from '../../src/cluster/test-database.js';
+export { createTestDatabase, type TestDatabase } from '../../src/cluster/test-database.js';
 export { TEST_DATABASE_URL };
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -53,27 +54,93 @@ export interface ChatResult {
   frames: Array<{ type: string; seq: number }>;
 }
 
-/** Registers a fresh user, opens a session and runs one turn with `POST /v1/sessions/:id/messages`. */
-export async function chatOverHttp(url: string, text: string): Promise<ChatResult> {
-  const post = async (path: string, body: unknown, token?: string) => {
-    const res = await fetch(url + path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-      body: JSON.stringify(body),
-    });
-    const json = (await res.json()) as Record<string, any>;
-    if (res.status >= 300) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const email = `deploy-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
-  const { accessToken } = await post('/v1/auth/register', { email, password: 'correct horse battery staple' });
-  const session = await post('/v1/sessions', {}, accessToken as string);
-  const res = await fetch(`${url}/v1/sessions/${session.id as string}/messages`, {
+async function postJson(url: string, path: string, body: unknown, token?: string): Promise<Record<string, any>> {
+  const res = await fetch(url + path, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken as string}` },
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+  });
+  const json = (await res.json()) as Record<string, any>;
+  if (res.status >= 300) throw new Error(`POST ${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+
+/** Registers a fresh user and opens a session: its access token and the session id. */
+export async function newUserSession(url: string): Promise<{ accessToken: string; sessionId: string }> {
+  const email = `deploy-${process.pid}-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`;
+  const { accessToken } = await postJson(url, '/v1/auth/register', { email, password: 'correct horse battery staple' });
+  const session = await postJson(url, '/v1/sessions', {}, accessToken as string);
+  return { accessToken: accessToken as string, sessionId: session.id as string };
+}
+
+/** Runs one turn with `POST /v1/sessions/:id/messages` for a fresh user. */
+export async function chatOverHttp(url: string, text: string): Promise<ChatResult> {
+  const { accessToken, sessionId } = await newUserSession(url);
+  const res = await fetch(`${url}/v1/sessions/${sessionId}/messages`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${accessToken}` },
     body: JSON.stringify({ id: 'm1', text }),
   });
   return { status: res.status, ...((await res.json()) as Omit<ChatResult, 'status'>) };
+}
+
+type Frame = { type: string; [key: string]: any };
+
+/** A raw protocol socket: frames queued as they arrive, awaited by type. */
+async function openSocket(wsUrl: string): Promise<{ send(f: unknown): void; next(type: string, timeoutMs?: number): Promise<Frame>; close(): Promise<void> }> {
+  const ws = new WebSocket(wsUrl, 'switchboard.v1');
+  const queue: Frame[] = [];
+  let wake: (() => void) | undefined;
+  ws.on('message', (data) => {
+    queue.push(JSON.parse(String(data)) as Frame);
+    wake?.();
+  });
+  await new Promise<void>((resolve, reject) => ws.once('open', () => resolve()).once('error', reject));
+  return {
+    send: (f) => ws.send(JSON.stringify(f)),
+    async next(type, timeoutMs = 30_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const i = queue.findIndex((f) => f.type === type);
+        if (i >= 0) return queue.splice(i, 1)[0]!;
+        const errorFrame = queue.find((f) => f.type === 'error');
+        if (errorFrame) throw new Error(`error frame while waiting for ${type}: ${JSON.stringify(errorFrame)}`);
+        if (Date.now() > deadline) throw new Error(`no ${type} frame within ${timeoutMs} ms`);
+        await new Promise<void>((r) => {
+          wake = r;
+          setTimeout(r, 100);
+        });
+      }
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        if (ws.readyState === WebSocket.CLOSED) return resolve();
+        ws.once('close', () => resolve());
+        ws.close(1000);
+      }),
+  };
+}
+
+/**
+ * A socket chat as a client does it: hello, send, the run's frames up to `done`, a disconnect,
+ * then a resume (`hello{resume}` with the last seq but two) that replays what was missed.
+ */
+export async function socketChatWithResume(url: string, text: string): Promise<{ done: Frame; resumed: boolean; replayed: number }> {
+  const { accessToken, sessionId } = await newUserSession(url);
+  const wsUrl = `${url.replace(/^http/, 'ws')}/v1/ws`;
+  const first = await openSocket(wsUrl);
+  first.send({ type: 'hello', token: accessToken });
+  const ready = await first.next('ready');
+  first.send({ type: 'send', id: 'socket-1', sessionId, text });
+  await first.next('ack');
+  const done = await first.next('done', 60_000);
+  await first.close();
+  const again = await openSocket(wsUrl);
+  again.send({ type: 'hello', resume: { token: ready.resume, after: { [sessionId]: Math.max(0, (done.seq as number) - 2) } } });
+  const readyAgain = await again.next('ready');
+  const joined = await again.next('joined');
+  await again.close();
+  return { done, resumed: readyAgain.resumed as boolean, replayed: joined.replayed as number };
 }
 
 let probe: Promise<{ available: boolean; reason: string }> | undefined;
