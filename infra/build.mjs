@@ -34,11 +34,16 @@ function externalDependencies(runsFrom) {
   return {
     name: 'external-dependencies',
     setup(build) {
+      const probes = new Map();
+      const probe = (path, kind, resolveDir) => {
+        const key = `${resolveDir}\0${path}`;
+        if (!probes.has(key)) probes.set(key, build.resolve(path, { kind, resolveDir, pluginData: { probe: true } }));
+        return probes.get(key);
+      };
       build.onResolve({ filter: /^[^./]/ }, async (args) => {
         if (args.pluginData?.probe || args.path.startsWith('@switchboard/')) return undefined;
         if (isBuiltin(args.path)) return { path: args.path, external: true };
-        const probe = (resolveDir) => build.resolve(args.path, { kind: args.kind, resolveDir, pluginData: { probe: true } });
-        const [here, there] = await Promise.all([probe(args.resolveDir), probe(runsFrom)]);
+        const [here, there] = await Promise.all([probe(args.path, args.kind, args.resolveDir), probe(args.path, args.kind, runsFrom)]);
         if (here.errors.length === 0 && there.errors.length === 0 && here.path === there.path) return { path: args.path, external: true };
         return undefined;
       });
