@@ -55,7 +55,7 @@ interface PromRule {
 }
 
 /** infra/prometheus.yml pointed at local replicas: the same jobs and rule file, faster intervals. */
-export function renderPrometheusConfig(template: string, o: { gateways: string[]; self: string; tokenFile: string }): string {
+function renderPrometheusConfig(template: string, o: { gateways: string[]; self: string; tokenFile: string }): string {
   const config = parse(template) as {
     global: Record<string, string>;
     scrape_configs: Array<{ job_name: string; authorization?: unknown; static_configs: Array<{ targets: string[] }> }>;
