@@ -131,7 +131,8 @@ const unref = (t: Timer): Timer => ((t as { unref?: () => void }).unref?.(), t);
 export class SwitchboardClient extends Emitter<ClientEvents> {
   private ws: WebSocketLike | null = null;
   private readonly opts: Resolved;
-  private readonly storage: StorageLike | null;
+  /** Where this client keeps resume points (`options.storage`); chat stores default to it too. */
+  readonly storage: StorageLike | null;
   private readonly seqs = new Map<string, number>();
   private readonly joined = new Set<string>();
   private readonly runsById = new Map<string, RunStream>();

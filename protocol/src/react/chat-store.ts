@@ -3,12 +3,12 @@ import { SwitchboardError } from '../errors.js';
 import type { SendFrame } from '../frames.js';
 import { isSessionFrame } from '../guard.js';
 import type { RunHandle } from '../run-stream.js';
-import { browserStorage, readJson, writeJson, type StorageLike } from '../storage.js';
+import { readJson, writeJson, type StorageLike } from '../storage.js';
 import { addPendingUser, dropPendingUser, emptyChat, isChatState, reduceChat, type AssistantMessage, type ChatState } from './chat-state.js';
 
 /** Options of {@link getChatStore} (and `useChatSession`). */
 export interface ChatStoreOptions {
-  /** Where the transcript and its `lastSeq` are kept, so a reloaded page shows them and resumes mid-answer. `null` keeps nothing. @default localStorage in browsers */
+  /** Where the transcript and its `lastSeq` are kept, so a reloaded page shows them and resumes mid-answer. `null` keeps nothing. @default the client's storage (localStorage in browsers) */
   storage?: StorageLike | null;
   /** Prefix of the storage key. @default 'switchboard.chat' */
   storageKey?: string;
@@ -67,7 +67,7 @@ function derive(state: ChatState, error: SwitchboardError | null, joined: boolea
 }
 
 function createChatStore(client: SwitchboardClient, sessionId: string, options: ChatStoreOptions): ChatStore {
-  const storage = options.storage === undefined ? browserStorage() : options.storage;
+  const storage = options.storage === undefined ? client.storage : options.storage;
   const key = `${options.storageKey ?? 'switchboard.chat'}.${sessionId}`;
   const maxStored = options.maxStoredMessages ?? 200;
   let state: ChatState = readJson(storage, key, isChatState) ?? emptyChat(sessionId);
