@@ -12,7 +12,8 @@ export class Emitter<Events extends { [K in keyof Events]: (...args: never[]) =>
   protected emit<K extends keyof Events>(event: K, ...args: Parameters<Events[K]>): void {
     const set = this.listeners.get(event);
     if (!set) return;
-    for (const l of [...set]) {
+    // Iterating the live set: a listener removed meanwhile is skipped, no copy per event.
+    for (const l of set) {
       try {
         (l as (...a: Parameters<Events[K]>) => void)(...args);
       } catch (e) {

@@ -14,7 +14,10 @@ export interface RunHandle {
   readonly done: Promise<DoneFrame>;
   /** The answer text received so far. */
   readonly text: string;
-  /** The run's session frames, in `seq` order, ending with `done`. */
+  /**
+   * The run's session frames, in `seq` order, ending with `done`. A run started elsewhere yields
+   * the frames from the moment iteration begins: start it in the `run` listener to get them all.
+   */
   [Symbol.asyncIterator](): AsyncIterator<SessionFrame>;
   /** Asks the server to cancel the run. */
   cancel(): Promise<void>;
@@ -40,6 +43,8 @@ export class RunStream implements RunHandle {
   private waiter: Pending<IteratorResult<SessionFrame>> | null = null;
   private finished = false;
   private failure: Error | null = null;
+  /** Runs this client started buffer every frame; a run seen elsewhere only once someone iterates it. */
+  private buffering: boolean;
 
   constructor(
     readonly sessionId: string,
@@ -47,6 +52,7 @@ export class RunStream implements RunHandle {
     private readonly onCancel: (runId: string) => Promise<void>,
   ) {
     this.messageId = frame?.id ?? '';
+    this.buffering = frame !== null;
     this.runId = new Promise((res, rej) => ((this.resolveRunId = res), (this.rejectRunId = rej)));
     this.done = new Promise((res, rej) => ((this.resolveDone = res), (this.rejectDone = rej)));
     this.runId.catch(() => {});
@@ -79,7 +85,7 @@ export class RunStream implements RunHandle {
     if (this.waiter) {
       this.waiter.resolve({ value: frame, done: false });
       this.waiter = null;
-    } else this.queue.push(frame);
+    } else if (this.buffering) this.queue.push(frame);
   }
 
   fail(error: Error): void {
@@ -99,6 +105,7 @@ export class RunStream implements RunHandle {
   }
 
   [Symbol.asyncIterator](): AsyncIterator<SessionFrame> {
+    this.buffering = true;
     return {
       next: () => {
         const frame = this.queue.shift();
