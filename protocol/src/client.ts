@@ -183,12 +183,21 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   connect(): Promise<ReadyFrame> {
     if (this.currentState === 'connected' && this.ready) return Promise.resolve(this.ready);
     if (this.connecting) return this.connecting;
-    this.closedByUser = false;
-    this.attempts = 0;
-    this.listenToNetwork();
     this.connecting = new Promise<ReadyFrame>((resolve, reject) => (this.connectWaiter = { resolve, reject }));
     this.connecting.catch(() => {});
     const p = this.connecting;
+    if (this.currentState === 'reconnecting') {
+      // Already on it: try now instead of waiting for the backoff timer.
+      if (this.reconnectTimer) {
+        clearTimeout(this.reconnectTimer);
+        this.reconnectTimer = null;
+        void this.open();
+      }
+      return p;
+    }
+    this.closedByUser = false;
+    this.attempts = 0;
+    this.listenToNetwork();
     this.setState('connecting', {});
     void this.open();
     return p;
@@ -273,6 +282,10 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     const problem = textProblem(input.text, this.limits, utf8Length(encoded));
     if (problem) throw new SwitchboardError(problem, input.text.trim() ? 'too_large' : 'bad_frame');
     const run = new RunStream(input.sessionId, frame, (runId) => this.cancel(input.sessionId, runId));
+    if (this.currentState === 'disconnected') {
+      run.fail(new SwitchboardError('the client is not connected: call connect() first', 'closed'));
+      return run;
+    }
     this.runsById.set(id, run);
     this.joined.add(input.sessionId);
     this.write(frame);
@@ -397,6 +410,18 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
       return this.scheduleReconnect(error);
     }
     if (generation !== this.generation || this.closedByUser) return;
+    const stale = this.ws;
+    if (stale) {
+      // A socket still opening from an earlier attempt: only one socket per client.
+      this.ws = null;
+      stale.onclose = null;
+      stale.onmessage = null;
+      try {
+        stale.close(1000, 'replaced');
+      } catch {
+        /* not open yet */
+      }
+    }
     let ws: WebSocketLike;
     try {
       ws = new Impl(this.opts.url, SUBPROTOCOL);

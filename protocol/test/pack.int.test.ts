@@ -77,29 +77,44 @@ afterAll(async () => {
 });
 
 it('packs, installs into an app outside the workspace, type-checks and chats', async () => {
-  await run('pnpm', ['pack', '--pack-destination', dir], { cwd: pkgDir });
+  const phases: Record<string, number> = {};
+  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
+    const start = Date.now();
+    try {
+      return await work();
+    } finally {
+      phases[name] = Date.now() - start;
+    }
+  };
+  const appDir = join(dir, 'app');
+  await mkdir(join(appDir, 'src'), { recursive: true });
+  await writeFile(join(appDir, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }));
+  await writeFile(join(appDir, 'tsconfig.json'), JSON.stringify(tsconfig));
+  await writeFile(join(appDir, 'src', 'chat.ts'), app);
+  const npm = (args: string[]) => run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...args], { cwd: appDir });
+  // The app's own dependencies install while the SDK builds and packs.
+  await Promise.all([
+    timed('pack', () => run('pnpm', ['pack', '--pack-destination', dir], { cwd: pkgDir })),
+    timed('install react', () => npm(['react@19.3.1', '@types/react@19.3.3'])),
+  ]);
   const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'))!;
   const { stdout: listing } = await run('tar', ['tzf', join(dir, tarball)]);
   const files = listing.trim().split('\n');
   expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   expect(files).toContain('package/dist/react/index.js');
 
-  const appDir = join(dir, 'app');
-  await mkdir(join(appDir, 'src'), { recursive: true });
-  await writeFile(join(appDir, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }));
-  await writeFile(join(appDir, 'tsconfig.json'), JSON.stringify(tsconfig));
-  await writeFile(join(appDir, 'src', 'chat.ts'), app);
-  await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', join(dir, tarball), 'react@19.3.1', '@types/react@19.3.3'], { cwd: appDir });
+  await timed('install the tarball', () => npm([join(dir, tarball)]));
 
   const minified = readFileSync(join(appDir, 'node_modules/@switchboard/protocol/dist/switchboard.browser.min.js'));
   expect(gzipSync(minified).length).toBeLessThan(30 * 1024);
 
-  await run(tsc, ['-p', appDir], { cwd: appDir }).catch((e: { stdout: string }) => {
+  await timed('type-check', () => run(tsc, ['-p', appDir], { cwd: appDir })).catch((e: { stdout: string }) => {
     throw new Error(`the app does not type-check against the packed SDK:\n${e.stdout}`);
   });
   const u = await t.user();
   const sessionId = await t.session(u.token);
-  const { stdout } = await run('node', [join(appDir, 'out', 'chat.js'), t.wsUrl, u.token, sessionId], { cwd: appDir });
+  const { stdout } = await timed('chat', () => run('node', [join(appDir, 'out', 'chat.js'), t.wsUrl, u.token, sessionId], { cwd: appDir }));
+  console.log('pack test phases (ms):', JSON.stringify(phases));
   const result = JSON.parse(stdout.trim().split('\n').pop()!);
   expect(result).toMatchObject({
     reason: 'stop',
