@@ -9,6 +9,8 @@ export { CloseCode, DoneReason, ErrorCode, IfBusy, Limits, SUBPROTOCOL, WS_PATH 
 export { isSessionFrame, readServerFrame } from './guard.js';
 export { browserStorage, memoryStorage } from './storage.js';
 export { DEFAULT_TEXT_LIMITS, textProblem, utf8Length } from './text-limits.js';
+export { getChatStore } from './chat-store.js';
+export { addPendingUser, dropPendingUser, emptyChat, reduceChat } from './chat-state.js';
 export type { Auth, AuthOptions, AuthTokens } from './auth.js';
 export type { ClientEvents, ClientOptions, ConnectionState, SessionHandle, TokenProvider, WebSocketConstructor, WebSocketLike } from './client.js';
 export type { SwitchboardErrorCode } from './errors.js';
@@ -30,3 +32,5 @@ export type {
 export type { RunHandle } from './run-stream.js';
 export type { ResumePoint, StorageLike } from './storage.js';
 export type { TextLimits } from './text-limits.js';
+export type { ChatSnapshot, ChatStore, ChatStoreOptions } from './chat-store.js';
+export type { AssistantMessage, ChatMessage, ChatState, ToolCall, UserMessage } from './chat-state.js';

@@ -1,5 +1,5 @@
-import { getChatStore } from '../src/react/chat-store.js';
-import type { ChatSnapshot } from '../src/react/chat-store.js';
+import { getChatStore } from '../src/chat-store.js';
+import type { ChatSnapshot } from '../src/chat-store.js';
 import { memoryStorage } from '../src/storage.js';
 import { appClient, startGateway, until, type TestGateway } from './support/gateway.js';
 

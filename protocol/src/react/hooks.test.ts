@@ -2,7 +2,7 @@ import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
 import { SwitchboardClient } from '../client.js';
 import { memoryStorage } from '../storage.js';
-import { emptyChat, reduceChat } from './chat-state.js';
+import { emptyChat, reduceChat } from '../chat-state.js';
 import { SwitchboardProvider, useChatSession, useSwitchboard } from './hooks.js';
 
 function Chat(props: { sessionId: string }) {

@@ -3,7 +3,7 @@ import { SwitchboardClient, type ClientOptions, type ConnectionState } from '../
 import type { SwitchboardError } from '../errors.js';
 import type { ReadyFrame, SendFrame } from '../frames.js';
 import type { RunHandle } from '../run-stream.js';
-import { getChatStore, type ChatSnapshot, type ChatStoreOptions } from './chat-store.js';
+import { getChatStore, type ChatSnapshot, type ChatStoreOptions } from '../chat-store.js';
 
 const ClientContext = createContext<SwitchboardClient | null>(null);
 

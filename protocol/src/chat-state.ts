@@ -1,4 +1,4 @@
-import type { DoneFrame, SessionFrame } from '../frames.js';
+import type { DoneFrame, SessionFrame } from './frames.js';
 
 /** A tool call inside an assistant message. */
 export interface ToolCall {

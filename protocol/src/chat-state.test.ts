@@ -1,4 +1,4 @@
-import type { SessionFrame } from '../frames.js';
+import type { SessionFrame } from './frames.js';
 import { addPendingUser, dropPendingUser, emptyChat, reduceChat, type AssistantMessage, type ChatState } from './chat-state.js';
 
 const S = 's1';

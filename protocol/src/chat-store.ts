@@ -1,9 +1,9 @@
-import type { SwitchboardClient } from '../client.js';
-import { SwitchboardError } from '../errors.js';
-import type { SendFrame } from '../frames.js';
-import { isSessionFrame } from '../guard.js';
-import type { RunHandle } from '../run-stream.js';
-import { readJson, writeJson, type StorageLike } from '../storage.js';
+import type { SwitchboardClient } from './client.js';
+import { SwitchboardError } from './errors.js';
+import type { SendFrame } from './frames.js';
+import { isSessionFrame } from './guard.js';
+import type { RunHandle } from './run-stream.js';
+import { readJson, writeJson, type StorageLike } from './storage.js';
 import { addPendingUser, dropPendingUser, emptyChat, isChatState, reduceChat, type AssistantMessage, type ChatState } from './chat-state.js';
 
 /** Options of {@link getChatStore} (and `useChatSession`). */
@@ -114,7 +114,8 @@ function createChatStore(client: SwitchboardClient, sessionId: string, options: 
     });
     // The client may already be past this session's stored seq (another view of it is mounted
     // on the same client); joining from our own `lastSeq` then only re-syncs.
-    client.join(sessionId, state.lastSeq).catch(fail);
+    // A join cut short by a closed socket is repeated by the client when it reconnects.
+    client.join(sessionId, state.lastSeq).catch((e: unknown) => (e instanceof SwitchboardError && e.code === 'closed' ? undefined : fail(e)));
   };
 
   return {
