@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
+import { build } from 'esbuild';
 import { startGateway, type TestGateway } from './support/gateway.js';
 
 const run = promisify(execFile);
@@ -107,6 +108,24 @@ it('packs, installs into an app outside the workspace, type-checks and chats', a
 
   const minified = readFileSync(join(appDir, 'node_modules/@switchboard/protocol/dist/switchboard.browser.min.js'));
   expect(gzipSync(minified).length).toBeLessThan(30 * 1024);
+  // A bundler resolves the ESM build through the exports map and leaves zod and ws out of a web app.
+  const bundled = await build({
+    stdin: {
+      contents: "import { SwitchboardClient, createAuth, getChatStore } from '@switchboard/protocol/browser'; import { useChatSession } from '@switchboard/protocol/react'; console.log(SwitchboardClient, createAuth, getChatStore, useChatSession);",
+      resolveDir: appDir,
+    },
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    minify: true,
+    write: false,
+    external: ['react'],
+    metafile: true,
+  });
+  const inputs = Object.keys(bundled.metafile.inputs);
+  expect(inputs.some((p) => p.includes('node_modules/@switchboard/protocol/dist/'))).toBe(true);
+  expect(inputs.filter((p) => /node_modules\/(zod|ws)\//.test(p))).toEqual([]);
+  expect(gzipSync(bundled.outputFiles[0]!.contents).length).toBeLessThan(30 * 1024);
 
   await timed('type-check', () => run(tsc, ['-p', appDir], { cwd: appDir })).catch((e: { stdout: string }) => {
     throw new Error(`the app does not type-check against the packed SDK:\n${e.stdout}`);
