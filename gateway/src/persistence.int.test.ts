@@ -2,9 +2,9 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStorage } from './storage/index.js';
-import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from './storage/test-support.js';
-import { startTestGateway, type TestGateway } from './testing/harness.js';
-import type { RawSocket } from './testing/harness.js';
+import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from '../test/support/postgres.js';
+import { startTestGateway, type TestGateway } from '../test/support/harness.js';
+import type { RawSocket } from '../test/support/harness.js';
 
 async function ask(s: RawSocket, sessionId: string, id: string, text: string): Promise<string> {
   s.send({ type: 'send', id, sessionId, text });

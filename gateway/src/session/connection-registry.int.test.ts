@@ -1,6 +1,6 @@
 import { createMemoryConnectionRegistry } from './memory-coordination.js';
 import { createRedisConnectionRegistry } from './redis-coordination.js';
-import { connectTestRedis, deleteKeys, serverRedis, sleep, uniquePrefix } from './redis-test-support.js';
+import { connectTestRedis, deleteKeys, serverRedis, sleep, uniquePrefix } from '../../test/support/redis.js';
 import type { ConnectionRegistry } from './types.js';
 
 function describeRegistry(name: string, make: () => { registry: ConnectionRegistry; cleanup(): Promise<void> }): void {

@@ -3,10 +3,10 @@
  * connection (a separate node). Always runs in CI; elsewhere skipped, with the reason, when Redis
  * is down.
  */
-import { describeCoordinationContract } from './coordination.contract.js';
+import { describeCoordinationContract } from '../../test/contracts/coordination.contract.js';
 import { createRedisIdempotencyStore, createRedisRunLock } from './redis-coordination.js';
-import { redisTestSpace, type RedisTestSpace } from './redis-harness.js';
-import { serverRedis, sleep } from './redis-test-support.js';
+import { redisTestSpace, type RedisTestSpace } from '../../test/support/redis-harness.js';
+import { serverRedis, sleep } from '../../test/support/redis.js';
 
 const server = await serverRedis();
 

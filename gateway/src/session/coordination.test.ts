@@ -1,4 +1,4 @@
-import { describeCoordinationContract } from './coordination.contract.js';
+import { describeCoordinationContract } from '../../test/contracts/coordination.contract.js';
 import { createMemoryIdempotencyStore, createMemoryRunLock } from './memory-coordination.js';
 
 describeCoordinationContract('in-process', {

@@ -3,10 +3,10 @@
  * subscriber connection is killed. Always runs in CI; elsewhere skipped, with the reason, when
  * Redis is down.
  */
-import { describePubSubContract } from './pubsub.contract.js';
-import { redisTestSpace, type RedisTestSpace } from './redis-harness.js';
+import { describePubSubContract } from '../../test/contracts/pubsub.contract.js';
+import { redisTestSpace, type RedisTestSpace } from '../../test/support/redis-harness.js';
 import { createRedisPubSub } from './redis-pubsub.js';
-import { serverRedis, waitUntil } from './redis-test-support.js';
+import { serverRedis, waitUntil } from '../../test/support/redis.js';
 import type { PubSub } from './types.js';
 
 const server = await serverRedis();

@@ -4,9 +4,9 @@
  * with the reason, when Redis is down.
  */
 import { createRedisSessionLog } from './redis-log.js';
-import { redisTestSpace, type RedisTestSpace } from './redis-harness.js';
-import { serverRedis, sleep } from './redis-test-support.js';
-import { describeSessionLogContract } from './session-log.contract.js';
+import { redisTestSpace, type RedisTestSpace } from '../../test/support/redis-harness.js';
+import { serverRedis, sleep } from '../../test/support/redis.js';
+import { describeSessionLogContract } from '../../test/contracts/session-log.contract.js';
 
 const server = await serverRedis();
 

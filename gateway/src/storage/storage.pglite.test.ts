@@ -3,12 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyCheckpoint } from '@langchain/langgraph';
 import { createCheckpointer } from './checkpointer.js';
-import { memoryStoreContract } from './memory-store.contract.js';
+import { storageMemoryStoreContract } from '../../test/contracts/memory-store.js';
 import { openStorage } from './open-storage.js';
-import { storageContract } from './storage.contract.js';
+import { storageContract } from '../../test/contracts/storage.contract.js';
 
 storageContract('PGlite (in memory)', { open: () => openStorage() });
-memoryStoreContract('PGlite with pgvector', { open: () => openStorage(), expectVector: true });
+storageMemoryStoreContract('PGlite with pgvector', { open: () => openStorage(), expectVector: true });
 
 describe('PGlite data directory', () => {
   let dir: string;

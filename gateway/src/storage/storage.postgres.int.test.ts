@@ -2,10 +2,10 @@
  * The storage and memory store contracts on server Postgres (`TEST_DATABASE_URL`), each suite in
  * its own schema. Always runs in CI; elsewhere skipped, with the reason, when the server is down.
  */
-import { memoryStoreContract } from './memory-store.contract.js';
+import { storageMemoryStoreContract } from '../../test/contracts/memory-store.js';
 import { openStorage } from './open-storage.js';
-import { storageContract, type StorageFactory } from './storage.contract.js';
-import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from './test-support.js';
+import { storageContract, type StorageFactory } from '../../test/contracts/storage.contract.js';
+import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from '../../test/support/postgres.js';
 import type { StorageLogger } from './types.js';
 
 const server = await serverPostgres();
@@ -20,14 +20,14 @@ function inFreshSchema(prefix: string, extra: { vector?: boolean; logger?: Stora
 
 if (server.available) {
   storageContract('server Postgres', inFreshSchema('st'));
-  memoryStoreContract(`server Postgres ${server.vector ? 'with' : 'without'} pgvector`, {
+  storageMemoryStoreContract(`server Postgres ${server.vector ? 'with' : 'without'} pgvector`, {
     ...inFreshSchema('mv'),
     expectVector: server.vector,
   });
 
   const warnings: string[] = [];
   const logger: StorageLogger = { info() {}, warn: (m) => warnings.push(m), error() {} };
-  memoryStoreContract('server Postgres with pgvector turned off', {
+  storageMemoryStoreContract('server Postgres with pgvector turned off', {
     ...inFreshSchema('mx', { vector: false, logger }),
     expectVector: false,
   });

@@ -1,8 +1,8 @@
 /**
  * The limiters' contract, run in memory (`limiters.test.ts`) and on Redis (`limiters.int.test.ts`).
  */
-import type { LimitersOptions } from './limiters.js';
-import type { Limiters, LimitsConfig } from './types.js';
+import type { LimitersOptions } from '../../src/limits/limiters.js';
+import type { Limiters, LimitsConfig } from '../../src/limits/types.js';
 
 export interface LimitersHarness {
   /** Limiters on this harness's store; on a shared backend each call is a separate node. */

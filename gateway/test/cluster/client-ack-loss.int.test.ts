@@ -9,7 +9,7 @@
  */
 import { SwitchboardClient, type SessionFrame, type WebSocketConstructor, type WebSocketLike } from '@switchboard/protocol';
 import WebSocket from 'ws';
-import { startTestGateway, type TestGateway } from '../testing/harness.js';
+import { startTestGateway, type TestGateway } from '../support/harness.js';
 import { within } from './processes.js';
 
 /** A `ws` socket that loses the first `ack` it receives, as a network cut at that moment would. */

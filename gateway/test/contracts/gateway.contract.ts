@@ -1,7 +1,7 @@
 import type { ServerFrame, SessionFrame } from '@switchboard/protocol';
 import { expect } from 'vitest';
-import type { AgentRunner } from './runs/run-manager.js';
-import { startTestGateway, type TestGateway } from './testing/harness.js';
+import type { AgentRunner } from '../../src/runs/run-manager.js';
+import { startTestGateway, type TestGateway } from '../support/harness.js';
 
 function seqsOf(frames: ServerFrame[]): number[] {
   return frames.filter((f): f is SessionFrame => 'seq' in f && typeof f.seq === 'number').map((f) => f.seq);

@@ -3,7 +3,7 @@
  * fallback and a tool call, the run's span tree at a local OTLP and Langfuse receiver, and the
  * log lines of the run (their ids, and no secret at info or above).
  */
-import { scrapedMetricNames, runObservedFlow, type FlowResult, type OtlpAttribute, type OtlpSpan } from './test-flow.js';
+import { scrapedMetricNames, runObservedFlow, type FlowResult, type OtlpAttribute, type OtlpSpan } from '../../test/support/observed-flow.js';
 
 let flow: FlowResult;
 beforeAll(async () => {

@@ -1,4 +1,4 @@
-import { startTestGateway, type TestGateway } from './testing/harness.js';
+import { startTestGateway, type TestGateway } from '../test/support/harness.js';
 
 describe('HTTP API', () => {
   let t: TestGateway;

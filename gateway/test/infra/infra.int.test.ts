@@ -9,8 +9,8 @@ import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { ConfigSchema } from '../config.js';
-import { runObservedFlow } from '../observability/test-flow.js';
+import { ConfigSchema } from '../../src/config.js';
+import { runObservedFlow } from '../support/observed-flow.js';
 import { checkExpr, labelsIn, metricsIn, scrapeIndex } from './promql-names.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

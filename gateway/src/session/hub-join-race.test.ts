@@ -9,9 +9,9 @@
  */
 import type { SessionFrame } from '@switchboard/protocol';
 import { createLogger } from '../logger.js';
-import { SessionHub, type HubSocket } from '../session/hub.js';
-import { createMemoryPubSub } from '../session/memory-coordination.js';
-import { createMemorySessionLog } from '../session/memory-log.js';
+import { SessionHub, type HubSocket } from './hub.js';
+import { createMemoryPubSub } from './memory-coordination.js';
+import { createMemorySessionLog } from './memory-log.js';
 
 function socket(received: number[]): HubSocket {
   return {

@@ -1,5 +1,5 @@
 import { createMockOpenAI, type MockOpenAI } from '@switchboard/mock-llm';
-import { startTestGateway, type TestGateway } from './testing/harness.js';
+import { startTestGateway, type TestGateway } from '../test/support/harness.js';
 
 /** The gateway driving the real @langchain/openai client against the mock server over HTTP. */
 describe('gateway on an OpenAI-compatible model chain', () => {

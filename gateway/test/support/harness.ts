@@ -1,10 +1,10 @@
 import { createNodeClient, type SwitchboardClient } from '@switchboard/protocol/node';
 import { WS_PATH, type ServerFrame } from '@switchboard/protocol';
 import WebSocket from 'ws';
-import { startGateway, type Gateway, type GatewayBackends } from '../app.js';
-import { createBackends, type BackendOverrides } from '../backends.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
+import { startGateway, type Gateway, type GatewayBackends } from '../../src/app.js';
+import { createBackends, type BackendOverrides } from '../../src/backends.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
 
 export interface TestGateway {
   gw: Gateway;

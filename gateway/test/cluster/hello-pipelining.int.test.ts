@@ -7,7 +7,7 @@
  * `hello` ahead of it was still being verified, and closed the socket with 4001. It now checks
  * that a `hello` came first on arrival and that it succeeded when the frame's turn comes.
  */
-import { startTestGateway, type TestGateway } from '../testing/harness.js';
+import { startTestGateway, type TestGateway } from '../support/harness.js';
 
 describe('frames pipelined behind hello', () => {
   let t: TestGateway;

@@ -1,4 +1,4 @@
-import { startTestGateway } from './testing/harness.js';
+import { startTestGateway } from '../test/support/harness.js';
 
 describe('drain on stop', () => {
   it('says goaway, lets the running run finish, answers 503 on /readyz, then closes sockets 1012', async () => {

@@ -8,8 +8,8 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freePort, spawnChild, waitForHttp, type ChildHandle } from './processes.js';
 
-/** The repository root (this file lives in gateway/src/cluster). */
-export const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+/** The repository root (this file lives in gateway/test/cluster). */
+export const REPO_ROOT = fileURLToPath(new URL('../../..', import.meta.url));
 export const NGINX_CONF = join(REPO_ROOT, 'infra', 'nginx.conf');
 export const NGINX_BIN = process.env.NGINX_BIN ?? '/usr/sbin/nginx';
 

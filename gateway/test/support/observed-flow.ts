@@ -10,11 +10,11 @@ import { Writable } from 'node:stream';
 import { WS_PATH, type ServerFrame } from '@switchboard/protocol';
 import { createMockOpenAI } from '@switchboard/mock-llm';
 import winston from 'winston';
-import { startGateway } from '../app.js';
-import { createBackends } from '../backends.js';
-import { loadConfig } from '../config.js';
-import { createLogger } from '../logger.js';
-import { RawSocket } from '../testing/harness.js';
+import { startGateway } from '../../src/app.js';
+import { createBackends } from '../../src/backends.js';
+import { loadConfig } from '../../src/config.js';
+import { createLogger } from '../../src/logger.js';
+import { RawSocket } from './harness.js';
 
 export const METRICS_TOKEN = 'metrics-token-for-tests';
 export const PASSWORD = 'correct horse battery staple';

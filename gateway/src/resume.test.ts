@@ -1,6 +1,6 @@
 import type { SessionFrame } from '@switchboard/protocol';
 import { createNodeClient } from '@switchboard/protocol/node';
-import { startTestGateway, type TestGateway } from './testing/harness.js';
+import { startTestGateway, type TestGateway } from '../test/support/harness.js';
 
 describe('resume', () => {
   let t: TestGateway;

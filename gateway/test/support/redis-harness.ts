@@ -4,7 +4,7 @@
  */
 import { once } from 'node:events';
 import type { Redis, RedisOptions } from 'ioredis';
-import { connectTestRedis, deleteKeys, uniquePrefix } from './redis-test-support.js';
+import { connectTestRedis, deleteKeys, uniquePrefix } from './redis.js';
 
 export interface RedisTestSpace {
   /** Every key written by this space starts with it. */

@@ -2,8 +2,8 @@
  * The session bus contract (DESIGN §6), run against every {@link PubSub}: the in-process bus in
  * `pubsub.test.ts`, Redis in `pubsub.int.test.ts`. Delivery is asynchronous; tests wait for it.
  */
-import { waitUntil } from './redis-test-support.js';
-import type { PubSub } from './types.js';
+import { waitUntil } from '../support/redis.js';
+import type { PubSub } from '../../src/session/types.js';
 
 export interface PubSubHarness {
   /** Opens a bus. On a shared backend each bus is a separate node (its own subscriber connection). */

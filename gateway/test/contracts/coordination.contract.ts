@@ -2,7 +2,7 @@
  * The run lock and idempotency contracts (DESIGN §3), run against every {@link RunLock} and
  * {@link IdempotencyStore}: in-process in `coordination.test.ts`, Redis in `coordination.int.test.ts`.
  */
-import type { IdempotencyStore, RunLock } from './types.js';
+import type { IdempotencyStore, RunLock } from '../../src/session/types.js';
 
 export interface CoordinationHarness {
   /** A run lock; on a shared backend each call is a separate node on the same data. */
