@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { DEFAULT_KEY_PREFIX } from '../session/redis-script.js';
+import { DEFAULT_KEY_PREFIX } from '../backends/redis/script.js';
 import { createSocketLimit } from './socket-limit.js';
 import {
   DEFAULT_LIMITS,
@@ -87,6 +87,7 @@ export function createLimiters(config: Partial<LimitsConfig> = {}, redis?: Redis
     connections: rate('connections', make('conn', limits.connectionsPerIpPerMinute, 60), 'ip'),
     sockets: createSocketLimit({ max: limits.socketsPerUser, redis, keyPrefix: `${prefix}sockets:`, ttlMs: options.socketCountTtlMs }),
     tokens: tokenBudget(limits.dailyTokenBudget, make('tokens', Math.max(1, limits.dailyTokenBudget), 2 * DAY_MS / 1000), now),
+    loginAttempts: (o) => make(o.keyPrefix, o.points, o.duration),
     backend: () => (!redis ? 'memory' : redis.status === 'ready' ? 'redis' : 'redis-insurance'),
   };
 }

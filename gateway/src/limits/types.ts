@@ -1,3 +1,5 @@
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+
 /** Every limit the gateway enforces (DESIGN §3, §4). One defaults object, applied once. */
 export interface LimitsConfig {
   /** Inbound frames per second one connection may sustain (checked on its node). @default 20 */
@@ -75,6 +77,8 @@ export interface Limiters {
   connections: RateLimit;
   sockets: SocketLimit;
   tokens: TokenBudget;
+  /** A raw limiter for login attempts (the auth service keys it by email and by IP itself). */
+  loginAttempts(options: { keyPrefix: string; points: number; duration: number }): RateLimiterAbstract;
   /** Where the shared limits are counted right now. */
   backend(): 'memory' | 'redis' | 'redis-insurance';
 }

@@ -1,6 +1,6 @@
 import type { ServerFrame, SessionFrame } from '@switchboard/protocol';
 import { expect } from 'vitest';
-import type { AgentRunner } from '../../src/runs/run-manager.js';
+import type { AgentRunner } from '../../src/ports.js';
 import { startTestGateway, type TestGateway } from '../support/harness.js';
 
 function seqsOf(frames: ServerFrame[]): number[] {

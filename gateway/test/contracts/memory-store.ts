@@ -3,8 +3,8 @@
  * real rows, bad input is refused with the storage's typed errors, and pgvector use is checked.
  */
 import { memoryStoreContract, type MemoryStoreFactory } from '../../../agent-core/test/contracts/memory-store.contract.js';
-import { InvalidInputError, NotFoundError } from '../../src/storage/errors.js';
-import type { Storage } from '../../src/storage/types.js';
+import { InvalidInputError, NotFoundError } from '../../src/backends/postgres/errors.js';
+import type { Storage } from '../../src/backends/postgres/types.js';
 import type { StorageFactory } from './storage.contract.js';
 
 /** Runs the memory store contract on a storage factory; `expectVector` says whether pgvector should be in use. */

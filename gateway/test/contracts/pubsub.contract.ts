@@ -3,7 +3,7 @@
  * `pubsub.test.ts`, Redis in `pubsub.int.test.ts`. Delivery is asynchronous; tests wait for it.
  */
 import { waitUntil } from '../support/redis.js';
-import type { PubSub } from '../../src/session/types.js';
+import type { PubSub } from '../../src/ports.js';
 
 export interface PubSubHarness {
   /** Opens a bus. On a shared backend each bus is a separate node (its own subscriber connection). */

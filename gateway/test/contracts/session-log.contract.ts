@@ -3,7 +3,7 @@
  * few-line harness: the in-process log in `session-log.test.ts`, Redis in `session-log.int.test.ts`.
  */
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
-import type { LogRetention, SessionLog } from '../../src/session/types.js';
+import type { LogRetention, SessionLog } from '../../src/ports.js';
 
 /** One test's view of a backend. */
 export interface SessionLogHarness {

@@ -4,9 +4,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { emptyCheckpoint } from '@langchain/langgraph';
-import { createCheckpointer } from '../../src/storage/checkpointer.js';
-import { ConflictError, InvalidInputError, NotFoundError, StorageError } from '../../src/storage/errors.js';
-import type { Storage, User } from '../../src/storage/types.js';
+import { createCheckpointer } from '../../src/backends/postgres/checkpointer.js';
+import { ConflictError, InvalidInputError, NotFoundError, StorageError } from '../../src/backends/postgres/errors.js';
+import type { Storage, User } from '../../src/backends/postgres/types.js';
 
 export interface StorageFactory {
   open(): Promise<Storage>;

@@ -1,14 +1,14 @@
 import { createNodeClient, type SwitchboardClient } from '@switchboard/protocol/node';
 import { WS_PATH, type ServerFrame } from '@switchboard/protocol';
 import WebSocket from 'ws';
-import { startGateway, type Gateway, type GatewayBackends } from '../../src/app.js';
-import { createBackends, type BackendOverrides } from '../../src/backends.js';
+import { startGateway, type Gateway } from '../../src/app.js';
+import { createBackends, type BackendOverrides, type Backends } from '../../src/backends/index.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 
 export interface TestGateway {
   gw: Gateway;
-  backends: GatewayBackends;
+  backends: Backends;
   url: string;
   wsUrl: string;
   /** Registers a fresh user; returns its access token and id. */

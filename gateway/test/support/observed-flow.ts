@@ -11,7 +11,7 @@ import { WS_PATH, type ServerFrame } from '@switchboard/protocol';
 import { createMockOpenAI } from '@switchboard/mock-llm';
 import winston from 'winston';
 import { startGateway } from '../../src/app.js';
-import { createBackends } from '../../src/backends.js';
+import { createBackends } from '../../src/backends/index.js';
 import { loadConfig } from '../../src/config.js';
 import { createLogger } from '../../src/logger.js';
 import { RawSocket } from './harness.js';

@@ -1,5 +1,5 @@
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
-import type { LogRetention, ReadResult, SessionLog } from './types.js';
+import type { LogRetention, ReadResult, SessionLog } from '../../ports.js';
 
 interface Entry {
   frames: Array<{ frame: SessionFrame; at: number }>;

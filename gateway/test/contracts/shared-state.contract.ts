@@ -1,10 +1,10 @@
 /**
  * The run lock and idempotency contracts (DESIGN §3), run against every {@link RunLock} and
- * {@link IdempotencyStore}: in-process in `coordination.test.ts`, Redis in `coordination.int.test.ts`.
+ * {@link IdempotencyStore}: in-process in `backends/memory/shared-state.test.ts`, Redis in `backends/redis/shared-state.int.test.ts`.
  */
-import type { IdempotencyStore, RunLock } from '../../src/session/types.js';
+import type { IdempotencyStore, RunLock } from '../../src/ports.js';
 
-export interface CoordinationHarness {
+export interface SharedStateHarness {
   /** A run lock; on a shared backend each call is a separate node on the same data. */
   lock(): Promise<RunLock>;
   /** An idempotency store; on a shared backend each call is a separate node on the same data. */
@@ -14,20 +14,20 @@ export interface CoordinationHarness {
   close(): Promise<void>;
 }
 
-export interface CoordinationFactory {
+export interface SharedStateFactory {
   /** Whether stores opened by one harness share data (several nodes). */
   shared: boolean;
   /** A lease length the expiry tests use; they wait 1.6 times that (and renew at 0.6). */
   ttlMs: number;
-  harness(): Promise<CoordinationHarness>;
+  harness(): Promise<SharedStateHarness>;
 }
 
-export function describeCoordinationContract(name: string, factory: CoordinationFactory): void {
+export function describeSharedStateContract(name: string, factory: SharedStateFactory): void {
   const { ttlMs } = factory;
   const nodes = factory.shared ? 'two nodes' : 'one node';
 
   describe(`RunLock contract: ${name}`, () => {
-    let h: CoordinationHarness;
+    let h: SharedStateHarness;
     beforeEach(async () => {
       h = await factory.harness();
     });
@@ -88,7 +88,7 @@ export function describeCoordinationContract(name: string, factory: Coordination
   });
 
   describe(`IdempotencyStore contract: ${name}`, () => {
-    let h: CoordinationHarness;
+    let h: SharedStateHarness;
     beforeEach(async () => {
       h = await factory.harness();
     });

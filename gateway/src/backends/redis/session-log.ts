@@ -1,8 +1,8 @@
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { Redis } from 'ioredis';
-import { DEFAULT_RETENTION } from './memory-log.js';
-import { DEFAULT_KEY_PREFIX, redisScript, sessionKey } from './redis-script.js';
-import type { LogRetention, ReadResult, SessionLog } from './types.js';
+import { DEFAULT_RETENTION } from '../memory/session-log.js';
+import { DEFAULT_KEY_PREFIX, redisScript, sessionKey } from './script.js';
+import type { LogRetention, ReadResult, SessionLog } from '../../ports.js';
 
 /** Options of {@link createRedisSessionLog}. */
 export interface RedisSessionLogOptions {

@@ -1,7 +1,7 @@
-import { describeCoordinationContract } from '../../test/contracts/coordination.contract.js';
-import { createMemoryIdempotencyStore, createMemoryRunLock } from './memory-coordination.js';
+import { describeSharedStateContract } from '../../../test/contracts/shared-state.contract.js';
+import { createMemoryIdempotencyStore, createMemoryRunLock } from './shared-state.js';
 
-describeCoordinationContract('in-process', {
+describeSharedStateContract('in-process', {
   shared: false,
   ttlMs: 1_000,
   async harness() {

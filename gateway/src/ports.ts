@@ -1,4 +1,27 @@
-import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
+/**
+ * What a backend must provide: every interface the gateway core runs on, with its duty. The
+ * implementations live by technology under `backends/` (`memory/`, `redis/`, `postgres/`) and
+ * `backends/index.ts` picks them from the configuration. One shared suite per interface under
+ * `test/contracts/` runs against every implementation.
+ *
+ * - {@link SessionLog}: the per-session frame log that assigns `seq` (replay, resume).
+ * - {@link PubSub}: the session bus that moves frames and run control between nodes.
+ * - {@link RunLock}: one run per session across all nodes.
+ * - {@link IdempotencyStore}: a repeated `send` gets the same run.
+ * - {@link ResumeRegistry}: what a closed connection was attached to, for `hello{resume}`.
+ * - {@link Limiters}: rate limits, the socket limit and the daily token budget.
+ * - {@link Storage}: users, sessions, transcript, refresh tokens, usage (PGlite or Postgres).
+ * - {@link MemoryStore}: long-term memories with similarity search (part of `Storage`).
+ * - {@link AgentRunner}: the agent a run streams from.
+ * - {@link ReadinessProbe}: a dependency `/readyz` and `switchboard_dependency_up` check.
+ * - {@link Instrumentation}: the one set of events metrics and traces subscribe to.
+ */
+import type { AgentEvent, MemoryStore, ModelChainEvent } from '@switchboard/agent-core';
+import type { ServerFrame, SessionFrame, SessionFrameInput } from '@switchboard/protocol';
+import type { Limiters } from './limits/types.js';
+import type { Storage } from './backends/postgres/types.js';
+
+export type { Limiters, MemoryStore, Storage };
 
 /** What `readAfter` returns. */
 export interface ReadResult {
@@ -66,14 +89,25 @@ export interface IdempotencyStore {
 }
 
 /** What a closed connection was attached to, so a resume without `after` picks up where it left. */
-export interface ConnectionRecord {
+export interface ResumeRecord {
   userId: string;
   /** Session id → the last `seq` the server wrote to that connection. */
   sessions: Record<string, number>;
 }
 
 /** Short-lived records of closed connections, shared by every node (resume can land anywhere). */
-export interface ConnectionRegistry {
-  save(connectionId: string, record: ConnectionRecord, ttlMs: number): Promise<void>;
-  load(connectionId: string): Promise<ConnectionRecord | null>;
+export interface ResumeRegistry {
+  save(connectionId: string, record: ResumeRecord, ttlMs: number): Promise<void>;
+  load(connectionId: string): Promise<ResumeRecord | null>;
+}
+
+/** The part of the agent the gateway drives. */
+export interface AgentRunner {
+  stream(input: { sessionId: string; userId: string; runId: string; text: string; signal: AbortSignal }): AsyncIterable<AgentEvent>;
+}
+
+/** A dependency check for `/readyz` and the `switchboard_dependency_up` gauge; throws when down. */
+export interface ReadinessProbe {
+  name: string;
+  check(): Promise<void>;
 }

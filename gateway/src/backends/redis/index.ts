@@ -1,28 +1,28 @@
 import { Redis } from 'ioredis';
-import type { Logger } from './logger.js';
-import type { ReadinessProbe } from './http/ops-routes.js';
-import { createRedisConnectionRegistry, createRedisIdempotencyStore, createRedisRunLock } from './session/redis-coordination.js';
-import { createRedisSessionLog } from './session/redis-log.js';
-import { createRedisPubSub } from './session/redis-pubsub.js';
-import type { ConnectionRegistry, IdempotencyStore, LogRetention, PubSub, RunLock, SessionLog } from './session/types.js';
+import type { Logger } from '../../logger.js';
+import type { ReadinessProbe } from '../../ports.js';
+import { createRedisResumeRegistry, createRedisIdempotencyStore, createRedisRunLock } from './shared-state.js';
+import { createRedisSessionLog } from './session-log.js';
+import { createRedisPubSub } from './pubsub.js';
+import type { ResumeRegistry, IdempotencyStore, LogRetention, PubSub, RunLock, SessionLog } from '../../ports.js';
 
-export interface RedisCoordination {
+export interface RedisBackends {
   redis: Redis;
   log: SessionLog;
   bus: PubSub;
   lock: RunLock;
   idempotency: IdempotencyStore;
-  connections: ConnectionRegistry;
+  resume: ResumeRegistry;
   probe: ReadinessProbe;
   close(): Promise<void>;
 }
 
 /**
  * The shared backends on `REDIS_URL`: frame log (Streams), bus (pub/sub), run locks, idempotency
- * keys. Commands fail fast while Redis is down (the gateway reports not-ready and keeps its local
+ * keys, resume records. Commands fail fast while Redis is down (the gateway reports not-ready and keeps its local
  * sockets) and everything resumes when it returns.
  */
-export function createRedisCoordination(url: string, options: { retention: LogRetention; keyPrefix?: string; logger: Logger }): RedisCoordination {
+export function createRedisBackends(url: string, options: { retention: LogRetention; keyPrefix?: string; logger: Logger }): RedisBackends {
   const common = {
     maxRetriesPerRequest: 2,
     connectTimeout: 3000,
@@ -54,7 +54,7 @@ export function createRedisCoordination(url: string, options: { retention: LogRe
     }),
     lock: createRedisRunLock(redis, { keyPrefix }),
     idempotency: createRedisIdempotencyStore(redis, { keyPrefix }),
-    connections: createRedisConnectionRegistry(redis, { keyPrefix }),
+    resume: createRedisResumeRegistry(redis, { keyPrefix }),
     probe: {
       name: 'redis',
       async check() {

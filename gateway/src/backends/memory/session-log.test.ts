@@ -1,5 +1,5 @@
-import { createMemorySessionLog } from './memory-log.js';
-import { describeSessionLogContract } from '../../test/contracts/session-log.contract.js';
+import { createMemorySessionLog } from './session-log.js';
+import { describeSessionLogContract } from '../../../test/contracts/session-log.contract.js';
 
 describeSessionLogContract('in-process', {
   shared: false,

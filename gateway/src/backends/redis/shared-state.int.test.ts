@@ -3,15 +3,15 @@
  * connection (a separate node). Always runs in CI; elsewhere skipped, with the reason, when Redis
  * is down.
  */
-import { describeCoordinationContract } from '../../test/contracts/coordination.contract.js';
-import { createRedisIdempotencyStore, createRedisRunLock } from './redis-coordination.js';
-import { redisTestSpace, type RedisTestSpace } from '../../test/support/redis-harness.js';
-import { serverRedis, sleep } from '../../test/support/redis.js';
+import { describeSharedStateContract } from '../../../test/contracts/shared-state.contract.js';
+import { createRedisIdempotencyStore, createRedisRunLock } from './shared-state.js';
+import { redisTestSpace, type RedisTestSpace } from '../../../test/support/redis-harness.js';
+import { serverRedis, sleep } from '../../../test/support/redis.js';
 
 const server = await serverRedis();
 
 if (server.available) {
-  describeCoordinationContract('Redis', {
+  describeSharedStateContract('Redis', {
     shared: true,
     ttlMs: 150,
     async harness() {
@@ -25,7 +25,7 @@ if (server.available) {
     },
   });
 
-  describe('Redis coordination', () => {
+  describe('Redis shared state', () => {
     let space: RedisTestSpace;
     beforeEach(() => {
       space = redisTestSpace('coord');
@@ -58,7 +58,7 @@ if (server.available) {
     });
   });
 } else {
-  describe.skip(`Redis coordination: ${server.reason}`, () => {
+  describe.skip(`Redis shared state: ${server.reason}`, () => {
     it('needs Redis', () => {});
   });
 }

@@ -13,8 +13,8 @@ import type { Limiters } from '../limits/types.js';
 import { GatewayError } from '../errors.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { RunManager } from '../runs/run-manager.js';
-import type { SessionHub } from '../session/hub.js';
-import type { ConnectionRegistry } from '../session/types.js';
+import type { SessionHub } from '../sessions/hub.js';
+import type { ResumeRegistry } from '../ports.js';
 import type { Socket, UpgradeDecision, UpgradeRequest } from '../transport/types.js';
 
 /** Per-socket state. */
@@ -35,14 +35,12 @@ export interface ConnData {
   releaseSlot: (() => Promise<void>) | null;
 }
 
-/** Limits a socket lives under. */
-export interface ConnectionLimits {
+/** The fixed bounds a socket lives under (frame size, timers, bad frames, backpressure). */
+export interface SocketBounds {
   maxFrameBytes: number;
   helloTimeoutMs: number;
   heartbeatMs: number;
   maxBadFrames: number;
-  messagesPerSecond: number;
-  messageBurst: number;
   maxBackpressureBytes: number;
 }
 
@@ -54,13 +52,13 @@ export interface ConnectionManagerOptions {
   hub: SessionHub;
   runs: RunManager;
   canAccess: SessionAccess;
-  limits: ConnectionLimits;
+  bounds: SocketBounds;
   logger: Logger;
   nodeId: string;
   /** Messages per connection, connections per IP, sockets per user. */
   limiters: Limiters;
   /** Where closed connections leave what they were attached to, for `hello{resume}` without `after`. */
-  registry: ConnectionRegistry;
+  resume: ResumeRegistry;
   /** How long a closed connection's record is kept (the resume token's lifetime). */
   resumeTtlMs: number;
   onFrameIn?(type: string): void;
@@ -124,15 +122,15 @@ export class ConnectionManager {
     this.sockets.set(socket.data.id, socket);
     socket.data.timer = setTimeout(() => {
       if (!socket.data.helloDone) this.closeWith(socket, CloseCode.unauthorized, 'hello timeout');
-    }, this.o.limits.helloTimeoutMs);
+    }, this.o.bounds.helloTimeoutMs);
   }
 
   message(socket: Socket<ConnData>, raw: string | null, bytes: number): void {
     const c = socket.data;
     if (socket.closed) return;
-    if (bytes > this.o.limits.maxFrameBytes) return this.closeWith(socket, CloseCode.tooBig, 'frame too large');
+    if (bytes > this.o.bounds.maxFrameBytes) return this.closeWith(socket, CloseCode.tooBig, 'frame too large');
     if (raw === null) return this.badFrame(socket, 'frames must be UTF-8 JSON text');
-    const parsed = parseClientFrame(raw, this.o.limits.maxFrameBytes);
+    const parsed = parseClientFrame(raw, this.o.bounds.maxFrameBytes);
     if (!parsed.ok) return this.badFrame(socket, parsed.message, parsed.ref);
     const frame = parsed.frame;
     this.o.onFrameIn?.(frame.type);
@@ -154,7 +152,7 @@ export class ConnectionManager {
     if (c.helloDone && c.userId && c.joined.size) {
       const sessions: Record<string, number> = {};
       for (const sessionId of c.joined) sessions[sessionId] = this.o.hub.delivered(sessionId);
-      void this.o.registry
+      void this.o.resume
         .save(c.id, { userId: c.userId, sessions }, this.o.resumeTtlMs)
         .catch((e) => this.o.logger.warn('could not record the closed connection', { error: String(e) }));
     }
@@ -224,7 +222,7 @@ export class ConnectionManager {
       if (r.ok && (!c.userId || c.userId === r.claims.userId)) {
         userId = r.claims.userId;
         // The previous connection's sessions, from where the server last wrote; the client's `after` wins.
-        const previous = await this.o.registry.load(r.claims.connectionId).catch(() => null);
+        const previous = await this.o.resume.load(r.claims.connectionId).catch(() => null);
         const inherited = previous?.userId === userId ? previous.sessions : {};
         resumeSessions = { ...inherited, ...frame.resume.after };
       } else {
@@ -263,8 +261,8 @@ export class ConnectionManager {
       userId,
       resume: await this.o.tokens.signResume({ userId, connectionId: c.id }),
       resumed: resumeSessions !== null,
-      heartbeatMs: this.o.limits.heartbeatMs,
-      limits: { maxFrameBytes: this.o.limits.maxFrameBytes, maxTextChars: Limits.maxTextChars },
+      heartbeatMs: this.o.bounds.heartbeatMs,
+      limits: { maxFrameBytes: this.o.bounds.maxFrameBytes, maxTextChars: Limits.maxTextChars },
       node: this.o.nodeId,
     });
     this.o.logger.debug('socket authenticated', { connectionId: c.id, userId, resumed: resumeSessions !== null });
@@ -305,7 +303,7 @@ export class ConnectionManager {
     const c = socket.data;
     this.o.onFrameIn?.('invalid');
     if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
-    if (++c.badFrames >= this.o.limits.maxBadFrames) return this.closeWith(socket, CloseCode.protocolAbuse, 'too many bad frames');
+    if (++c.badFrames >= this.o.bounds.maxBadFrames) return this.closeWith(socket, CloseCode.protocolAbuse, 'too many bad frames');
     this.write(socket, { type: 'error', code: 'bad_frame', message, retryable: false, ref });
   }
 
@@ -332,7 +330,7 @@ export class ConnectionManager {
     const json = JSON.stringify(frame);
     socket.send(json);
     this.o.onFrameOut?.(frame, Buffer.byteLength(json));
-    if (socket.bufferedAmount() > this.o.limits.maxBackpressureBytes) this.closeWith(socket, CloseCode.slowConsumer, 'slow consumer');
+    if (socket.bufferedAmount() > this.o.bounds.maxBackpressureBytes) this.closeWith(socket, CloseCode.slowConsumer, 'slow consumer');
   }
 
   private closeWith(socket: Socket<ConnData>, code: number, reason: string): void {

@@ -1,8 +1,8 @@
 import type { SessionFrame } from '@switchboard/protocol';
 import { createLogger } from '../logger.js';
 import { SessionHub, sessionChannel, sessionTopic, type HubSocket } from './hub.js';
-import { createMemoryPubSub } from './memory-coordination.js';
-import { createMemorySessionLog } from './memory-log.js';
+import { createMemoryPubSub } from '../backends/memory/shared-state.js';
+import { createMemorySessionLog } from '../backends/memory/session-log.js';
 
 /** A socket that records what it receives, directly or through its topics. */
 class FakeSocket implements HubSocket {

@@ -10,8 +10,8 @@
 import type { SessionFrame } from '@switchboard/protocol';
 import { createLogger } from '../logger.js';
 import { SessionHub, type HubSocket } from './hub.js';
-import { createMemoryPubSub } from './memory-coordination.js';
-import { createMemorySessionLog } from './memory-log.js';
+import { createMemoryPubSub } from '../backends/memory/shared-state.js';
+import { createMemorySessionLog } from '../backends/memory/session-log.js';
 
 function socket(received: number[]): HubSocket {
   return {

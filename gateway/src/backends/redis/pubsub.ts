@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { PubSub } from './types.js';
+import type { PubSub } from '../../ports.js';
 
 /** Options of {@link createRedisPubSub}. */
 export interface RedisPubSubOptions {

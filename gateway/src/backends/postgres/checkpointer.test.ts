@@ -9,7 +9,7 @@ import { validate } from '@langchain/langgraph-checkpoint-validation';
 import { sql } from 'kysely';
 import { createCheckpointer } from './checkpointer.js';
 import { DB_CONTEXT, openStorage, type OpenedStorage } from './open-storage.js';
-import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from '../../test/support/postgres.js';
+import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from '../../../test/support/postgres.js';
 import type { OpenStorageOptions } from './types.js';
 
 const server = await serverPostgres();

@@ -3,9 +3,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { emptyCheckpoint } from '@langchain/langgraph';
 import { createCheckpointer } from './checkpointer.js';
-import { storageMemoryStoreContract } from '../../test/contracts/memory-store.js';
+import { storageMemoryStoreContract } from '../../../test/contracts/memory-store.js';
 import { openStorage } from './open-storage.js';
-import { storageContract } from '../../test/contracts/storage.contract.js';
+import { storageContract } from '../../../test/contracts/storage.contract.js';
 
 storageContract('PGlite (in memory)', { open: () => openStorage() });
 storageMemoryStoreContract('PGlite with pgvector', { open: () => openStorage(), expectVector: true });

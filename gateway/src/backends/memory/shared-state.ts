@@ -1,4 +1,4 @@
-import type { ConnectionRecord, ConnectionRegistry, IdempotencyStore, PubSub, RunLock } from './types.js';
+import type { ResumeRecord, ResumeRegistry, IdempotencyStore, PubSub, RunLock } from '../../ports.js';
 
 /** In-process pub/sub (embedded default). Delivery is asynchronous, like a real bus. */
 export function createMemoryPubSub(): PubSub {
@@ -77,8 +77,8 @@ export function createMemoryIdempotencyStore(now: () => number = Date.now): Idem
 }
 
 /** In-process connection records with expiry. */
-export function createMemoryConnectionRegistry(now: () => number = Date.now): ConnectionRegistry {
-  const records = new Map<string, { record: ConnectionRecord; until: number }>();
+export function createMemoryResumeRegistry(now: () => number = Date.now): ResumeRegistry {
+  const records = new Map<string, { record: ResumeRecord; until: number }>();
   return {
     async save(connectionId, record, ttlMs) {
       const t = now();

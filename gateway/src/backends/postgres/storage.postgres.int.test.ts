@@ -2,10 +2,10 @@
  * The storage and memory store contracts on server Postgres (`TEST_DATABASE_URL`), each suite in
  * its own schema. Always runs in CI; elsewhere skipped, with the reason, when the server is down.
  */
-import { storageMemoryStoreContract } from '../../test/contracts/memory-store.js';
+import { storageMemoryStoreContract } from '../../../test/contracts/memory-store.js';
 import { openStorage } from './open-storage.js';
-import { storageContract, type StorageFactory } from '../../test/contracts/storage.contract.js';
-import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from '../../test/support/postgres.js';
+import { storageContract, type StorageFactory } from '../../../test/contracts/storage.contract.js';
+import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from '../../../test/support/postgres.js';
 import type { StorageLogger } from './types.js';
 
 const server = await serverPostgres();

@@ -3,10 +3,10 @@
  * expiry, a lost counter, script cache loss, input checks. Always runs in CI; elsewhere skipped,
  * with the reason, when Redis is down.
  */
-import { createRedisSessionLog } from './redis-log.js';
-import { redisTestSpace, type RedisTestSpace } from '../../test/support/redis-harness.js';
-import { serverRedis, sleep } from '../../test/support/redis.js';
-import { describeSessionLogContract } from '../../test/contracts/session-log.contract.js';
+import { createRedisSessionLog } from './session-log.js';
+import { redisTestSpace, type RedisTestSpace } from '../../../test/support/redis-harness.js';
+import { serverRedis, sleep } from '../../../test/support/redis.js';
+import { describeSessionLogContract } from '../../../test/contracts/session-log.contract.js';
 
 const server = await serverRedis();
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 // agent-core's package index does not export the memory module (yet); import it by path.
 import { createLocalEmbedder, createMemory, createMemoryTools } from '@switchboard/agent-core';
 import { openStorage } from './open-storage.js';
-import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from '../../test/support/postgres.js';
+import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from '../../../test/support/postgres.js';
 import type { OpenStorageOptions, Storage } from './types.js';
 
 const server = await serverPostgres();

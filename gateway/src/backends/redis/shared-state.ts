@@ -1,9 +1,9 @@
 import type { Redis } from 'ioredis';
-import { DEFAULT_KEY_PREFIX, checkTtl, redisScript, sessionKey } from './redis-script.js';
-import type { ConnectionRecord, ConnectionRegistry, IdempotencyStore, RunLock } from './types.js';
+import { DEFAULT_KEY_PREFIX, checkTtl, redisScript, sessionKey } from './script.js';
+import type { ResumeRecord, ResumeRegistry, IdempotencyStore, RunLock } from '../../ports.js';
 
-/** Options shared by the Redis coordination stores. */
-export interface RedisCoordinationOptions {
+/** Options shared by the Redis shared-state stores. */
+export interface RedisKeyOptions {
   /** Prefix of every key. @default 'sb:' */
   keyPrefix?: string;
 }
@@ -36,7 +36,7 @@ function checkId(name: string, value: unknown): string {
  * (compare-and-set in Lua). A node that dies stops renewing and the lease expires.
  * @example const locks = createRedisRunLock(redis); if (await locks.acquire(sessionId, runId, 15_000)) { … }
  */
-export function createRedisRunLock(redis: Redis, options: RedisCoordinationOptions = {}): RunLock {
+export function createRedisRunLock(redis: Redis, options: RedisKeyOptions = {}): RunLock {
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const key = (sessionId: string) => sessionKey(prefix, 'lock', checkId('sessionId', sessionId));
   return {
@@ -60,7 +60,7 @@ export function createRedisRunLock(redis: Redis, options: RedisCoordinationOptio
  * trip (Redis 7+); release is compare-and-delete.
  * @example const prior = await ids.claim(`${userId}:${clientId}`, runId, 600_000); // null: ours
  */
-export function createRedisIdempotencyStore(redis: Redis, options: RedisCoordinationOptions = {}): IdempotencyStore {
+export function createRedisIdempotencyStore(redis: Redis, options: RedisKeyOptions = {}): IdempotencyStore {
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const key = (k: string) => `${prefix}idem:${checkId('key', k)}`;
   return {
@@ -75,7 +75,7 @@ export function createRedisIdempotencyStore(redis: Redis, options: RedisCoordina
 }
 
 /** Connection records on Redis (JSON under `<prefix>conn:<id>`, expiring with the resume token). */
-export function createRedisConnectionRegistry(redis: Redis, options: RedisCoordinationOptions = {}): ConnectionRegistry {
+export function createRedisResumeRegistry(redis: Redis, options: RedisKeyOptions = {}): ResumeRegistry {
   const prefix = `${options.keyPrefix ?? DEFAULT_KEY_PREFIX}conn:`;
   return {
     async save(connectionId, record, ttlMs) {
@@ -85,7 +85,7 @@ export function createRedisConnectionRegistry(redis: Redis, options: RedisCoordi
       const raw = await redis.get(prefix + connectionId);
       if (!raw) return null;
       try {
-        return JSON.parse(raw) as ConnectionRecord;
+        return JSON.parse(raw) as ResumeRecord;
       } catch {
         return null;
       }

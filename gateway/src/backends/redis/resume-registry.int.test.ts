@@ -1,9 +1,9 @@
-import { createMemoryConnectionRegistry } from './memory-coordination.js';
-import { createRedisConnectionRegistry } from './redis-coordination.js';
-import { connectTestRedis, deleteKeys, serverRedis, sleep, uniquePrefix } from '../../test/support/redis.js';
-import type { ConnectionRegistry } from './types.js';
+import { createMemoryResumeRegistry } from '../memory/shared-state.js';
+import { createRedisResumeRegistry } from './shared-state.js';
+import { connectTestRedis, deleteKeys, serverRedis, sleep, uniquePrefix } from '../../../test/support/redis.js';
+import type { ResumeRegistry } from '../../ports.js';
 
-function describeRegistry(name: string, make: () => { registry: ConnectionRegistry; cleanup(): Promise<void> }): void {
+function describeRegistry(name: string, make: () => { registry: ResumeRegistry; cleanup(): Promise<void> }): void {
   describe(`connection registry: ${name}`, () => {
     let h: ReturnType<typeof make>;
     beforeEach(() => {
@@ -21,7 +21,7 @@ function describeRegistry(name: string, make: () => { registry: ConnectionRegist
   });
 }
 
-describeRegistry('memory', () => ({ registry: createMemoryConnectionRegistry(), cleanup: async () => {} }));
+describeRegistry('memory', () => ({ registry: createMemoryResumeRegistry(), cleanup: async () => {} }));
 
 const redis = await serverRedis();
 if (redis.available) {
@@ -29,7 +29,7 @@ if (redis.available) {
     const client = connectTestRedis();
     const keyPrefix = uniquePrefix('conn');
     return {
-      registry: createRedisConnectionRegistry(client, { keyPrefix }),
+      registry: createRedisResumeRegistry(client, { keyPrefix }),
       async cleanup() {
         await deleteKeys(client, keyPrefix);
         client.disconnect();

@@ -3,11 +3,11 @@
  * subscriber connection is killed. Always runs in CI; elsewhere skipped, with the reason, when
  * Redis is down.
  */
-import { describePubSubContract } from '../../test/contracts/pubsub.contract.js';
-import { redisTestSpace, type RedisTestSpace } from '../../test/support/redis-harness.js';
-import { createRedisPubSub } from './redis-pubsub.js';
-import { serverRedis, waitUntil } from '../../test/support/redis.js';
-import type { PubSub } from './types.js';
+import { describePubSubContract } from '../../../test/contracts/pubsub.contract.js';
+import { redisTestSpace, type RedisTestSpace } from '../../../test/support/redis-harness.js';
+import { createRedisPubSub } from './pubsub.js';
+import { serverRedis, waitUntil } from '../../../test/support/redis.js';
+import type { PubSub } from '../../ports.js';
 
 const server = await serverRedis();
 

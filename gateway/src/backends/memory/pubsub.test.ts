@@ -1,5 +1,5 @@
-import { createMemoryPubSub } from './memory-coordination.js';
-import { describePubSubContract } from '../../test/contracts/pubsub.contract.js';
+import { createMemoryPubSub } from './shared-state.js';
+import { describePubSubContract } from '../../../test/contracts/pubsub.contract.js';
 
 describePubSubContract('in-process', {
   shared: false,

@@ -1,6 +1,6 @@
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { Logger } from '../logger.js';
-import type { PubSub, SessionLog } from './types.js';
+import type { PubSub, SessionLog } from '../ports.js';
 
 /** What the hub needs of a socket. */
 export interface HubSocket {
