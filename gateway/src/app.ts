@@ -48,7 +48,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   agent.onModelEvent(obs.onModelEvent);
   const bus = obs.wrapBus(backends.bus);
   const limiters = obs.instrumentLimiters(backends.limiters);
-  const router = obs.instrumentRouter(new Router());
+  const router = obs.instrumentRouter(new Router(logger));
   let draining = false;
   // The hub publishes through the transport, whose handlers are the connection manager's: the
   // transport is created last and bound here, before the first socket can arrive.

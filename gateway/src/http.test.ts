@@ -68,6 +68,13 @@ describe('HTTP API', () => {
   });
 
   describe('sessions', () => {
+    it('answers storage refusals with their status, not 500: a malformed cursor is a 400', async () => {
+      const u = await t.user();
+      const bad = await t.http('GET', '/v1/sessions?before=not-a-uuid', { token: u.token });
+      expect(bad).toMatchObject({ status: 400, body: { error: { code: 'bad_frame', message: 'before must be a session id' } } });
+      const transcript = await t.http('GET', `/v1/sessions/${await t.session(u.token)}/messages?before=not-a-number`, { token: u.token });
+      expect(transcript.status).toBeLessThan(500);
+    });
     it('requires a valid access token on every session route', async () => {
       for (const [method, path] of [
         ['GET', '/v1/sessions'],

@@ -10,7 +10,7 @@ import {
 } from '@switchboard/protocol';
 import type { TokenService } from '../auth/tokens.js';
 import type { Limiters } from '../limits/types.js';
-import { GatewayError } from '../errors.js';
+import { GatewayError, toErrorFrame, toGatewayError } from '../errors.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { RunManager } from '../runs/run-manager.js';
 import type { SessionHub } from '../sessions/hub.js';
@@ -243,7 +243,7 @@ export class ConnectionManager {
     if (!userId) return this.closeWith(socket, CloseCode.unauthorized, 'a token is required');
     const slot = await this.o.limiters.sockets.acquire(userId);
     if (!slot.ok) {
-      this.write(socket, this.errorFrame(new GatewayError('rate_limited', 'too many open sockets for this user', { retryAfterMs: slot.retryAfterMs })));
+      this.write(socket, toErrorFrame(new GatewayError('rate_limited', 'too many open sockets for this user', { retryAfterMs: slot.retryAfterMs })));
       return this.closeWith(socket, CloseCode.rateLimited, 'too many sockets');
     }
     if (socket.closed) {
@@ -308,21 +308,9 @@ export class ConnectionManager {
   }
 
   private fail(socket: Socket<ConnData>, e: unknown, ref?: string, sessionId?: string): void {
-    if (!(e instanceof GatewayError)) this.o.logger.error('frame handling failed', { error: e instanceof Error ? e.stack : String(e) });
-    const err = e instanceof GatewayError ? e : new GatewayError('internal', 'internal error');
-    this.write(socket, this.errorFrame(err, ref, sessionId));
-  }
-
-  private errorFrame(e: GatewayError, ref?: string, sessionId?: string): ErrorFrame {
-    return {
-      type: 'error',
-      code: e.code,
-      message: e.message,
-      retryable: e.retryable,
-      ref,
-      sessionId,
-      retryAfterMs: e.options.retryAfterMs,
-    };
+    const err = toGatewayError(e);
+    if (err.status >= 500) this.o.logger.error('frame handling failed', { error: e instanceof Error ? e.stack : String(e) });
+    this.write(socket, toErrorFrame(err, { ref, sessionId }));
   }
 
   private write(socket: Socket<ConnData>, frame: ServerFrame): void {

@@ -22,10 +22,7 @@ export function createHttpHandler(router: Router, options: { address: ClientAddr
   return (raw) => {
     const req = { ...raw, remoteAddress: options.address(raw) };
     return withLogContext({ requestId: Math.random().toString(36).slice(2, 10) }, () =>
-      router.handle(req).catch((e) => {
-        options.logger.error('http handler failed', { path: req.path, error: String(e) });
-        return errorResponse(e);
-      }),
+      router.handle(req).catch((e: unknown) => errorResponse(e, options.logger, req.path)),
     );
   };
 }

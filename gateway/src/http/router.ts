@@ -1,5 +1,6 @@
 import type { z } from 'zod';
-import { GatewayError } from '../errors.js';
+import { GatewayError, toGatewayError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
 
 export interface RouteContext {
@@ -22,9 +23,13 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, headers: { ...JSON_HEADERS, ...headers }, body: status === 204 ? '' : JSON.stringify(body) };
 }
 
-/** Turns any error into the API's error body, in one place. */
-export function errorResponse(e: unknown): HttpResponse {
-  const err = e instanceof GatewayError ? e : new GatewayError('internal', 'internal error');
+/**
+ * Turns any error into the API's error body, in one place; a 5xx is logged (with the request id
+ * the log context carries) when a logger is given.
+ */
+export function errorResponse(e: unknown, logger?: Logger, path?: string): HttpResponse {
+  const err = toGatewayError(e);
+  if (err.status >= 500) logger?.error('request failed', { path, status: err.status, error: e instanceof Error ? e.stack : String(e) });
   const headers: Record<string, string> = {};
   if (err.options.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.options.retryAfterMs / 1000)));
   return json(err.status, { error: { code: err.code, message: err.message } }, headers);
@@ -57,6 +62,9 @@ export function parseBody<T>(req: HttpRequest, schema: z.ZodType<T>, options: { 
 export class Router {
   private readonly routes: Route[] = [];
 
+  /** @param logger where 5xx answers are logged */
+  constructor(private readonly logger?: Logger) {}
+
   add(method: string, path: string, handler: RouteHandler): this {
     const keys: string[] = [];
     const pattern = new RegExp(
@@ -81,7 +89,7 @@ export class Router {
       try {
         return await r.handler({ req, params });
       } catch (e) {
-        return errorResponse(e);
+        return errorResponse(e, this.logger, req.path);
       }
     }
     return pathMatched

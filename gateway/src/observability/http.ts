@@ -1,5 +1,5 @@
 import { timingSafeEqual } from 'node:crypto';
-import { GatewayError } from '../errors.js';
+import { toGatewayError } from '../errors.js';
 import { json, type Router } from '../http/router.js';
 import type { HttpRequest } from '../transport/types.js';
 import type { Metrics } from './metrics.js';
@@ -25,7 +25,7 @@ export function instrumentRouter(router: Router, metrics: Metrics): Router {
         status = res.status;
         return res;
       } catch (e) {
-        status = e instanceof GatewayError ? e.status : 500;
+        status = toGatewayError(e).status;
         throw e;
       } finally {
         const seconds = (performance.now() - started) / 1000;
