@@ -43,12 +43,13 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   const nodeId = config.NODE_ID ?? `${hostname()}-${process.pid}`;
   const secret = await resolveJwtSecret(config.JWT_SECRET, config.APP_ENV === 'test' ? null : config.DATA_DIR);
   const tokens = new TokenService(secret, { accessS: config.ACCESS_TOKEN_TTL_S, resumeS: config.RESUME_TOKEN_TTL_S });
-  const { storage, agent } = backends;
+  const { storage, agent, limiters } = backends;
   const obs = createObservability(config, logger, nodeId);
-  agent.onModelEvent(obs.onModelEvent);
+  const events = obs.instrumentation;
+  agent.onModelEvent((e) => events.modelEvent(e));
+  limiters.onDenied((limit) => events.limited(limit));
   const bus = obs.wrapBus(backends.bus);
-  const limiters = obs.instrumentLimiters(backends.limiters);
-  const router = obs.instrumentRouter(new Router(logger));
+  const router = new Router({ logger, instrumentation: events });
   let draining = false;
   // The hub publishes through the transport, whose handlers are the connection manager's: the
   // transport is created last and bound here, before the first socket can arrive.
@@ -61,10 +62,10 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     bus,
     publish: (topic, message) => transport.publish(topic, message),
     onSlowConsumer: (socket) => {
-      if (!socket.closed) obs.metrics.serverClose(CloseCode.slowConsumer);
+      if (!socket.closed) events.serverClose(CloseCode.slowConsumer);
       (socket as unknown as { close(code: number, reason: string): void }).close(CloseCode.slowConsumer, 'slow consumer');
     },
-    ...obs.hubHooks,
+    instrumentation: events,
     maxBackpressureBytes: config.MAX_BACKPRESSURE_BYTES,
     logger,
   });
@@ -99,7 +100,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     limiters,
     resume: backends.resume,
     resumeTtlMs: config.RESUME_TOKEN_TTL_S * 1000,
-    ...obs.connectionHooks,
+    instrumentation: events,
   });
   const probes = [{ name: 'database', check: () => storage.ping() }, ...backends.health.probes];
   obs.observe({
@@ -127,14 +128,14 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   const address = createClientAddress(config.TRUST_PROXY);
   const chosen = createTransport<ConnData>(
     config.TRANSPORT,
-    obs.wrapTransport({
+    {
       wsPath: WS_PATH,
       http: createHttpHandler(router, { address, logger }),
       upgrade: (req) => connections.upgrade({ ...req, remoteAddress: address(req) }),
       open: (s) => connections.open(s),
       message: (s, m, bytes) => connections.message(s, m, bytes),
       close: (s, code) => connections.close(s, code),
-    }),
+    },
     {
       maxFrameBytes: config.MAX_FRAME_BYTES,
       maxBodyBytes: config.MAX_BODY_BYTES,

@@ -111,3 +111,49 @@ export interface ReadinessProbe {
   name: string;
   check(): Promise<void>;
 }
+
+/**
+ * The events the gateway core reports, in one interface: components call it at the point where a
+ * thing happens; metrics (and traces, for runs) implement it. Every method must be cheap enough
+ * for the per-frame path. `createObservability` gives the gateway's implementation; tests and
+ * embedders may pass {@link NO_INSTRUMENTATION}.
+ */
+export interface Instrumentation {
+  /** A socket was accepted by the transport. */
+  socketOpened(): void;
+  /** A socket closed with `code` (either side). */
+  socketClosed(code: number): void;
+  /** The server decided to close a socket with `code` (e.g. 4009 slow consumer). */
+  serverClose(code: number): void;
+  /** One inbound message of `bytes`, before any check. */
+  bytesIn(bytes: number): void;
+  /** One inbound frame of `type` (`invalid` when it did not parse). */
+  frameIn(type: string): void;
+  /** One frame written to one socket, with its serialized size. */
+  frameOut(frame: ServerFrame, bytes: number): void;
+  /** One session frame fanned out to `sockets` sockets of this node. */
+  delivered(json: string, sockets: number): void;
+  /** Frames replayed from the log on a join. */
+  replayed(count: number): void;
+  /** A limiter refused (`messages`, `sends`, `connections`, `sockets`, `tokens`, `login`). */
+  limited(limit: string): void;
+  /** One HTTP request answered; `route` is the matched pattern (or `unmatched`). */
+  http(method: string, route: string, status: number, seconds: number): void;
+  /** An event of the model chain (first token, failure, retry, fallback). */
+  modelEvent(event: ModelChainEvent): void;
+}
+
+/** An {@link Instrumentation} that records nothing. */
+export const NO_INSTRUMENTATION: Instrumentation = {
+  socketOpened() {},
+  socketClosed() {},
+  serverClose() {},
+  bytesIn() {},
+  frameIn() {},
+  frameOut() {},
+  delivered() {},
+  replayed() {},
+  limited() {},
+  http() {},
+  modelEvent() {},
+};

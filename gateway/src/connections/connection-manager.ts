@@ -14,7 +14,7 @@ import { GatewayError, toErrorFrame, toGatewayError } from '../errors.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { RunManager } from '../runs/run-manager.js';
 import type { SessionHub } from '../sessions/hub.js';
-import type { ResumeRegistry } from '../ports.js';
+import { NO_INSTRUMENTATION, type Instrumentation, type ResumeRegistry } from '../ports.js';
 import type { Socket, UpgradeDecision, UpgradeRequest } from '../transport/types.js';
 
 /** Per-socket state. */
@@ -61,11 +61,8 @@ export interface ConnectionManagerOptions {
   resume: ResumeRegistry;
   /** How long a closed connection's record is kept (the resume token's lifetime). */
   resumeTtlMs: number;
-  onFrameIn?(type: string): void;
-  /** A frame written to one socket, with its serialized size (metrics). */
-  onFrameOut?(frame: ServerFrame, bytes: number): void;
-  /** The server closes a socket with `code` (metrics: backpressure closes). */
-  onServerClose?(code: number): void;
+  /** Sockets, frames in and out, server closes and limiter refusals are reported here. @default NO_INSTRUMENTATION */
+  instrumentation?: Instrumentation;
 }
 
 const MAX_QUEUED_FRAMES = 64;
@@ -78,7 +75,11 @@ export class ConnectionManager {
   private readonly sockets = new Map<string, Socket<ConnData>>();
   private draining = false;
 
-  constructor(private readonly o: ConnectionManagerOptions) {}
+  private readonly events: Instrumentation;
+
+  constructor(private readonly o: ConnectionManagerOptions) {
+    this.events = o.instrumentation ?? NO_INSTRUMENTATION;
+  }
 
   get size(): number {
     return this.sockets.size;
@@ -119,6 +120,7 @@ export class ConnectionManager {
   }
 
   open(socket: Socket<ConnData>): void {
+    this.events.socketOpened();
     this.sockets.set(socket.data.id, socket);
     socket.data.timer = setTimeout(() => {
       if (!socket.data.helloDone) this.closeWith(socket, CloseCode.unauthorized, 'hello timeout');
@@ -126,6 +128,7 @@ export class ConnectionManager {
   }
 
   message(socket: Socket<ConnData>, raw: string | null, bytes: number): void {
+    this.events.bytesIn(bytes);
     const c = socket.data;
     if (socket.closed) return;
     if (bytes > this.o.bounds.maxFrameBytes) return this.closeWith(socket, CloseCode.tooBig, 'frame too large');
@@ -133,7 +136,7 @@ export class ConnectionManager {
     const parsed = parseClientFrame(raw, this.o.bounds.maxFrameBytes);
     if (!parsed.ok) return this.badFrame(socket, parsed.message, parsed.ref);
     const frame = parsed.frame;
-    this.o.onFrameIn?.(frame.type);
+    this.events.frameIn(frame.type);
     if (frame.type === 'hello') c.helloSeen = true;
     else if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
     c.badFrames = 0;
@@ -146,6 +149,7 @@ export class ConnectionManager {
   }
 
   close(socket: Socket<ConnData>, code: number): void {
+    this.events.socketClosed(code);
     const c = socket.data;
     if (c.timer) clearTimeout(c.timer);
     this.sockets.delete(c.id);
@@ -301,7 +305,7 @@ export class ConnectionManager {
 
   private badFrame(socket: Socket<ConnData>, message: string, ref?: string): void {
     const c = socket.data;
-    this.o.onFrameIn?.('invalid');
+    this.events.frameIn('invalid');
     if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
     if (++c.badFrames >= this.o.bounds.maxBadFrames) return this.closeWith(socket, CloseCode.protocolAbuse, 'too many bad frames');
     this.write(socket, { type: 'error', code: 'bad_frame', message, retryable: false, ref });
@@ -317,13 +321,13 @@ export class ConnectionManager {
     if (socket.closed) return;
     const json = JSON.stringify(frame);
     socket.send(json);
-    this.o.onFrameOut?.(frame, Buffer.byteLength(json));
+    this.events.frameOut(frame, Buffer.byteLength(json));
     if (socket.bufferedAmount() > this.o.bounds.maxBackpressureBytes) this.closeWith(socket, CloseCode.slowConsumer, 'slow consumer');
   }
 
   private closeWith(socket: Socket<ConnData>, code: number, reason: string): void {
     this.o.logger.debug('closing socket', { connectionId: socket.data.id, code, reason });
-    if (!socket.closed) this.o.onServerClose?.(code);
+    if (!socket.closed) this.events.serverClose(code);
     socket.close(code, reason);
   }
 }

@@ -32,7 +32,7 @@ const request = (path: string, method = 'GET'): HttpRequest => ({
 describe('HTTP handler errors', () => {
   it('logs every 500 with its request id and answers the API error body', async () => {
     const { logger, lines } = capturedLogger();
-    const router = new Router(logger)
+    const router = new Router({ logger })
       .add('GET', '/boom', async () => {
         throw new Error('the database said no');
       })
@@ -56,7 +56,7 @@ describe('HTTP handler errors', () => {
 
   it('does not log refusals: a storage invalid-input error is a 400', async () => {
     const { logger, lines } = capturedLogger();
-    const router = new Router(logger).add('GET', '/bad', async () => {
+    const router = new Router({ logger }).add('GET', '/bad', async () => {
       throw new InvalidInputError('before must be a session id');
     });
     const res = await createHttpHandler(router, { address: createClientAddress(undefined), logger })(request('/bad'));

@@ -79,6 +79,8 @@ export interface Limiters {
   tokens: TokenBudget;
   /** A raw limiter for login attempts (the auth service keys it by email and by IP itself). */
   loginAttempts(options: { keyPrefix: string; points: number; duration: number }): RateLimiterAbstract;
+  /** Subscribes to refusals of `messages`, `sends`, `connections`, `sockets` and `tokens.check` (metrics). */
+  onDenied(listener: (limit: LimitName) => void): void;
   /** Where the shared limits are counted right now. */
   backend(): 'memory' | 'redis' | 'redis-insurance';
 }

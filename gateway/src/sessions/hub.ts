@@ -1,6 +1,6 @@
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { Logger } from '../logger.js';
-import type { PubSub, SessionLog } from '../ports.js';
+import { NO_INSTRUMENTATION, type Instrumentation, type PubSub, type SessionLog } from '../ports.js';
 
 /** What the hub needs of a socket. */
 export interface HubSocket {
@@ -42,10 +42,8 @@ export interface SessionHubOptions {
   onSlowConsumer(socket: HubSocket): void;
   maxBackpressureBytes: number;
   logger: Logger;
-  /** Counts frames replayed from the log (metrics). */
-  onReplayed?(count: number): void;
-  /** Counts one serialized frame delivered to `sockets` WebSockets (metrics; keep it cheap). */
-  onDelivered?(json: string, sockets: number): void;
+  /** Frames replayed and delivered are reported here (keep it cheap). @default NO_INSTRUMENTATION */
+  instrumentation?: Pick<Instrumentation, 'delivered' | 'replayed'>;
 }
 
 export const sessionTopic = (sessionId: string) => `s:${sessionId}`;
@@ -69,7 +67,11 @@ function decodeBus(message: string): { seq: number; json: string } | null {
  */
 export class SessionHub {
   private readonly sessions = new Map<string, SessionState>();
-  constructor(private readonly opts: SessionHubOptions) {}
+  private readonly events: Pick<Instrumentation, 'delivered' | 'replayed'>;
+
+  constructor(private readonly opts: SessionHubOptions) {
+    this.events = opts.instrumentation ?? NO_INSTRUMENTATION;
+  }
 
   /** Appends a frame to the log, delivers it to local sockets at once and to other nodes by the bus. */
   async append(input: SessionFrameInput): Promise<SessionFrame> {
@@ -117,7 +119,7 @@ export class SessionHub {
       const result = { replayed: frames.length, gap, lastSeq: Math.max(lastSeq, state.last) };
       onJoined(result);
       let sent = after;
-      const delivered = socket.direct ? undefined : this.opts.onDelivered;
+      const delivered = socket.direct ? undefined : (json: string, n: number) => this.events.delivered(json, n);
       for (const f of frames) {
         if (f.seq <= sent) continue;
         const json = JSON.stringify(f);
@@ -134,7 +136,7 @@ export class SessionHub {
       state.catching.delete(socket);
       state.live.add(socket);
       if (!socket.direct) socket.subscribe(sessionTopic(sessionId));
-      this.opts.onReplayed?.(frames.length);
+      this.events.replayed(frames.length);
       if (socket.bufferedAmount() > this.opts.maxBackpressureBytes) this.opts.onSlowConsumer(socket);
       return result;
     } catch (e) {
@@ -303,7 +305,7 @@ export class SessionHub {
     }
     if (topicSockets) {
       this.opts.publish(sessionTopic(sessionId), json);
-      this.opts.onDelivered?.(json, topicSockets);
+      this.events.delivered(json, topicSockets);
     }
     for (const buffer of state.catching.values()) buffer.push({ seq, json });
     for (const socket of state.live) {
