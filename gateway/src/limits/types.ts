@@ -1,6 +1,6 @@
 import type { RateLimiterAbstract } from 'rate-limiter-flexible';
 
-/** Every limit the gateway enforces (DESIGN §3, §4). One defaults object, applied once. */
+/** Every per-connection, per-user and per-IP limit the gateway enforces, with its default. */
 export interface LimitsConfig {
   /** Inbound frames per second one connection may sustain (checked on its node). @default 20 */
   messagesPerSecond: number;

@@ -194,12 +194,6 @@ export class SessionHub {
     this.releaseIfIdle(sessionId, state);
   }
 
-  /** Number of local sockets attached to a session. */
-  localSockets(sessionId: string): number {
-    const s = this.sessions.get(sessionId);
-    return s ? s.live.size + s.catching.size : 0;
-  }
-
   /** Sessions with local sockets. */
   get sessionCount(): number {
     return this.sessions.size;

@@ -1,6 +1,7 @@
 /**
- * The session bus contract (DESIGN §6), run against every {@link PubSub}: the in-process bus in
- * `pubsub.test.ts`, Redis in `pubsub.int.test.ts`. Delivery is asynchronous; tests wait for it.
+ * The session bus contract (publish reaches every subscriber of the channel, on any node; no
+ * replay), run against every {@link PubSub}: the in-process bus in `backends/memory/pubsub.test.ts`,
+ * Redis in `backends/redis/pubsub.int.test.ts`. Delivery is asynchronous; tests wait for it.
  */
 import { waitUntil } from '../support/redis.js';
 import type { PubSub } from '../../src/ports.js';

@@ -1,6 +1,8 @@
 /**
- * The session log contract (DESIGN §3, §6), run against every {@link SessionLog}. A backend adds a
- * few-line harness: the in-process log in `session-log.test.ts`, Redis in `session-log.int.test.ts`.
+ * The session log contract (`seq` contiguous from 1 and the same on every node, replay after a
+ * `seq`, gaps reported after retention), run against every {@link SessionLog}. A backend adds a
+ * few-line harness: the in-process log in `backends/memory/session-log.test.ts`, Redis in
+ * `backends/redis/session-log.int.test.ts`.
  */
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { LogRetention, SessionLog } from '../../src/ports.js';

@@ -1,5 +1,6 @@
 /**
- * The run lock and idempotency contracts (DESIGN §3), run against every {@link RunLock} and
+ * The run lock (one run per session across nodes, a lease the holder renews) and idempotency
+ * (a repeated `send` gets the same run) contracts, run against every {@link RunLock} and
  * {@link IdempotencyStore}: in-process in `backends/memory/shared-state.test.ts`, Redis in `backends/redis/shared-state.int.test.ts`.
  */
 import type { IdempotencyStore, RunLock } from '../../src/ports.js';

@@ -1,5 +1,5 @@
 import { createNodeClient, type SwitchboardClient } from '@switchboard/protocol/node';
-import { WS_PATH, type ServerFrame } from '@switchboard/protocol';
+import { SUBPROTOCOL, WS_PATH, type ServerFrame } from '@switchboard/protocol';
 import WebSocket from 'ws';
 import { startGateway, type Gateway } from '../../src/app.js';
 import { createBackends, type BackendOverrides, type Backends } from '../../src/backends/index.js';
@@ -115,7 +115,7 @@ export class RawSocket {
 
   static open(url: string, headers?: Record<string, string>): Promise<RawSocket> {
     return new Promise((resolve, reject) => {
-      const ws = new WebSocket(url, 'switchboard.v1', { headers });
+      const ws = new WebSocket(url, SUBPROTOCOL, { headers });
       const s = new RawSocket(ws);
       ws.once('open', () => resolve(s));
       ws.once('unexpected-response', (_req, res) => reject(new Error(`upgrade refused: ${res.statusCode}`)));
