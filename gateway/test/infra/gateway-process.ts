@@ -8,10 +8,10 @@ import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { Redis } from 'ioredis';
 import { WebSocket } from 'ws';
-import { eventually, spawnChild, type ChildHandle } from '../../src/cluster/processes.js';
-import { TEST_DATABASE_URL } from '../../src/cluster/test-database.js';
+import { eventually, spawnChild, type ChildHandle } from '../cluster/processes.js';
+import { TEST_DATABASE_URL } from '../cluster/test-database.js';
 
-export { createTestDatabase, type TestDatabase } from '../../src/cluster/test-database.js';
+export { createTestDatabase, type TestDatabase } from '../cluster/test-database.js';
 export { TEST_DATABASE_URL };
 export const TEST_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 export const REPO_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createMockOpenAI, type MockOpenAI } from '@switchboard/mock-llm';
 import { parse, stringify } from 'yaml';
-import { freePort, spawnChild, waitForHttp, type ChildHandle } from '../../src/cluster/processes.js';
+import { freePort, spawnChild, waitForHttp, type ChildHandle } from '../cluster/processes.js';
 import {
   chatOverHttp,
   createTestDatabase,

@@ -1,7 +1,7 @@
 // The one place that knows where the gateway's test harness lives: the SDK's tests run against a
 // real gateway started in-process from the workspace.
 import { TokenService } from '../../../gateway/src/auth/tokens.js';
-import { startTestGateway, type TestGateway } from '../../../gateway/src/testing/harness.js';
+import { startTestGateway, type TestGateway } from '../../../gateway/test/support/harness.js';
 import { createNodeClient } from '../../src/node.js';
 import type { ClientOptions } from '../../src/client.js';
 import { memoryStorage } from '../../src/storage.js';
