@@ -4,6 +4,7 @@
  * Socket.IO server, all streaming the same token-sized frames to the same subscribers.
  *
  *   pnpm bench [--subscribers 100] [--frames 20000] [--idle 5000] [--only uws-bare,gateway-uws]
+ *   pnpm bench chat [...]   the chat path's cost model and its floors (see bench/chat-cost.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,7 @@ import { MOCK_MODEL, startMock } from './scenarios/common.js';
 import { type PeerKind } from './bench/frames.js';
 import { runPeer, type PeerResult } from './bench/run-peer.js';
 import { machineInfo } from './support/proc.js';
+import { chatCostMain } from './bench/chat-cost.js';
 import { fmtNum, markdownTable, resultsDir } from './support/report.js';
 
 /** A peer that takes longer than this is reported failed (keeps the whole bench bounded). */
@@ -68,6 +70,10 @@ function textTable(header: string[], rows: string[][]): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'chat') {
+    await chatCostMain(process.argv.slice(3));
+    process.exit(0);
+  }
   let v;
   try {
     v = parseArgs({
