@@ -7,7 +7,7 @@
  * node:http with a minimal SSE parser, the `openai` SDK stream, `ChatOpenAI.stream()`, and a
  * minimal uWS relay of the mock's stream to a socket. It prints ours ÷ each floor.
  *
- *   pnpm bench chat [--concurrency 20] [--phases 5x240,50x120,200x60] [--pace-ms 20]
+ *   pnpm bench chat [--concurrency 20] [--phases 5x200,50x100,200x40] [--pace-ms 20]
  *                   [--stacks embedded,postgres-redis] [--floors node-http,openai-sdk,langchain,uws-relay]
  *                   [--floor-tokens 200] [--floor-rounds 2] [--gateway-cmd "node gateway/dist/main.js"]
  */
@@ -470,7 +470,7 @@ function list<T extends string>(raw: string | undefined, all: readonly T[], name
 
 export const CHAT_USAGE = `usage: pnpm bench chat [options]
   --concurrency N      users running back to back (default 20)
-  --phases LIST        answer tokens x runs per phase, at least two lengths (default 5x240,50x120,200x60)
+  --phases LIST        answer tokens x runs per phase, at least two lengths (default 5x200,50x100,200x40)
   --pace-ms MS         mock time per token (default 20)
   --stacks LIST        ${STACKS.join(',')} (default both)
   --floors LIST        ${FLOORS.join(',')} (default all)
@@ -507,7 +507,7 @@ export async function chatCostMain(argv: string[]): Promise<void> {
     fail((e as Error).message);
   }
   if (v.help) return void process.stdout.write(CHAT_USAGE);
-  const phases = (v.phases ?? '5x240,50x120,200x60').split(',').map((p) => {
+  const phases = (v.phases ?? '5x200,50x100,200x40').split(',').map((p) => {
     const m = /^(\d+)x(\d+)$/.exec(p.trim());
     if (!m || Number(m[1]) < 1 || Number(m[2]) < 1) fail(`--phases: "${p}" is not TOKENSxRUNS, e.g. 50x120`);
     return { tokens: Number(m[1]), runs: Number(m[2]) };
