@@ -18,6 +18,8 @@ export interface CommonOptions {
   cpuProf?: string;
   /** Gateway child log level. @default 'warn' */
   logLevel?: string;
+  /** Command that runs the gateway child. @default `LOADTEST_GATEWAY_CMD`, else `node --import tsx gateway/src/main.ts` */
+  gatewayCmd?: string;
   /** No progress line. @default false */
   quiet: boolean;
 }
@@ -63,7 +65,7 @@ export async function openTarget(o: CommonOptions, env: Record<string, string> =
       stop: async () => {},
     };
   }
-  const gw = await startGatewayProcess({ transport: o.transport, env, cpuProfDir: o.cpuProf, logLevel: o.logLevel });
+  const gw = await startGatewayProcess({ transport: o.transport, env, cpuProfDir: o.cpuProf, logLevel: o.logLevel, command: o.gatewayCmd });
   return {
     url: gw.url,
     wsUrl: gw.wsUrl,
