@@ -25,6 +25,8 @@ common options:
   --transport T       auto | uws | ws for the gateway child (default auto)
   --cpu-prof DIR      write a V8 CPU profile of the gateway child into DIR
   --log-level L       gateway child log level (default warn)
+  --stack S           embedded (PGlite, in-process bus; default) | postgres-redis (a fresh
+                      database on the local Postgres and a private redis-server)
   --gateway-cmd CMD   command that runs the gateway child (default: $LOADTEST_GATEWAY_CMD, else
                       node --import tsx gateway/src/main.ts)
   --quiet             no progress line
@@ -65,6 +67,7 @@ async function main(): Promise<void> {
         'cpu-prof': { type: 'string' },
         'log-level': { type: 'string' },
         'gateway-cmd': { type: 'string' },
+        stack: { type: 'string' },
         quiet: { type: 'boolean' },
         'no-write': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -91,6 +94,8 @@ async function main(): Promise<void> {
   }
   const transport = (values.transport as string | undefined) ?? 'auto';
   if (!['auto', 'uws', 'ws'].includes(transport)) fail(`--transport must be auto, uws or ws, got "${transport}"`);
+  const stack = (values.stack as string | undefined) ?? 'embedded';
+  if (!['embedded', 'postgres-redis'].includes(stack)) fail(`--stack must be embedded or postgres-redis, got "${stack}"`);
   const numbers: Record<string, number> = {};
   for (const [k, spec] of Object.entries(scenario.options)) {
     const raw = values[k] as string | undefined;
@@ -107,6 +112,7 @@ async function main(): Promise<void> {
     cpuProf: values['cpu-prof'] as string | undefined,
     logLevel: values['log-level'] as string | undefined,
     gatewayCmd: values['gateway-cmd'] as string | undefined,
+    stack: stack as 'embedded' | 'postgres-redis',
     quiet: Boolean(values.quiet),
   };
   const command = `pnpm loadtest ${argv.join(' ')}`;

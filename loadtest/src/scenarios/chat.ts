@@ -4,14 +4,17 @@
  * Setup (accounts, sessions, sockets) comes first and is reported apart; the measured window
  * (latency, CPU) is the sending only.
  */
-import WebSocket from 'ws';
-import { SwitchboardClient, type WebSocketConstructor } from '@switchboard/protocol';
-import { createLatencyRecorder, formatSummary } from '../stats/histogram.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { addEncoded, createLatencyRecorder, formatSummary } from '../stats/histogram.js';
 import { counterDelta, describeCounters, readGatewayCounters } from '../support/metrics.js';
-import { CpuMeter } from '../support/proc.js';
+import { CpuMeter, type CpuWindow } from '../support/proc.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
-import { gatewayApi, HttpCallError, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
-import { cpuLine, cpuRows, MOCK_MODEL, openTarget, pool, sleep, startMock, type CommonOptions, reportHead } from './common.js';
+import { UsersDriver, type ThinkDist, type UsersCounts, type UsersJob } from './chat-users.js';
+import type { ChatWorkerCommand, ChatWorkerReport } from './chat-worker.js';
+import { cpuLine, cpuRows, MOCK_MODEL, openTarget, startMock, type CommonOptions, reportHead } from './common.js';
+
+export { thinkMs, type ThinkDist } from './chat-users.js';
 
 /** Options of the chat scenario. */
 export interface ChatOptions extends CommonOptions {
@@ -41,27 +44,111 @@ export interface ChatOptions extends CommonOptions {
   setupConcurrency?: number;
   /** Scenario name in the report. @default 'chat' */
   label?: string;
+  /** Load-generator processes driving the users (1: this process). @default 1 */
+  procs?: number;
 }
 
-export type ThinkDist = 'exponential' | 'uniform';
+const workerPath = fileURLToPath(new URL('./chat-worker.ts', import.meta.url));
 
-/** One think time in ms: exponential with the given mean, or uniform on [0, 2·mean]. */
-export function thinkMs(meanS: number, dist: ThinkDist, random: () => number = Math.random): number {
-  if (meanS <= 0) return 0;
-  const u = random();
-  return dist === 'uniform' ? 2 * meanS * 1000 * u : -meanS * 1000 * Math.log(1 - u);
+/** Sums driver counts. */
+function sumCounts(list: UsersCounts[]): UsersCounts {
+  const out: UsersCounts = { ready: 0, setupFailed: 0, activeUsers: 0, started: 0, succeeded: 0, frames: 0, tokens: 0, errors: {} };
+  for (const c of list) {
+    for (const k of ['ready', 'setupFailed', 'activeUsers', 'started', 'succeeded', 'frames', 'tokens'] as const) out[k] += c[k];
+    for (const [k, v] of Object.entries(c.errors)) out.errors[k] = (out.errors[k] ?? 0) + v;
+  }
+  return out;
 }
 
-/** A `ws` WebSocket bound to one local source address, shaped for the protocol client. */
-function boundWebSocket(localAddress: string): WebSocketConstructor {
-  return class extends WebSocket {
-    constructor(url: string, protocols?: string | string[]) {
-      super(url, protocols, { localAddress, perMessageDeflate: false });
-    }
-  } as unknown as WebSocketConstructor;
+/** The users, driven here or split over worker processes; same interface either way. */
+interface Drivers {
+  counts(): UsersCounts;
+  setup(): Promise<void>;
+  run(durationMs: number): Promise<void>;
+  /** CPU of the worker processes since `startCpu()` (null when driven in this process). */
+  startCpu(): void;
+  workerCpu(): CpuWindow | null;
+  recorders: ReturnType<UsersDriver['recorders']>;
+  close(): Promise<void>;
 }
 
-const PROMPTS = ['tell me about sockets', 'how do streams work here', 'say something about gateways', 'describe the weather of ports'];
+function localDrivers(job: UsersJob): Drivers {
+  const d = new UsersDriver(job);
+  return {
+    counts: () => d.counts,
+    setup: () => d.setup(),
+    run: (ms) => d.run(ms),
+    startCpu: () => {},
+    workerCpu: () => null,
+    recorders: d.recorders(),
+    close: async () => d.close(),
+  };
+}
+
+function workerDrivers(job: UsersJob, procs: number): Drivers {
+  const recorders = { ttft: createLatencyRecorder(), addedTtft: createLatencyRecorder(), gap: createLatencyRecorder(), runTime: createLatencyRecorder() };
+  const children: ChildProcess[] = [];
+  const counts: UsersCounts[] = [];
+  const meters: CpuMeter[] = [];
+  for (let w = 0; w < procs; w++) {
+    const child = fork(workerPath, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(child);
+    meters.push(new CpuMeter(child.pid!));
+    counts.push({ ready: 0, setupFailed: 0, activeUsers: 0, started: 0, succeeded: 0, frames: 0, tokens: 0, errors: {} });
+    child.on('message', (m: ChatWorkerReport) => (counts[w] = m.counts));
+  }
+  const each = (type: ChatWorkerReport['type'], send: (w: number) => ChatWorkerCommand) =>
+    Promise.all(
+      children.map(
+        (c, w) =>
+          new Promise<ChatWorkerReport>((resolve, reject) => {
+            const onMessage = (m: ChatWorkerReport) => m.type === type && (c.off('message', onMessage), c.off('exit', onExit), resolve(m));
+            const onExit = (code: number | null) => reject(new Error(`chat worker ${w} exited with ${code}`));
+            c.on('message', onMessage);
+            c.once('exit', onExit);
+            c.send(send(w));
+          }),
+      ),
+    );
+  return {
+    counts: () => sumCounts(counts),
+    async setup() {
+      await each('ready', (w) => {
+        const first = job.first + Math.floor((job.count * w) / procs);
+        const end = job.first + Math.floor((job.count * (w + 1)) / procs);
+        return { type: 'setup', job: { ...job, first, count: end - first } };
+      });
+    },
+    async run(durationMs) {
+      const results = await each('result', () => ({ type: 'go', durationMs }));
+      for (const r of results) {
+        if (r.type !== 'result') continue;
+        for (const [k, enc] of Object.entries(r.recorders)) addEncoded(recorders[k as keyof typeof recorders], enc);
+      }
+    },
+    startCpu: () => meters.forEach((m) => m.start()),
+    workerCpu() {
+      let seconds = 0, cores = 0;
+      for (const m of meters) {
+        const r = m.read();
+        seconds += r.seconds;
+        cores += r.cores;
+      }
+      return { seconds, cores };
+    },
+    recorders,
+    async close() {
+      await Promise.all(
+        children.map((c) => new Promise<void>((resolve) => {
+          if (c.exitCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.send({ type: 'close' } satisfies ChatWorkerCommand);
+          setTimeout(() => (c.kill('SIGKILL'), resolve()), 3000).unref();
+        })),
+      );
+    },
+  };
+}
 
 /** Runs the scenario. */
 export async function runChat(o: ChatOptions, command: string): Promise<ScenarioResult> {
@@ -69,55 +156,44 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   const pace = { ttftMs: o.ttftMs, tokensPerSecond: o.tokensPerSecond, responseTokens: o.tokens };
   const { mock, env } = await startMock(pace);
   const target = await openTarget(o, env);
-  const api = gatewayApi(target.url);
   const think = o.thinkS ?? 0;
   const dist = o.thinkDist ?? 'exponential';
   const nAddresses = Math.max(1, Math.min(254, o.addresses ?? 8));
-  const sockets = Array.from({ length: nAddresses }, (_, a) => boundWebSocket(`127.0.0.${a + 1}`));
+  const nAccounts = o.accounts && o.accounts > 0 ? Math.min(o.accounts, o.users) : o.users;
+  const procs = Math.max(1, Math.min(o.procs ?? 1, o.users));
+  const job: UsersJob = {
+    url: target.url,
+    wsUrl: target.wsUrl,
+    first: 0,
+    count: o.users,
+    totalUsers: o.users,
+    accounts: nAccounts,
+    addresses: nAddresses,
+    setupConcurrency: Math.max(1, Math.ceil((o.setupConcurrency ?? 16) / procs)),
+    thinkS: think,
+    thinkDist: dist,
+    rampMs: (o.ramp ?? Math.min(5, o.duration / 4)) * 1000,
+    ttftMs: o.ttftMs,
+  };
+  const drivers = procs > 1 ? workerDrivers(job, procs) : localDrivers(job);
 
-  const ttft = createLatencyRecorder();
-  const addedTtft = createLatencyRecorder();
-  const gap = createLatencyRecorder();
-  const runTime = createLatencyRecorder();
-  const errors: Record<string, number> = {};
-  const countError = (code: string) => (errors[code] = (errors[code] ?? 0) + 1);
-  let started = 0, succeeded = 0, frames = 0, tokens = 0, activeUsers = 0, ready = 0, setupFailed = 0;
-
-  // Setup: accounts (register returns tokens), one session and one socket per user.
+  // Setup: accounts, one session and one socket per user — not in the measured window.
   const setupT0 = performance.now();
   const setupMeter = new CpuMeter();
-  const setupProgress = new Progress(() => `setup: ${ready}/${o.users} users ready, ${setupFailed} failed | ${cpuLine(setupMeter, target)}`, o.quiet).start();
-  const nAccounts = o.accounts && o.accounts > 0 ? Math.min(o.accounts, o.users) : o.users;
-  const accounts: Array<Promise<string>> = [];
-  const account = (k: number) =>
-    (accounts[k] ??= (async () => (await api.register(loadUserEmail('chat', k), LOAD_PASSWORD)).accessToken)());
-  interface VirtualUser {
-    client: SwitchboardClient;
-    sessionId: string;
-  }
-  const users = await pool(o.users, o.setupConcurrency ?? 16, async (i): Promise<VirtualUser | null> => {
-    try {
-      const accessToken = await account(i % nAccounts);
-      const { id: sessionId } = await api.createSession(accessToken, `load ${i}`);
-      const client = new SwitchboardClient({ url: target.wsUrl, token: accessToken, clientName: 'loadtest-chat', WebSocket: sockets[i % nAddresses] });
-      await client.connect();
-      ready++;
-      return { client, sessionId };
-    } catch (e) {
-      setupFailed++;
-      countError(`setup:${e instanceof HttpCallError ? `http:${e.code}` : ((e as { code?: string }).code ?? (e as Error).message.slice(0, 40))}`);
-      return null;
-    }
-  });
+  const setupProgress = new Progress(() => {
+    const c = drivers.counts();
+    return `setup: ${c.ready}/${o.users} users ready, ${c.setupFailed} failed | ${cpuLine(setupMeter, target)}`;
+  }, o.quiet).start();
+  await drivers.setup();
   setupProgress.stop();
   const setupS = (performance.now() - setupT0) / 1000;
 
   // The measured window.
   const loadgen = new CpuMeter();
+  drivers.startCpu();
   target.cpu?.start();
   const before = await readGatewayCounters(target.url);
   const t0 = performance.now();
-  const endAt = t0 + o.duration * 1000;
 
   // A share of 429s, spread out: every 100 ms the next model request may get one 429 (mock
   // `failFirst: 1`), so that 429s rarely come back to back (five in a row open the breaker).
@@ -126,73 +202,31 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   let injected = 0;
   const faultTimer = setInterval(() => {
     if (o.share429 <= 0) return;
-    carry += (o.share429 * activeUsers * 0.1) / Math.max(0.2, expectedRunS + think);
+    carry += (o.share429 * drivers.counts().activeUsers * 0.1) / Math.max(0.2, expectedRunS + think);
     if (carry < 1) return;
     carry -= 1;
     injected++;
     mock.setScenario(MOCK_MODEL, { ...pace, fault: '429', failFirst: 1, retryAfterSec: 1 });
   }, 100);
 
+  const { ttft, addedTtft, gap, runTime } = drivers.recorders;
   const progress = new Progress(() => {
     const el = (performance.now() - t0) / 1000;
-    return `users ${activeUsers}/${o.users} | runs ${succeeded}/${started} ok | ${fmtNum(frames / el)} frames/s | added ttft p99 ${addedTtft.summary().p99.toFixed(0)} ms | gap p99 ${gap.summary().p99.toFixed(0)} ms | errors ${Object.values(errors).reduce((a, b) => a + b, 0)} | ${cpuLine(loadgen, target)}`;
+    const c = drivers.counts();
+    const w = drivers.workerCpu();
+    const local = procs > 1 ? ` (added TTFT and gap at the end)` : ` | added ttft p99 ${addedTtft.summary().p99.toFixed(0)} ms | gap p99 ${gap.summary().p99.toFixed(0)} ms`;
+    return `users ${c.activeUsers}/${o.users} | runs ${c.succeeded}/${c.started} ok | ${fmtNum(c.frames / el)} frames/s${local} | errors ${Object.values(c.errors).reduce((a, b) => a + b, 0)} | ${cpuLine(loadgen, target)}${w ? ` + workers ${w.cores.toFixed(2)} cores` : ''}`;
   }, o.quiet).start();
 
-  const ramp = (o.ramp ?? Math.min(5, o.duration / 4)) * 1000;
-  const sleepUntilBefore = async (ms: number) => {
-    if (ms <= 0) return true;
-    if (performance.now() + ms >= endAt) return false;
-    await sleep(ms);
-    return true;
-  };
-  async function user(i: number, u: VirtualUser): Promise<void> {
-    const { client, sessionId } = u;
-    // Users start spread over the ramp, then (with think time) after a first think, so sends
-    // arrive as from users already mid-conversation rather than all at once.
-    if (!(await sleepUntilBefore((ramp * i) / Math.max(1, o.users) + thinkMs(think, dist)))) return;
-    activeUsers++;
-    try {
-      let turn = 0;
-      while (performance.now() < endAt) {
-        const sentAt = performance.now();
-        let firstAt = 0, lastAt = 0;
-        started++;
-        const run = client.send({ sessionId, text: `${PROMPTS[(i + turn++) % PROMPTS.length]} (user ${i})` });
-        const off = client.onFrame((f) => {
-          if (!('sessionId' in f) || f.sessionId !== sessionId || !('seq' in f)) return;
-          frames++;
-          if (f.type !== 'token') return;
-          const now = performance.now();
-          tokens++;
-          if (!firstAt) {
-            firstAt = now;
-            ttft.record(now - sentAt);
-            addedTtft.record(Math.max(0.001, now - sentAt - o.ttftMs));
-          } else gap.record(now - lastAt);
-          lastAt = now;
-        });
-        try {
-          const done = await run.done;
-          runTime.record(performance.now() - sentAt);
-          if (done.reason === 'stop') succeeded++;
-          else countError(`done:${done.reason}${done.error ? `:${typeof done.error === 'string' ? done.error : JSON.stringify(done.error).slice(0, 40)}` : ''}`);
-        } catch (e) {
-          countError((e as { code?: string }).code ?? 'exception');
-        } finally {
-          off();
-        }
-        if (!(await sleepUntilBefore(thinkMs(think, dist)))) break;
-      }
-    } finally {
-      activeUsers--;
-    }
-  }
-  await Promise.all(users.map((u, i) => (u ? user(i, u) : Promise.resolve())));
-  for (const u of users) u?.client.close();
+  await drivers.run(o.duration * 1000);
+  const { ready, setupFailed, started, succeeded, frames, tokens, errors } = drivers.counts();
   clearInterval(faultTimer);
   progress.stop();
   const wallS = (performance.now() - t0) / 1000;
-  const loadCpu = loadgen.read();
+  const mainCpu = loadgen.read();
+  const workersCpu = drivers.workerCpu();
+  await drivers.close();
+  const loadCpu: CpuWindow = workersCpu ? { seconds: mainCpu.seconds + workersCpu.seconds, cores: mainCpu.cores + workersCpu.cores } : mainCpu;
   const gwCpu = target.cpu?.read() ?? null;
   const rss = target.rssKiB();
   const after = await readGatewayCounters(target.url);
@@ -205,7 +239,8 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   const addedS = addedTtft.summary();
   const thinkNote = think > 0 ? `${think} s mean, ${dist}${dist === 'uniform' ? ` on [0, ${2 * think}] s` : ''}` : 'none (back to back)';
   const rows: Row[] = [
-    ['virtual users', `${o.users} (${ready} ready, ${setupFailed} failed setup)`, `${nAccounts} accounts, sockets over ${nAddresses} source addresses 127.0.0.1–${nAddresses}`],
+    ['virtual users', `${o.users} (${ready} ready, ${setupFailed} failed setup)`, `${nAccounts} accounts, sockets over ${nAddresses} source addresses 127.0.0.1–${nAddresses}, ${procs} load process${procs > 1 ? 'es' : ''}`],
+    ['stack', o.stack === 'postgres-redis' ? 'Postgres + Redis' : 'embedded (PGlite, in-process bus)', o.url ? 'as started at --url' : ''],
     ['setup (accounts, sessions, sockets)', `${setupS.toFixed(1)} s`, 'not in the measured window'],
     ['think time', thinkNote],
     ['runs (ok / started)', `${succeeded} / ${started}`, `${(started / wallS).toFixed(1)} runs/s`],
@@ -221,6 +256,9 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     ['mock LLM outcomes', Object.entries(mockStats.outcomes).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'],
     ['gateway counters', describeCounters(counters)],
     ...cpuRows(loadCpu, gwCpu, rss),
+    ...(workersCpu
+      ? ([['load generator split', `${procs} worker processes ${workersCpu.cores.toFixed(2)} cores + main (mock LLM) ${mainCpu.cores.toFixed(2)} cores`]] as Row[])
+      : []),
   ];
   return {
     ...reportHead(o.label ?? 'chat', { command, startedAt, durationS: wallS, options: o, target }),
@@ -231,6 +269,9 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
       setupFailed,
       setupS,
       accounts: nAccounts,
+      loadProcesses: procs,
+      mainProcessCpu: mainCpu,
+      workerProcessesCpu: workersCpu,
       sourceAddresses: nAddresses,
       think: { meanS: think, distribution: dist },
       runsPerSecond: started / wallS,

@@ -2,7 +2,8 @@
  * The scenarios the CLI knows, with their numeric options (name → help, default, minimum).
  */
 import type { ScenarioResult } from '../support/report.js';
-import { runChat, type ThinkDist } from './chat.js';
+import { runChat } from './chat.js';
+import type { ThinkDist } from './chat-users.js';
 import type { CommonOptions } from './common.js';
 import { runFanout } from './fanout.js';
 import { runHttp } from './http.js';
@@ -32,7 +33,7 @@ export interface Scenario {
 }
 
 /** The chat scenario's options with the given defaults. */
-function chatScenario(label: string, d: { users: number; duration: number; ramp: number; share429: number; think: number; addresses: number }): Scenario {
+function chatScenario(label: string, d: { users: number; duration: number; ramp: number; share429: number; think: number; addresses: number; procs: number }): Scenario {
   return {
     options: {
       users: { help: 'virtual users', default: d.users, min: 1 },
@@ -46,6 +47,7 @@ function chatScenario(label: string, d: { users: number; duration: number; ramp:
       addresses: { help: 'source addresses 127.0.0.1..N for the sockets', default: d.addresses, min: 1 },
       accounts: { help: 'accounts shared round-robin by the users (0: one each)', default: 0 },
       'setup-concurrency': { help: 'concurrent user setups', default: 16, min: 1 },
+      procs: { help: 'load-generator processes driving the users (1: this one)', default: d.procs, min: 1 },
     },
     choices: {
       'think-dist': { help: 'think-time distribution: exponential (mean --think) or uniform on [0, 2×think]', default: 'exponential', choices: ['exponential', 'uniform'] },
@@ -67,6 +69,7 @@ function chatScenario(label: string, d: { users: number; duration: number; ramp:
           addresses: n.addresses!,
           accounts: n.accounts!,
           setupConcurrency: n['setup-concurrency']!,
+          procs: n.procs!,
         },
         command,
       ),
@@ -74,12 +77,12 @@ function chatScenario(label: string, d: { users: number; duration: number; ramp:
 }
 
 export const SCENARIOS: Record<'chat' | 'chat-stress' | 'idle' | 'fanout' | 'reconnect' | 'slow-consumer' | 'http', Scenario> = {
-  chat: chatScenario('chat', { users: 20, duration: 20, ramp: 5, share429: 0.05, think: 0, addresses: 8 }),
+  chat: chatScenario('chat', { users: 20, duration: 20, ramp: 5, share429: 0.05, think: 0, addresses: 8, procs: 1 }),
   /**
    * The seeds' stress test: 1,500 users, 50 tokens at 50 tok/s, mock TTFT 300 ms, no injected
    * 429s, 30 s of (exponential) think time between a user's runs.
    */
-  'chat-stress': chatScenario('chat-stress', { users: 1500, duration: 90, ramp: 0, share429: 0, think: 30, addresses: 16 }),
+  'chat-stress': chatScenario('chat-stress', { users: 1500, duration: 90, ramp: 0, share429: 0, think: 30, addresses: 16, procs: 2 }),
   idle: {
     options: {
       sockets: { help: 'sockets to hold', default: 10_000, min: 1 },
