@@ -55,7 +55,7 @@ async function main(): Promise<void> {
     if (name !== 'chat' || preset !== 'stress') fail(`--preset: only \`chat --preset stress\` exists, got "${name} --preset ${preset}"`);
     scenario = SCENARIOS['chat-stress'];
   }
-  const resultName = preset !== undefined ? 'chat-stress' : name;
+  const baseName = preset !== undefined ? 'chat-stress' : name;
   let values: Record<string, string | boolean | undefined>;
   try {
     values = parseArgs({
@@ -96,6 +96,8 @@ async function main(): Promise<void> {
   if (!['auto', 'uws', 'ws'].includes(transport)) fail(`--transport must be auto, uws or ws, got "${transport}"`);
   const stack = (values.stack as string | undefined) ?? 'embedded';
   if (!['embedded', 'postgres-redis'].includes(stack)) fail(`--stack must be embedded or postgres-redis, got "${stack}"`);
+  // Results of a run on Postgres + Redis are kept beside the embedded ones, not over them.
+  const resultName = stack === 'embedded' ? baseName : `${baseName}-${stack}`;
   const numbers: Record<string, number> = {};
   for (const [k, spec] of Object.entries(scenario.options)) {
     const raw = values[k] as string | undefined;
