@@ -161,6 +161,12 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   const nAddresses = Math.max(1, Math.min(254, o.addresses ?? 8));
   const nAccounts = o.accounts && o.accounts > 0 ? Math.min(o.accounts, o.users) : o.users;
   const procs = Math.max(1, Math.min(o.procs ?? 1, o.users));
+  // One process holds fewer than 20,000 open files (hard limit here): a socket each, plus slack.
+  if (Math.ceil(o.users / procs) > 18_000) {
+    await target.stop();
+    await mock.close();
+    throw new Error(`${Math.ceil(o.users / procs)} users per load process is over the 20,000 open-files limit per process: raise --procs`);
+  }
   const job: UsersJob = {
     url: target.url,
     wsUrl: target.wsUrl,
