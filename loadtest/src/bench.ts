@@ -183,6 +183,8 @@ async function main(): Promise<void> {
         '',
         'All processes share the same cores: the client process (one Node thread) often limits the ceiling, so compare frames per server CPU-second as well as frames/s.',
         '',
+        'The heap figure is exact (live objects after a full collection); the RSS figure also holds native memory (uWS sockets, buffers) but can come out below the heap figure when pages the low mark had committed but not used are filled by the new sockets. Quote the larger of the two.',
+        '',
       ].join('\n'),
     );
     process.stdout.write(`wrote ${json} and ${md}\n`);
