@@ -9,7 +9,8 @@
  * over the chain with each client. Per run: back-to-back short answers through the agent.
  *
  * Run: npx tsx agent-core/src/token-cost.bench.ts [--rounds 2] [--only name,name] [--json out.json]
- * Profile: node --cpu-prof --cpu-prof-dir=prof --import tsx agent-core/src/token-cost.bench.ts --only agent/lean
+ * Profile: node --cpu-prof --import tsx agent-core/src/token-cost.bench.ts --only agent/lean --profile marks.json
+ * (`--profile` writes each variant's measured window, to cut the profile to it).
  */
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     runs: { type: 'string', default: '200' },
     only: { type: 'string' },
     json: { type: 'string' },
+    profile: { type: 'string' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -145,6 +147,19 @@ interface Row {
   perUnitUs: number;
 }
 
+/**
+ * With `--profile`, prints the measured window of each variant (monotonic µs, the clock of
+ * `node --cpu-prof` timestamps) so that a profile can be cut to it.
+ */
+const marks: Record<string, [number, number]> = {};
+let windowStart = 0;
+function profileStart(): void {
+  windowStart = Number(process.hrtime.bigint() / 1000n);
+}
+function profileStop(name: string): void {
+  marks[name] = [windowStart, Number(process.hrtime.bigint() / 1000n)];
+}
+
 function cpuNow(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -156,6 +171,7 @@ async function perToken(name: string, one: () => Promise<number>): Promise<Row |
   let count = 0;
   let cpuUs = 0;
   for (let round = 0; round <= ROUNDS; round++) {
+    if (round === 1) profileStart();
     const start = cpuNow();
     const counts = await Promise.all(Array.from({ length: CONCURRENCY }, one));
     const used = cpuNow() - start;
@@ -163,6 +179,7 @@ async function perToken(name: string, one: () => Promise<number>): Promise<Row |
     count += counts.reduce((a, b) => a + b, 0);
     cpuUs += used;
   }
+  profileStop(name);
   return { name, unit: 'token', count, cpuUs, perUnitUs: cpuUs / count };
 }
 
@@ -178,9 +195,11 @@ async function perRun(name: string, one: () => Promise<number>): Promise<Row | u
     );
   };
   await batch(CONCURRENCY * 2);
+  profileStart();
   const start = cpuNow();
   await batch(RUNS);
   const cpuUs = cpuNow() - start;
+  profileStop(name);
   return { name, unit: 'run', count: RUNS, cpuUs, perUnitUs: cpuUs / RUNS };
 }
 
@@ -209,6 +228,7 @@ if (floor) {
     process.stdout.write(`${row.name.padEnd(22)} ${(row.perUnitUs / floor.perUnitUs).toFixed(2)}× the node:http floor\n`);
   }
 }
+if (args.profile) writeFileSync(args.profile, `${JSON.stringify(marks)}\n`);
 if (args.json) writeFileSync(args.json, `${JSON.stringify({ concurrency: CONCURRENCY, tokens: TOKENS, paceMs: PACE_MS, rows }, null, 2)}\n`);
 httpAgent.destroy();
 await mock.close();
