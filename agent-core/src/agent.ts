@@ -42,7 +42,12 @@ function toolRegistry(extra: readonly StructuredToolInterface[]): Map<string, St
   return registry;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+/**
+ * Runs `task` with a signal that fires when `signal` aborts or `ms` pass: one controller and
+ * one timer per call (no AbortSignal.any or AbortSignal.timeout per run).
+ */
+function withTimeout<T>(task: (signal: AbortSignal) => Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+  const limit = new AbortController();
   return new Promise<T>((resolve, reject) => {
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -50,23 +55,27 @@ function withTimeout<T>(promise: Promise<T>, ms: number, signal: AbortSignal): P
     };
     const onAbort = (): void => {
       cleanup();
+      limit.abort(signal.reason);
       reject(new DOMException('Aborted', 'AbortError'));
     };
     const timer = setTimeout(() => {
       cleanup();
+      limit.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError'));
       reject(new Error(`timed out after ${ms} ms`));
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        cleanup();
-        resolve(value);
-      },
-      (error: unknown) => {
-        cleanup();
-        reject(error);
-      },
-    );
+    Promise.resolve()
+      .then(() => task(limit.signal))
+      .then(
+        (value) => {
+          cleanup();
+          resolve(value);
+        },
+        (error: unknown) => {
+          cleanup();
+          reject(error);
+        },
+      );
   });
 }
 
@@ -127,9 +136,7 @@ export function createAgent(options: AgentOptions): Agent {
   async function recallMemories(input: AgentStreamInput, signal: AbortSignal): Promise<string> {
     if (!memory) return '';
     try {
-      const limit = AbortSignal.any([signal, AbortSignal.timeout(settings.recallTimeoutMs)]);
-      const recalled = memory.recall(input.userId, input.text, limit);
-      const memories = await withTimeout(Promise.resolve(recalled), settings.recallTimeoutMs, signal);
+      const memories = await withTimeout((limit) => memory.recall(input.userId, input.text, limit), settings.recallTimeoutMs, signal);
       return memories
         .filter((m): m is string => typeof m === 'string' && m.trim() !== '')
         .slice(0, MAX_MEMORIES)
