@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Runnable } from '@langchain/core/runnables';
 import type { BaseLanguageModelInput } from '@langchain/core/language_models/base';
-import { AIMessage, AIMessageChunk, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
+import { AIMessage, AIMessageChunk, RemoveMessage, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import {
   Annotation,
@@ -221,6 +221,23 @@ async function streamChunks(model: GraphDeps['model'], window: BaseMessage[], co
   return toAIMessage(finishChunk(full));
 }
 
+/** Stored turns that no longer fit the context window are removed once at least this many messages can go. */
+const PRUNE_MIN_MESSAGES = 8;
+
+/**
+ * Removals for the stored turns older than the context window: they are never sent to the model
+ * again, and keeping them makes every later run load, deserialise and checkpoint more. Only
+ * whole earlier turns go (the cut backs up to the human message that opens the first kept turn).
+ */
+function pruneOutsideWindow(history: readonly BaseMessage[], window: readonly BaseMessage[]): RemoveMessage[] {
+  const firstKept = window.find((m) => m.type !== 'system');
+  if (!firstKept) return [];
+  let cut = history.indexOf(firstKept);
+  while (cut > 0 && history[cut].type !== 'human') cut--;
+  if (cut < PRUNE_MIN_MESSAGES) return [];
+  return history.slice(0, cut).flatMap((m) => (m.id ? [new RemoveMessage({ id: m.id })] : []));
+}
+
 /** Builds and compiles the model ⇄ tools StateGraph. */
 export function buildAgentGraph(deps: GraphDeps) {
   async function callModel(state: AgentStateValue, config: LangGraphRunnableConfig): Promise<AgentStateUpdate> {
@@ -239,7 +256,7 @@ export function buildAgentGraph(deps: GraphDeps) {
           outputTokens: estimateTextTokens(text) + estimateTextTokens(JSON.stringify(message.tool_calls ?? [])),
         };
     emit(config, { type: 'model-end', usage, model: modelNameOf(message), text });
-    return { messages: [message], invalidCalls };
+    return { messages: [...pruneOutsideWindow(state.messages, window), message], invalidCalls };
   }
 
   async function callTools(state: AgentStateValue, config: LangGraphRunnableConfig): Promise<AgentStateUpdate> {

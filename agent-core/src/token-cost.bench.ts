@@ -9,11 +9,14 @@
  * over the chain with each client. Per run: back-to-back short answers through the agent.
  *
  * Run: npx tsx agent-core/src/token-cost.bench.ts [--rounds 2] [--only name,name] [--json out.json]
+ *      [--baseline other-checkout/agent-core/src] (adds agent/baseline and run/agent/baseline)
  * Profile: node --cpu-prof --import tsx agent-core/src/token-cost.bench.ts --only agent/lean --profile marks.json
  * (`--profile` writes each variant's measured window, to cut the profile to it).
  */
 import http from 'node:http';
 import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { ChatOpenAI } from '@langchain/openai';
 import OpenAI from 'openai';
@@ -32,6 +35,7 @@ const { values: args } = parseArgs({
     only: { type: 'string' },
     json: { type: 'string' },
     profile: { type: 'string' },
+    baseline: { type: 'string' },
   },
 });
 const ROUNDS = Number(args.rounds);
@@ -147,81 +151,89 @@ interface Row {
   perUnitUs: number;
 }
 
+interface Variant {
+  name: string;
+  unit: Row['unit'];
+  one: () => Promise<number>;
+  count: number;
+  cpuUs: number;
+}
+
+const variants: Variant[] = [];
+function variant(name: string, unit: Row['unit'], one: () => Promise<number>): void {
+  if (!only || only.includes(name)) variants.push({ name, unit, one, count: 0, cpuUs: 0 });
+}
+
 /**
- * With `--profile`, prints the measured window of each variant (monotonic µs, the clock of
- * `node --cpu-prof` timestamps) so that a profile can be cut to it.
+ * With `--profile FILE`, the measured windows of each variant (monotonic µs, the clock of
+ * `node --cpu-prof` timestamps) are written there, so that a profile can be cut to them.
  */
-const marks: Record<string, [number, number]> = {};
-let windowStart = 0;
-function profileStart(): void {
-  windowStart = Number(process.hrtime.bigint() / 1000n);
-}
-function profileStop(name: string): void {
-  marks[name] = [windowStart, Number(process.hrtime.bigint() / 1000n)];
-}
+const marks: Record<string, Array<[number, number]>> = {};
+const nowUs = (): number => Number(process.hrtime.bigint() / 1000n);
 
 function cpuNow(): number {
   const u = process.cpuUsage();
   return u.user + u.system;
 }
 
-/** Rounds of CONCURRENCY concurrent streams; the first round warms up and is not counted. */
-async function perToken(name: string, one: () => Promise<number>): Promise<Row | undefined> {
-  if (only && !only.includes(name)) return undefined;
+/** One round: CONCURRENCY concurrent streams, or RUNS_PER_ROUND short runs CONCURRENCY at a time. */
+async function round(v: Variant, counted: boolean): Promise<void> {
+  const started = nowUs();
+  const start = cpuNow();
   let count = 0;
-  let cpuUs = 0;
-  for (let round = 0; round <= ROUNDS; round++) {
-    if (round === 1) profileStart();
-    const start = cpuNow();
-    const counts = await Promise.all(Array.from({ length: CONCURRENCY }, one));
-    const used = cpuNow() - start;
-    if (round === 0) continue;
-    count += counts.reduce((a, b) => a + b, 0);
-    cpuUs += used;
-  }
-  profileStop(name);
-  return { name, unit: 'token', count, cpuUs, perUnitUs: cpuUs / count };
-}
-
-/** Back-to-back short runs (5-token answers), CONCURRENCY at a time; a warm-up batch first. */
-async function perRun(name: string, one: () => Promise<number>): Promise<Row | undefined> {
-  if (only && !only.includes(name)) return undefined;
-  const batch = async (n: number): Promise<void> => {
+  if (v.unit === 'token') {
+    const counts = await Promise.all(Array.from({ length: CONCURRENCY }, v.one));
+    count = counts.reduce((a, b) => a + b, 0);
+  } else {
     let next = 0;
+    const runs = Math.max(CONCURRENCY, Math.ceil(RUNS / ROUNDS));
     await Promise.all(
       Array.from({ length: CONCURRENCY }, async () => {
-        while (next++ < n) await one();
+        while (next++ < runs) await v.one();
       }),
     );
-  };
-  await batch(CONCURRENCY * 2);
-  profileStart();
-  const start = cpuNow();
-  await batch(RUNS);
-  const cpuUs = cpuNow() - start;
-  profileStop(name);
-  return { name, unit: 'run', count: RUNS, cpuUs, perUnitUs: cpuUs / RUNS };
+    count = runs;
+  }
+  if (!counted) return;
+  v.cpuUs += cpuNow() - start;
+  v.count += count;
+  (marks[v.name] ??= []).push([started, nowUs()]);
 }
 
-const rows: Row[] = [];
-const add = (row: Row | undefined): void => {
-  if (!row) return;
-  rows.push(row);
+variant('floor/http+sse', 'token', () => httpFloor('paced'));
+variant('floor/openai-sdk', 'token', () => openaiSdk('paced'));
+variant('floor/ChatOpenAI', 'token', chatOpenAIStream);
+variant('chain/langchain', 'token', () => chainAnswer('langchain'));
+variant('chain/lean', 'token', () => chainAnswer('lean'));
+variant('agent/langchain', 'token', () => agentRun(agents.langchain));
+variant('agent/lean', 'token', () => agentRun(agents.lean));
+variant('run/agent/langchain', 'run', () => agentRun(shortAgents.langchain));
+variant('run/agent/lean', 'run', () => agentRun(shortAgents.lean));
+if (args.baseline) {
+  // Another checkout's agent-core/src (e.g. the commit before a change), measured beside ours.
+  const base = resolve(args.baseline);
+  const { createAgent: baseAgent } = (await import(pathToFileURL(join(base, 'agent.ts')).href)) as { createAgent: typeof createAgent };
+  const { createModelChain: baseChain } = (await import(pathToFileURL(join(base, 'models/model-chain.ts')).href)) as {
+    createModelChain: typeof createModelChain;
+  };
+  const paced = baseAgent({ model: baseChain({ models: [spec('paced', 'langchain'), spec('short', 'langchain')] }) });
+  const short = baseAgent({ model: baseChain({ models: [spec('short', 'langchain')] }) });
+  variant('agent/baseline', 'token', () => agentRun(paced));
+  variant('run/agent/baseline', 'run', () => agentRun(short));
+}
+
+process.stdout.write(
+  `per token: ${CONCURRENCY} concurrent streams × ${TOKENS} tokens at ${PACE_MS} ms; per run: ${RUNS} runs of 5 tokens; ` +
+    `${ROUNDS} rounds, variants interleaved\n`,
+);
+for (const v of variants) await round(v, false); // warm-up
+for (let r = 0; r < ROUNDS; r++) for (const v of variants) await round(v, true);
+
+const rows: Row[] = variants.map((v) => ({ name: v.name, unit: v.unit, count: v.count, cpuUs: v.cpuUs, perUnitUs: v.cpuUs / v.count }));
+for (const row of rows) {
   const unit = row.unit === 'token' ? 'µs CPU/token' : 'µs CPU/run';
   process.stdout.write(`${row.name.padEnd(22)} ${String(row.count).padStart(6)} ${row.unit}s  ${row.perUnitUs.toFixed(1).padStart(8)} ${unit}\n`);
-};
-
-process.stdout.write(`per token: ${CONCURRENCY} concurrent streams × ${TOKENS} tokens at ${PACE_MS} ms, ${ROUNDS} rounds; per run: ${RUNS} runs of 5 tokens\n`);
-add(await perToken('floor/http+sse', () => httpFloor('paced')));
-add(await perToken('floor/openai-sdk', () => openaiSdk('paced')));
-add(await perToken('floor/ChatOpenAI', chatOpenAIStream));
-add(await perToken('chain/langchain', () => chainAnswer('langchain')));
-add(await perToken('chain/lean', () => chainAnswer('lean')));
-add(await perToken('agent/langchain', () => agentRun(agents.langchain)));
-add(await perToken('agent/lean', () => agentRun(agents.lean)));
-add(await perRun('run/agent/langchain', () => agentRun(shortAgents.langchain)));
-add(await perRun('run/agent/lean', () => agentRun(shortAgents.lean)));
-
+}
 const floor = rows.find((r) => r.name === 'floor/http+sse');
 if (floor) {
   for (const row of rows.filter((r) => r.unit === 'token' && r !== floor)) {

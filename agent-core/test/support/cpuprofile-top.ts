@@ -17,7 +17,9 @@ const { values, positionals } = parseArgs({ allowPositionals: true, options: { t
 const [file, marksFile, name] = positionals;
 if (!file) throw new Error('usage: cpuprofile-top PROFILE [MARKS NAME] [--top N]');
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
-const window = marksFile && name ? (JSON.parse(readFileSync(marksFile, 'utf8')) as Record<string, [number, number]>)[name] : undefined;
+const windows = marksFile && name ? (JSON.parse(readFileSync(marksFile, 'utf8')) as Record<string, Array<[number, number]>>)[name] : undefined;
+if (marksFile && name && !windows) throw new Error(`no windows named ${name} in ${marksFile}`);
+const inWindow = (t: number): boolean => !windows || windows.some(([from, to]) => t >= from && t <= to);
 const nodes = new Map(profile.nodes.map((n) => [n.id, n.callFrame]));
 
 function packageOf(url: string, fn: string): string {
@@ -34,7 +36,7 @@ let total = 0;
 let t = profile.startTime;
 for (let i = 0; i < profile.samples.length; i++) {
   t += profile.timeDeltas[i] ?? 0;
-  if (window && (t < window[0] || t > window[1])) continue;
+  if (!inWindow(t)) continue;
   const frame = nodes.get(profile.samples[i]);
   if (!frame || frame.functionName === '(idle)') continue;
   const d = profile.timeDeltas[i + 1] ?? 0;
@@ -46,7 +48,7 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 const top = Number(values.top);
 const print = (title: string, map: Map<string, number>): void => {
-  process.stdout.write(`${title} (share of ${(total / 1000).toFixed(0)} ms busy CPU${window ? ' in the window' : ''})\n`);
+  process.stdout.write(`${title} (share of ${(total / 1000).toFixed(0)} ms busy CPU${windows ? ' in the windows' : ''})\n`);
   for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     process.stdout.write(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}\n`);
   }
