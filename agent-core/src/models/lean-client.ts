@@ -91,10 +91,11 @@ class LeanClient implements ChatClient {
     let settled = false;
     let sawDone = false;
     let sawFinish = false;
-    const fail = (err: unknown): void => {
+    /** `keep`: the response was read to its end, so its connection can serve the next request. */
+    const fail = (err: unknown, keep = false): void => {
       if (settled) return;
       settled = true;
-      req.destroy();
+      if (!keep) req.destroy();
       sink.error(err);
     };
     const onData = (data: string): void => {
@@ -138,8 +139,9 @@ class LeanClient implements ChatClient {
         res.on('data', (piece: string) => {
           if (text.length < MAX_ERROR_BODY) text += piece;
         });
-        res.on('end', () => fail(new HttpStatusError(status, res.headers, errorMessageOf(status, text.slice(0, MAX_ERROR_BODY)))));
-        res.on('error', fail);
+        res.on('end', () => fail(new HttpStatusError(status, res.headers, errorMessageOf(status, text.slice(0, MAX_ERROR_BODY))), true));
+        res.on('error', (err) => fail(err));
+        res.on('close', () => fail(new StreamConnectionError('the connection closed during an error answer')));
         return;
       }
       const reader = new SseReader(onData);
@@ -160,10 +162,10 @@ class LeanClient implements ChatClient {
         settled = true;
         sink.end();
       });
-      res.on('error', fail);
+      res.on('error', (err) => fail(err));
       res.on('close', () => fail(new StreamConnectionError('the connection closed before the stream ended')));
     });
-    req.on('error', fail);
+    req.on('error', (err) => fail(err));
     req.end(body);
     return () => {
       if (settled) return;

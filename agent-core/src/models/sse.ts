@@ -7,7 +7,8 @@
 /** Longest incomplete line kept between reads; a provider sending more is cut off. */
 export const MAX_SSE_LINE_CHARS = 1 << 20;
 
-export class SseLineTooLong extends Error {
+/** A SyntaxError: the response is malformed (classified like unparseable JSON). */
+export class SseLineTooLong extends SyntaxError {
   constructor() {
     super(`an event-stream line exceeded ${MAX_SSE_LINE_CHARS} characters`);
     this.name = 'SseLineTooLong';
