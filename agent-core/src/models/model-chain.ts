@@ -1,7 +1,9 @@
 /**
  * The model provider chain: an ordered list of OpenAI-compatible models behind one LangChain
- * chat model. Per model: retries with backoff (honouring Retry-After), first-token and idle
- * timeouts, a circuit breaker. Falls back to the next model while no token has been emitted.
+ * chat model. Per model: a client (`lean` node:http, or LangChain's ChatOpenAI), retries with
+ * backoff (honouring Retry-After), first-token and idle timeouts, a circuit breaker. Falls back
+ * to the next model while no token has been emitted. Two ways to stream: `stream()` (LangChain
+ * chunks and callbacks) and `streamAnswer()` (text pieces to a callback, one answer at the end).
  */
 import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
 import type { BaseChatModelParams, BindToolsInput } from '@langchain/core/language_models/chat_models';

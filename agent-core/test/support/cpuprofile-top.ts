@@ -39,7 +39,9 @@ for (let i = 0; i < profile.samples.length; i++) {
   if (!inWindow(t)) continue;
   const frame = nodes.get(profile.samples[i]);
   if (!frame || frame.functionName === '(idle)') continue;
-  const d = profile.timeDeltas[i + 1] ?? 0;
+  // Count samples rather than sum their time deltas: on a busy machine a delta also holds the
+  // time the process waited for a core, and would inflate whatever was on the stack then.
+  const d = 1;
   total += d;
   const pkg = packageOf(frame.url, frame.functionName);
   const key = `${frame.functionName || '(anonymous)'}  ${pkg}${frame.url.startsWith('node:') || pkg.startsWith('(') ? '' : `:${frame.lineNumber + 1}`}`;
@@ -48,7 +50,7 @@ for (let i = 0; i < profile.samples.length; i++) {
 }
 const top = Number(values.top);
 const print = (title: string, map: Map<string, number>): void => {
-  process.stdout.write(`${title} (share of ${(total / 1000).toFixed(0)} ms busy CPU${windows ? ' in the windows' : ''})\n`);
+  process.stdout.write(`${title} (share of ${total} busy samples${windows ? ' in the windows' : ''})\n`);
   for (const [key, us] of [...map].sort((a, b) => b[1] - a[1]).slice(0, top)) {
     process.stdout.write(`${((100 * us) / total).toFixed(1).padStart(5)}%  ${key}\n`);
   }
