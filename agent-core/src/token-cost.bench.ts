@@ -112,11 +112,11 @@ const shortChains = {
 };
 
 type ChainLike = { streamAnswer?: (messages: unknown[], options: { onText(text: string): void }) => Promise<unknown> };
-async function chainAnswer(client: 'lean' | 'langchain'): Promise<number> {
-  const chain = chains[client] as unknown as ChainLike;
+async function chainAnswer(client: 'lean' | 'langchain', from = chains): Promise<number> {
+  const chain = from[client] as unknown as ChainLike;
   let count = 0;
   if (!chain.streamAnswer) {
-    for await (const chunk of await chains[client].stream(PROMPT)) if (chunk.text) count++;
+    for await (const chunk of await from[client].stream(PROMPT)) if (chunk.text) count++;
     return count;
   }
   const { HumanMessage } = await import('@langchain/core/messages');
@@ -207,6 +207,7 @@ variant('chain/langchain', 'token', () => chainAnswer('langchain'));
 variant('chain/lean', 'token', () => chainAnswer('lean'));
 variant('agent/langchain', 'token', () => agentRun(agents.langchain));
 variant('agent/lean', 'token', () => agentRun(agents.lean));
+variant('run/chain/lean', 'run', () => chainAnswer('lean', shortChains));
 variant('run/agent/langchain', 'run', () => agentRun(shortAgents.langchain));
 variant('run/agent/lean', 'run', () => agentRun(shortAgents.lean));
 if (args.baseline) {
