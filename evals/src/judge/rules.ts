@@ -28,13 +28,22 @@ function verdict(score: number, reasoning: string): Verdict {
   return { score: Math.round(score * 100) / 100, reasoning: `${reasoning} Thus, the score should be: ${Math.round(score * 100) / 100}.` };
 }
 
+/** Words that frame an answer ("here is what I remember", "sorry, the tool reported") rather than claim a fact. */
+const FRAMING = new Set('here remember remembered sorry reported tool tools result results noted got i\'ll it\'s your you yours answer says said error told know again'.split(' '));
+/** An arithmetic expression in the text ("12*(3+4)"): its figures are an example, not a claim. */
+const EXPRESSION = /[\d.()]+(?:\s*[-+*/^%]\s*[\d.()]+)+/g;
+
 function hallucination(input: JudgeInput): Verdict {
   const known = `${input.inputs} ${input.context ?? ''}`;
-  const claimed = numbers(input.outputs);
-  const unsupported = claimed.filter((n) => !known.includes(n));
-  if (claimed.length === 0) return verdict(1, 'The output states no figures that would need support.');
-  const share = (claimed.length - unsupported.length) / claimed.length;
-  return verdict(share, unsupported.length ? `Figures ${unsupported.join(', ')} appear in neither the input nor the context.` : 'Every figure in the output appears in the input or the context.');
+  const knownWords = contentWords(known);
+  const unsupported = numbers(input.outputs.replace(EXPRESSION, (e) => (known.includes(e.trim()) ? e : ' '))).filter((n) => !known.includes(n));
+  if (unsupported.length) return verdict(0.2, `Figures ${unsupported.join(', ')} appear in neither the input nor the context.`);
+  if (!input.context || input.context === '(none)') return verdict(1, 'No context to contradict, and no unsupported figures.');
+  const claimed = [...contentWords(input.outputs)].filter((w) => w.length > 3);
+  const invented = claimed.filter((w) => !knownWords.has(w) && !FRAMING.has(w));
+  const share = claimed.length ? invented.length / claimed.length : 0;
+  if (share > 0.34) return verdict(0.3, `Most of the output's terms (${invented.slice(0, 5).join(', ')}) are not in the context.`);
+  return verdict(1, 'Every figure and most terms of the output are backed by the input or the context.');
 }
 
 const GREETING = /^\s*(hi|hello|hey|good (morning|afternoon|evening))\b/i;
