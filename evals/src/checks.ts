@@ -51,22 +51,22 @@ function budgetChecks(c: EvalCase, run: CaseRun, defaults: DefaultBudget): Check
   return out.length ? out : [ok('budget')];
 }
 
+/** How the system prompt must introduce recalled memories: as data, not instructions. */
+export const MEMORY_FRAMING = /not (?:as )?instructions/i;
+
 /**
- * Injected memories reach the model only inside the memories section, after the line that frames
- * them as background (checked on the system message the mock received).
+ * Injected memories reach the model only inside a section framed as data ("not instructions"),
+ * checked on the system message the mock actually received.
  */
-function framingChecks(c: EvalCase, run: CaseRun, template: string): CheckResult[] {
-  const at = template.search(/\{\{\s*memories\s*\}\}/);
-  const framing = at < 0 ? '' : (template.slice(0, at).trimEnd().split('\n').pop() ?? '').trim();
+function framingChecks(c: EvalCase, run: CaseRun): CheckResult[] {
   const out: CheckResult[] = [];
   for (const turn of run.turns) {
     const system = String(turn.requests?.[0]?.messages[0]?.content ?? '');
-    if (!system) continue;
     for (const seed of c.seedMemories) {
-      const memory = system.indexOf(seed.text.slice(0, 40));
-      if (memory < 0) continue;
-      const frame = framing ? system.indexOf(framing) : -1;
-      if (frame < 0 || frame > memory) out.push(fail('memoryFraming', 'a recalled memory reaches the model outside the framed memories section'));
+      const at = system.indexOf(seed.text.slice(0, 40));
+      if (at < 0) continue;
+      const intro = system.slice(0, at).trimEnd().split('\n').filter((l) => !l.trim().startsWith('- ')).pop() ?? '';
+      if (!MEMORY_FRAMING.test(intro)) out.push(fail('memoryFraming', `a recalled memory reaches the model after "${intro.slice(0, 80)}", not framed as data`));
     }
   }
   return out.length ? out : [ok('memoryFraming')];
@@ -103,7 +103,7 @@ export function requestChecks(requests: ModelRequest[], maxContextTokens: number
  * @example
  * const results = await checkRun(evalCase, run, { budget: { maxToolRounds: 6, maxTokens: 20000, maxTtftMs: 5000 } });
  */
-export async function checkRun(c: EvalCase, run: CaseRun, options: { budget: DefaultBudget; promptTemplate?: string }): Promise<CheckResult[]> {
+export async function checkRun(c: EvalCase, run: CaseRun, options: { budget: DefaultBudget }): Promise<CheckResult[]> {
   const defaults = options.budget;
   const contextTokens = c.contextTokens;
   if (run.failure) return [fail('run', run.failure)];
@@ -139,7 +139,7 @@ export async function checkRun(c: EvalCase, run: CaseRun, options: { budget: Def
   for (const [i, turn] of run.turns.entries()) {
     if (turn.requests?.length) results.push(...requestChecks(turn.requests, contextTokens).map((r) => ({ ...r, detail: `turn ${i + 1} ${r.detail}` })));
   }
-  if (options.promptTemplate && c.tags.includes('memory-injection')) results.push(...framingChecks(c, run, options.promptTemplate));
+  if (c.tags.includes('memory-injection')) results.push(...framingChecks(c, run));
   results.push(...budgetChecks(c, run, defaults));
   return results.filter((r, i, all) => r.pass === false || all.findIndex((x) => x.check === r.check) === i);
 }
