@@ -65,7 +65,8 @@ function framingChecks(c: EvalCase, run: CaseRun): CheckResult[] {
     for (const seed of c.seedMemories) {
       const at = system.indexOf(seed.text.slice(0, 40));
       if (at < 0) continue;
-      const intro = system.slice(0, at).trimEnd().split('\n').filter((l) => !l.trim().startsWith('- ')).pop() ?? '';
+      const before = system.slice(0, Math.max(0, system.lastIndexOf('\n', at))).split('\n');
+      const intro = before.filter((l) => l.trim() !== '' && !/^\s*-\s/.test(l)).pop() ?? '';
       if (!MEMORY_FRAMING.test(intro)) out.push(fail('memoryFraming', `a recalled memory reaches the model after "${intro.slice(0, 80)}", not framed as data`));
     }
   }
@@ -132,8 +133,16 @@ export async function checkRun(c: EvalCase, run: CaseRun, options: { budget: Def
       const rank = last.recalled.findIndex((m) => includesCi(m, fact));
       results.push(rank >= 0 && rank < k ? ok(`recall@${k}`) : fail(`recall@${k}`, rank < 0 ? `"${fact}" not recalled (got ${JSON.stringify(last.recalled)})` : `"${fact}" at rank ${rank + 1}`));
     } else {
+      // Through a gateway the recalled prompt is not visible: the fact must come back in the
+      // answer or a tool result, or at least be stored for this user (GET /v1/me/memories).
       const seen = includesCi(last.answer, fact) || last.tools.some((t) => includesCi(t.output ?? '', fact));
-      results.push(seen ? ok(`recall@${k}`) : fail(`recall@${k}`, `"${fact}" neither in the answer nor in a tool result`));
+      const stored = (last.storedMemories ?? []).some((m) => includesCi(m, fact));
+      results.push(seen || stored ? ok(`recall@${k}`) : fail(`recall@${k}`, `"${fact}" neither in the answer, a tool result nor the user's stored memories`));
+    }
+  }
+  if (c.suite === 'memory') {
+    for (const text of e.forbiddenText) {
+      if ((last.storedMemories ?? []).some((m) => includesCi(m, text))) results.push(fail('isolation', `the user's stored memories hold "${text}"`));
     }
   }
   for (const [i, turn] of run.turns.entries()) {

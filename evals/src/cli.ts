@@ -18,6 +18,7 @@ import { createScoreSink, langfuseKeysFrom } from './scores/sink.js';
 
 const USAGE = `Usage:
   pnpm evals [--suite NAME[,NAME…]] [--judge offline|rules|MODEL] [--target inprocess|URL]
+             (default judge: offline in process, rules through a gateway)
              [--prompt FILE] [--filter ID] [--repeat N] [--record] [--update-baseline] [--no-scores]
   pnpm evals calibrate [--judge offline|rules|MODEL]
   pnpm evals record-judge
@@ -44,8 +45,8 @@ function endProgress(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
 }
 
-function judgeChoice(value: string | undefined, repeat: number, record: boolean): JudgeChoice {
-  const name = value ?? 'offline';
+function judgeChoice(value: string | undefined, repeat: number, record: boolean, target = 'inprocess'): JudgeChoice {
+  const name = value ?? (target === 'inprocess' ? 'offline' : 'rules');
   if (name === 'offline') return { kind: 'offline' };
   if (name === 'rules') return { kind: 'rules' };
   const model = name === 'model' ? process.env.EVAL_JUDGE_MODEL : name;
@@ -140,7 +141,7 @@ async function main(argv: string[]): Promise<number> {
   const results = await runEvals({
     suites: suites as SuiteName[],
     target,
-    judge: judgeChoice(values.judge, repeat, values.record),
+    judge: judgeChoice(values.judge, repeat, values.record, target),
     ...(values.prompt ? { systemPromptFile: values.prompt } : {}),
     ...(values.filter ? { filter: values.filter } : {}),
     progress: progressLine(),

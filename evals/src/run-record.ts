@@ -33,6 +33,8 @@ export interface TurnRecord {
   traceId?: string;
   /** Memories the agent recalled into the system prompt, best first (in process only). */
   recalled?: string[];
+  /** The user's stored memories after the turn (through a gateway only: `GET /v1/me/memories`). */
+  storedMemories?: string[];
   /** What the model was sent (in process on the mock only). */
   requests?: ModelRequest[];
   /** Session frames of the run, in arrival order (through a gateway only). */

@@ -34,7 +34,10 @@ export interface RunEvalsOptions {
   suites?: SuiteName[];
   /** `inprocess` or a gateway's base URL. @default 'inprocess' */
   target?: string;
-  /** @default { kind: 'offline' } */
+  /**
+   * @default offline (recorded answers) in process; the rule judge through a gateway, whose
+   * answers the recordings cannot know (`--judge offline` there fails on missing recordings)
+   */
   judge?: JudgeChoice;
   /** A system prompt file to evaluate instead of agent-core's `prompts/system.md`. */
   systemPromptFile?: string;
@@ -115,7 +118,7 @@ export async function runEvals(options: RunEvalsOptions = {}): Promise<EvalResul
   const startedAt = new Date().toISOString();
   const thresholds = loadThresholds(evalsPaths.thresholds);
   const target = options.target ?? 'inprocess';
-  const choice = options.judge ?? { kind: 'offline' };
+  const choice: JudgeChoice = options.judge ?? (target === 'inprocess' ? { kind: 'offline' } : { kind: 'rules' });
   const template = options.systemPromptFile ? readFileSync(options.systemPromptFile, 'utf8') : loadPrompt('system');
   const cases = loadCases(evalsPaths.datasets).filter((c) => !options.filter || c.id.includes(options.filter));
   const suites = options.suites ?? ALL_SUITES;

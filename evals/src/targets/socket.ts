@@ -31,6 +31,13 @@ async function postJson(url: string, body: unknown, token?: string): Promise<Rec
   return JSON.parse(text) as Record<string, unknown>;
 }
 
+async function storedMemories(base: string, token: string): Promise<string[]> {
+  const res = await fetch(`${base}/v1/me/memories`, { headers: { authorization: `Bearer ${token}` } });
+  if (!res.ok) return [];
+  const body = (await res.json()) as { memories?: Array<{ text?: unknown }> };
+  return (body.memories ?? []).map((m) => String(m.text ?? ''));
+}
+
 /**
  * Connects to a gateway at `baseUrl` (e.g. `http://127.0.0.1:8080`).
  * @example
@@ -121,6 +128,7 @@ export function createRemoteTarget(baseUrl: string): RemoteTarget {
           const s = await session(t.user, t.session);
           const last = i === c.turns.length - 1;
           const record = await turn(s.client, s.id, t.text, last && (options.cancelAfterFirstToken ?? c.cancelAfterFirstToken));
+          if (last) record.storedMemories = await storedMemories(base, (await user(t.user)).token);
           turns.push({ ...record, user: t.user, session: t.session });
         }
         return { caseId: c.id, model: 'gateway', turns };
