@@ -51,9 +51,13 @@ export function applyGate(metrics: MetricResult[], thresholds: Thresholds, basel
     m.reasons = [];
     const eps = 1e-9;
     if (m.errors > 0) m.reasons.push(`${m.errors} judge error(s) or missing recording(s): not scored`);
+    if (m.cases > 0 && m.errors === m.cases) {
+      m.status = 'error'; // nothing was scored: no score to compare
+      continue;
+    }
     if (m.score + eps < m.threshold) m.reasons.push(`score ${m.score.toFixed(3)} < threshold ${m.threshold}`);
     if (base !== undefined && m.score + eps < base - thresholds.maxDrop) m.reasons.push(`score ${m.score.toFixed(3)} dropped more than ${thresholds.maxDrop} below baseline ${base.toFixed(3)}`);
-    m.status = m.errors > 0 && m.cases === m.errors ? 'error' : m.reasons.length ? 'fail' : 'pass';
+    m.status = m.reasons.length ? 'fail' : 'pass';
   }
   return metrics.every((m) => m.status === 'pass');
 }

@@ -13,7 +13,7 @@ function row(m: MetricResult): string[] {
     String(m.cases),
     String(m.passed),
     String(m.errors),
-    m.score.toFixed(3),
+    m.cases > 0 && m.errors === m.cases ? '-' : m.score.toFixed(3),
     m.threshold === undefined ? '' : String(m.threshold),
     m.baseline === undefined ? '' : m.baseline.toFixed(3),
     m.status.toUpperCase(),

@@ -40,7 +40,7 @@ describe('model judge', () => {
     const missingField = createModelJudge({ model: 'j', baseURL: mock.url, apiKey: 'k', headers: scripted('{"score":1}') });
     expect(await missingField.judge('toxicity', input)).toMatchObject({ kind: 'error' });
     const down = createModelJudge({ model: 'j', baseURL: mock.url, apiKey: 'k', headers: () => ({ 'x-mock-scenario': '500' }) });
-    expect(await down.judge('toxicity', input)).toMatchObject({ kind: 'error', error: expect.stringMatching(/judge request failed/) });
+    expect(await down.judge('toxicity', input)).toMatchObject({ kind: 'error', error: expect.stringMatching(/judge failed/) });
     expect(verdictOutcome(['not json'])).toMatchObject({ kind: 'error' });
   });
 

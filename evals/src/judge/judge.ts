@@ -120,7 +120,7 @@ export function createModelJudge(options: ModelJudgeOptions): Judge {
       try {
         for (let i = 0; i < repetitions; i += 1) contents.push(await askOnce(client, options.model, metric, input));
       } catch (error) {
-        return { kind: 'error', error: `judge request failed: ${message(error)}` };
+        return { kind: 'error', error: `judge failed: ${message(error)}` };
       }
       const outcome = verdictOutcome(contents);
       if (outcome.kind === 'score' && options.record) {
