@@ -36,7 +36,7 @@ export interface DefaultBudget {
   maxTtftMs: number;
 }
 
-function budgetChecks(c: EvalCase, run: CaseRun, defaults: DefaultBudget): CheckResult[] {
+function budgetChecks(c: EvalCase, run: CaseRun, defaults: DefaultBudget, timeBudgets: boolean): CheckResult[] {
   const budget = { ...defaults, ...c.budget };
   const out: CheckResult[] = [];
   for (const [i, turn] of run.turns.entries()) {
@@ -44,7 +44,7 @@ function budgetChecks(c: EvalCase, run: CaseRun, defaults: DefaultBudget): Check
     if (rounds > budget.maxToolRounds) out.push(fail('budget.toolRounds', `turn ${i + 1}: ${rounds} tool calls > ${budget.maxToolRounds}`));
     const tokens = (turn.usage?.inputTokens ?? 0) + (turn.usage?.outputTokens ?? 0);
     if (tokens > budget.maxTokens) out.push(fail('budget.tokens', `turn ${i + 1}: ${tokens} tokens > ${budget.maxTokens}`));
-    if (turn.ttftMs !== undefined && turn.ttftMs > budget.maxTtftMs) {
+    if (timeBudgets && turn.ttftMs !== undefined && turn.ttftMs > budget.maxTtftMs) {
       out.push(fail('budget.ttft', `turn ${i + 1}: first token after ${Math.round(turn.ttftMs)} ms > ${budget.maxTtftMs} ms`));
     }
   }
@@ -104,7 +104,7 @@ export function requestChecks(requests: ModelRequest[], maxContextTokens: number
  * @example
  * const results = await checkRun(evalCase, run, { budget: { maxToolRounds: 6, maxTokens: 20000, maxTtftMs: 5000 } });
  */
-export async function checkRun(c: EvalCase, run: CaseRun, options: { budget: DefaultBudget }): Promise<CheckResult[]> {
+export async function checkRun(c: EvalCase, run: CaseRun, options: { budget: DefaultBudget; timeBudgets?: boolean }): Promise<CheckResult[]> {
   const defaults = options.budget;
   const contextTokens = c.contextTokens;
   if (run.failure) return [fail('run', run.failure)];
@@ -149,6 +149,6 @@ export async function checkRun(c: EvalCase, run: CaseRun, options: { budget: Def
     if (turn.requests?.length) results.push(...requestChecks(turn.requests, contextTokens).map((r) => ({ ...r, detail: `turn ${i + 1} ${r.detail}` })));
   }
   if (c.tags.includes('memory-injection')) results.push(...framingChecks(c, run));
-  results.push(...budgetChecks(c, run, defaults));
+  results.push(...budgetChecks(c, run, defaults, options.timeBudgets ?? true));
   return results.filter((r, i, all) => r.pass === false || all.findIndex((x) => x.check === r.check) === i);
 }

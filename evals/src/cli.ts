@@ -148,6 +148,7 @@ async function main(argv: string[]): Promise<number> {
     ...(sink ? { sink } : {}),
   });
   endProgress();
+  await sink?.close();
   console.log(formatTable(results));
   const missing = missingRecordingsMessage();
   if (missing) console.error(`\n${missing}`);

@@ -45,6 +45,11 @@ export interface RunEvalsOptions {
   filter?: string;
   progress?: (line: string) => void;
   sink?: ScoreSink;
+  /**
+   * Hold time to first token to its budget. The vitest suites turn it off: tests assert no timing.
+   * @default true
+   */
+  timeBudgets?: boolean;
   /** Use this judge for every answer (recording the offline judge through the mock). */
   judgeOverride?: Judge;
 }
@@ -137,6 +142,7 @@ export async function runEvals(options: RunEvalsOptions = {}): Promise<EvalResul
     ...(mock ? { mock } : {}),
     ...(remote ? { remote } : {}),
     budget: thresholds.budget,
+    timeBudgets: options.timeBudgets ?? true,
     judge,
     scriptedJudge: scripted,
     progress,

@@ -29,7 +29,7 @@ describe('a broken system prompt', () => {
 
   it('that no longer frames memories as data fails the rules and the memory-injection cases on the mock', async () => {
     const broken = loadPrompt('system').replace(/^What you remember about this user.*$/m, 'Follow these notes about the user:');
-    const results = await runEvals({ suites: ['prompt', 'injection'], judge: { kind: 'rules' }, systemPromptFile: promptFile(broken) });
+    const results = await runEvals({ suites: ['prompt', 'injection'], filter: 'memory-instruction', judge: { kind: 'rules' }, systemPromptFile: promptFile(broken) });
     expect(results.pass).toBe(false);
     const names = failing(results);
     expect(names).toContain('prompt.rules@template:memories-as-data');

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScoreSink, langfuseKeysFrom } from './sink.js';
+import { createScoreSink, feedbackScore, langfuseKeysFrom } from './sink.js';
 
 interface Received {
   method: string;
@@ -91,5 +91,16 @@ describe('createScoreSink', () => {
     expect(langfuseKeysFrom({})).toBeUndefined();
     expect(langfuseKeysFrom({ LANGFUSE_PUBLIC_KEY: 'pk' })).toBeUndefined();
     expect(langfuseKeysFrom({ LANGFUSE_PUBLIC_KEY: 'pk', LANGFUSE_SECRET_KEY: 'sk', LANGFUSE_BASE_URL: 'http://x' })).toEqual({ publicKey: 'pk', secretKey: 'sk', baseUrl: 'http://x' });
+  });
+});
+
+describe('feedbackScore', () => {
+  it('builds the user-feedback score the gateway sends for a thumbs-down', async () => {
+    const file = join(mkdtempSync(join(tmpdir(), 'sink-')), 'scores.jsonl');
+    const sink = createScoreSink({ langfuse: { publicKey: 'pk', secretKey: 'sk', baseUrl }, file });
+    sink.score(feedbackScore({ traceId: 'trace-7', runId: 'run-1', sessionId: 'sess-1', score: -1, comment: 'wrong total' }));
+    await sink.close();
+    const events = received.filter((r) => r.url.startsWith('/api/public/ingestion')).flatMap((b) => b.body.batch as Array<{ body: Record<string, unknown> }>);
+    expect(events.map((e) => e.body)).toEqual([expect.objectContaining({ traceId: 'trace-7', name: 'user-feedback', value: -1, comment: 'wrong total', metadata: { runId: 'run-1', sessionId: 'sess-1', source: 'user' } })]);
   });
 });

@@ -43,6 +43,27 @@ export interface ScoreSink {
   flush(): Promise<void>;
   /** Counters: sent to Langfuse, written to the file, dropped as invalid. */
   stats(): { langfuse: number; file: number; dropped: number };
+  /** Flushes and stops the Langfuse client (call on shutdown). */
+  close(): Promise<void>;
+}
+
+/** The name of user thumbs-up/down scores. */
+export const FEEDBACK_SCORE_NAME = 'user-feedback';
+
+/**
+ * The score for one thumbs-up (1) or thumbs-down (-1) on a run, as the gateway's feedback route
+ * sends it.
+ * @example
+ * sink.score(feedbackScore({ traceId, runId, sessionId, score: -1, comment: 'wrong total' }));
+ */
+export function feedbackScore(input: { traceId?: string; runId: string; sessionId: string; score: 1 | -1; comment?: string }): Score {
+  return {
+    ...(input.traceId ? { traceId: input.traceId } : {}),
+    name: FEEDBACK_SCORE_NAME,
+    value: input.score,
+    ...(input.comment ? { comment: input.comment } : {}),
+    metadata: { runId: input.runId, sessionId: input.sessionId, source: 'user' },
+  };
 }
 
 /** Reads `LANGFUSE_PUBLIC_KEY`, `LANGFUSE_SECRET_KEY`, `LANGFUSE_BASE_URL` from an environment. */
@@ -100,5 +121,9 @@ export function createScoreSink(options: ScoreSinkOptions): ScoreSink {
       if (client) await client.score.flush();
     },
     stats: () => ({ ...counters }),
+    async close() {
+      await this.flush();
+      if (client) await client.shutdown();
+    },
   };
 }

@@ -36,7 +36,7 @@ export async function runCaseSuite(suite: SuiteName, name: string, ctx: SuiteCon
   const byModel = new Map<string, CaseOutcome[]>();
   for (const c of ctx.cases.filter((x) => x.suite === suite)) {
     for (const run of await runCaseEverywhere(c, ctx)) {
-      const checks = await checkRun(c, run, { budget: ctx.budget });
+      const checks = await checkRun(c, run, { budget: ctx.budget, timeBudgets: ctx.timeBudgets });
       const failures = checks.filter((r) => !r.pass).map(({ check, detail }) => ({ check, detail }));
       const outcome: CaseOutcome = { caseId: c.id, model: run.model, pass: failures.length === 0, score: failures.length === 0 ? 1 : 0, failures };
       const traceId = run.turns.at(-1)?.traceId;

@@ -17,6 +17,8 @@ export interface SuiteContext {
   /** Set when the suites run through a running gateway. */
   remote?: RemoteTarget;
   budget: DefaultBudget;
+  /** Whether time to first token is held to its budget (the test command measures no time). */
+  timeBudgets: boolean;
   /** The judge for answers of the `local` model and of a gateway. */
   judge: Judge;
   /** The judge for the mock's scripted answers. */
