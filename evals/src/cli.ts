@@ -3,9 +3,8 @@
  * `pnpm evals calibrate`, `pnpm evals record-judge`, `pnpm evals report A.json B.json`.
  * The only place that reads the environment. Exit codes: 0 pass, 1 the gate failed, 2 bad usage.
  */
-import { parseArgs } from 'node:util';
 import { calibrate, type CalibrationResult } from './calibrate.js';
-import { SUITE_NAMES, type SuiteName } from './dataset.js';
+import { judgeChoice, parseCli, USAGE } from './cli-args.js';
 import { EvalsError } from './errors.js';
 import { loadThresholds, writeBaseline } from './gate.js';
 import { createModelJudge, createRecordedJudge, createRuleJudge, type Judge } from './judge/judge.js';
@@ -13,23 +12,8 @@ import { recordOfflineJudge } from './judge/record.js';
 import { openRecordings } from './judge/recordings.js';
 import { evalsPaths } from './paths.js';
 import { compareResults, formatTable, readResults, writeResults } from './report.js';
-import { ALL_SUITES, missingRecordingsMessage, runEvals, type JudgeChoice } from './run.js';
+import { missingRecordingsMessage, runEvals, type JudgeChoice } from './run.js';
 import { createScoreSink, langfuseKeysFrom } from './scores/sink.js';
-
-const USAGE = `Usage:
-  pnpm evals [--suite NAME[,NAME…]] [--judge offline|rules|MODEL] [--target inprocess|URL]
-             (default judge: offline in process, rules through a gateway)
-             [--prompt FILE] [--filter ID] [--repeat N] [--record] [--update-baseline] [--no-scores]
-  pnpm evals calibrate [--judge offline|rules|MODEL]
-  pnpm evals record-judge
-  pnpm evals report A.json B.json
-
-Suites: ${SUITE_NAMES.join(', ')}.
-A real judge model reads EVAL_JUDGE_BASE_URL and EVAL_JUDGE_API_KEY (MODEL may also come from EVAL_JUDGE_MODEL).`;
-
-function usage(message: string): never {
-  throw new EvalsError('bad_arguments', `${message}\n\n${USAGE}`);
-}
 
 function progressLine(): (line: string) => void {
   let count = 0;
@@ -43,18 +27,6 @@ function progressLine(): (line: string) => void {
 
 function endProgress(): void {
   if (process.stderr.isTTY) process.stderr.write('\r\x1b[2K');
-}
-
-function judgeChoice(value: string | undefined, repeat: number, record: boolean, target = 'inprocess'): JudgeChoice {
-  const name = value ?? (target === 'inprocess' ? 'offline' : 'rules');
-  if (name === 'offline') return { kind: 'offline' };
-  if (name === 'rules') return { kind: 'rules' };
-  const model = name === 'model' ? process.env.EVAL_JUDGE_MODEL : name;
-  const baseURL = process.env.EVAL_JUDGE_BASE_URL;
-  const apiKey = process.env.EVAL_JUDGE_API_KEY ?? process.env.OPENAI_API_KEY;
-  if (!model) usage('--judge model needs EVAL_JUDGE_MODEL');
-  if (!baseURL) usage(`--judge ${model} needs EVAL_JUDGE_BASE_URL (an OpenAI-compatible endpoint, e.g. http://127.0.0.1:11434/v1)`);
-  return { kind: 'model', model, baseURL, apiKey: apiKey ?? 'none', repetitions: repeat, record };
 }
 
 function judgeFor(choice: JudgeChoice): Judge {
@@ -77,40 +49,22 @@ function calibrationTable(results: CalibrationResult[], minAgreement: number): {
 }
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      suite: { type: 'string' },
-      judge: { type: 'string' },
-      target: { type: 'string' },
-      prompt: { type: 'string' },
-      filter: { type: 'string' },
-      repeat: { type: 'string' },
-      record: { type: 'boolean', default: false },
-      'update-baseline': { type: 'boolean', default: false },
-      'no-scores': { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
-  if (values.help) {
+  const args = parseCli(argv, process.env);
+  if (args.help) {
     console.log(USAGE);
     return 0;
   }
-  const repeat = values.repeat === undefined ? 1 : Number(values.repeat);
-  if (!Number.isInteger(repeat) || repeat < 1 || repeat > 20) usage('--repeat must be an integer from 1 to 20');
   const thresholds = loadThresholds(evalsPaths.thresholds);
-  const [command, ...rest] = positionals;
+  const { command, rest, values, repeat } = args;
 
   if (command === 'report') {
-    if (rest.length !== 2) usage('report needs two results files');
     const { text, regressions } = compareResults(readResults(rest[0]), readResults(rest[1]), thresholds.maxDrop);
     console.log(text);
     if (regressions.length) console.log(`\n${regressions.length} regression(s) beyond ${thresholds.maxDrop}: ${regressions.join(', ')}`);
     return regressions.length ? 1 : 0;
   }
   if (command === 'calibrate') {
-    const results = await calibrate(judgeFor(judgeChoice(values.judge, repeat, false)), evalsPaths.calibration, progressLine());
+    const results = await calibrate(judgeFor(judgeChoice(values.judge, repeat, false, 'inprocess', process.env)), evalsPaths.calibration, progressLine());
     endProgress();
     const { text, pass } = calibrationTable(results, thresholds.calibration.minAgreement);
     console.log(text);
@@ -131,17 +85,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(`${count} recordings in ${evalsPaths.recordings}`);
     return 0;
   }
-  if (command !== undefined) usage(`unknown command "${command}"`);
-
-  const suites = values.suite ? values.suite.split(',').map((s) => s.trim()) : ALL_SUITES;
-  for (const s of suites) if (!(SUITE_NAMES as string[]).includes(s)) usage(`unknown suite "${s}"`);
-  const target = values.target ?? 'inprocess';
-  if (target !== 'inprocess' && !/^https?:\/\/[^/]+/.test(target)) usage('--target is inprocess or a gateway URL such as http://127.0.0.1:8080');
+  const { suites, target } = args;
   const sink = values['no-scores'] ? undefined : createScoreSink({ langfuse: langfuseKeysFrom(process.env), file: evalsPaths.scores });
   const results = await runEvals({
-    suites: suites as SuiteName[],
+    suites,
     target,
-    judge: judgeChoice(values.judge, repeat, values.record, target),
+    judge: args.judge,
     ...(values.prompt ? { systemPromptFile: values.prompt } : {}),
     ...(values.filter ? { filter: values.filter } : {}),
     progress: progressLine(),
