@@ -119,11 +119,15 @@ async function probeRedis(target: RedisTarget, timeoutMs: number): Promise<void>
     enableOfflineQueue: true,
     connectionName: 'switchboard-startup',
   });
-  client.on('error', () => {});
+  // ioredis rejects with "Connection is closed"; the socket's own error says why (ECONNREFUSED …).
+  let socketError: Error | undefined;
+  client.on('error', (e: Error) => (socketError = e));
   try {
     await withTimeout(
       (async () => {
-        await client.connect();
+        await client.connect().catch((e: unknown) => {
+          throw socketError && /Connection is closed/.test(reason(e)) ? socketError : e;
+        });
         await client.ping();
         if (!target.cluster) {
           const info = String(await client.info('cluster'));

@@ -120,6 +120,21 @@ if (rig) {
 
   describeGatewaySuite('uws', { name: 'redis-cluster', env: { REDIS_URL: rig.url } });
 
+  describe('Redis Cluster start-up', () => {
+    it('names REDIS_URL when it points at a cluster node without the cluster form', { timeout: 60_000 }, async () => {
+      const { spawnSync } = await import('node:child_process');
+      const node = rig.nodes[0]!;
+      const r = spawnSync(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+        cwd: new URL('../../../..', import.meta.url).pathname,
+        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', PORT: '0', REDIS_URL: `redis://${node.host}:${node.port}`, STARTUP_TIMEOUT_MS: '2000' },
+        encoding: 'utf8',
+        timeout: 50_000,
+      });
+      expect(r.status, r.stderr).toBe(78);
+      expect(r.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^REDIS_URL: .*Redis Cluster node: use redis\+cluster:\/\//)]);
+    });
+  });
+
   describe('Redis Cluster key layout', () => {
     it("puts a session's log, seq counter, run lock and idempotency keys in one slot", async () => {
       const space = clusterSpace('slots');
