@@ -202,7 +202,8 @@ if (rig) {
         let n = 1;
         while (!failedOver && n < 20) await sender.run(await sendRun(++n), 60_000);
         await failover;
-        await sender.run(await sendRun(++n), 60_000);
+        // and three more runs on the promoted master
+        for (let i = 0; i < 3; i++) await sender.run(await sendRun(++n), 60_000);
         const last = runs[runs.length - 1]!;
         await watcher.run(last, 30_000);
 
