@@ -85,9 +85,15 @@ export async function startRedisCluster(options: { nodeTimeoutMs?: number } = {}
   const ports = await freePorts(6);
   const procs = new Map<number, ChildProcess>();
   const clients: Cluster[] = [];
+  // A test process that dies without `stop` must not leave six servers behind.
+  const killAll = () => {
+    for (const p of procs.values()) if (p.exitCode === null) p.kill('SIGKILL');
+  };
+  process.once('exit', killAll);
   const stop = async () => {
     for (const c of clients) c.disconnect();
-    for (const p of procs.values()) if (p.exitCode === null) p.kill('SIGKILL');
+    process.off('exit', killAll);
+    killAll();
     await Promise.all([...procs.values()].map((p) => (p.exitCode === null && p.signalCode === null ? new Promise((r) => p.once('exit', r)) : null)));
     if (!process.env.KEEP_CLUSTER_DIR) rmSync(dir, { recursive: true, force: true });
     else console.log('cluster dir', dir);
