@@ -144,7 +144,7 @@ export class RunManager {
     if (this.draining) throw new GatewayError('busy', 'this node is draining; reconnect and retry', { retryable: true });
     const runId = randomUUID();
     const key = `send:${ctx.userId}:${frame.sessionId}:${frame.id}`;
-    const existing = await this.o.idempotency.claim(key, runId, IDEMPOTENCY_TTL_MS);
+    const existing = await this.o.idempotency.claim(key, runId, IDEMPOTENCY_TTL_MS, frame.sessionId);
     if (existing) {
       onAccepted(existing, true);
       return;
@@ -153,7 +153,7 @@ export class RunManager {
       await this.acquire(frame, runId);
       await this.o.hooks?.beforeRun?.({ userId: ctx.userId, sessionId: frame.sessionId, text: frame.text });
     } catch (e) {
-      await this.o.idempotency.release(key, runId).catch(() => {});
+      await this.o.idempotency.release(key, runId, frame.sessionId).catch(() => {});
       await this.o.lock.release(frame.sessionId, runId).catch(() => {});
       throw e;
     }
