@@ -13,7 +13,7 @@ import { openRecordings } from './judge/recordings.js';
 import { evalsPaths } from './paths.js';
 import { compareResults, formatTable, readResults, writeResults } from './report.js';
 import { missingRecordingsMessage, runEvals, type JudgeChoice } from './run.js';
-import { createScoreSink, langfuseKeysFrom } from './scores/sink.js';
+import { createScoreSink, langfuseKeysFrom } from '@switchboard/gateway';
 
 function progressLine(): (line: string) => void {
   let count = 0;

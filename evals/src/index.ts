@@ -7,10 +7,10 @@ export { createModelJudge, createRecordedJudge, createRuleJudge } from './judge/
 export { JUDGE_METRICS, JudgeMetric, promptVersion, recordingKey } from './judge/metrics.js';
 export { calibrate } from './calibrate.js';
 export { compareResults, formatMarkdown, formatTable, readResults, writeResults } from './report.js';
-export { createScoreSink, feedbackScore, FEEDBACK_SCORE_NAME, langfuseKeysFrom } from './scores/sink.js';
+export { createScoreSink, feedbackScore, FEEDBACK_SCORE_NAME, langfuseKeysFrom } from '@switchboard/gateway';
 
 export type { RunEvalsOptions, JudgeChoice } from './run.js';
 export type { Judge, JudgeOutcome, ModelJudgeOptions } from './judge/judge.js';
 export type { JudgeInput } from './judge/metrics.js';
 export type { EvalResults, MetricResult, CaseOutcome } from './results.js';
-export type { Score, ScoreSink, ScoreSinkOptions, LangfuseKeys } from './scores/sink.js';
+export type { Score, ScoreSink, ScoreSinkOptions, LangfuseKeys } from '@switchboard/gateway';

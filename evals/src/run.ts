@@ -13,7 +13,7 @@ import { JUDGE_METRICS, promptVersion, type JudgeMetric } from './judge/metrics.
 import { openRecordings } from './judge/recordings.js';
 import { evalsPaths } from './paths.js';
 import type { EvalResults, MetricResult } from './results.js';
-import type { ScoreSink } from './scores/sink.js';
+import type { ScoreSink } from '@switchboard/gateway';
 import { runCaseSuite } from './suites/cases.js';
 import type { SuiteContext } from './suites/context.js';
 import { runFramesSuite } from './suites/frames.js';

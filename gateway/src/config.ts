@@ -109,6 +109,8 @@ export const ConfigSchema = z.object({
   LANGFUSE_PUBLIC_KEY: z.string().optional(),
   LANGFUSE_SECRET_KEY: z.string().optional(),
   LANGFUSE_BASE_URL: z.string().url().optional(),
+  /** JSONL file for user feedback scores when Langfuse keys are not set. @default `<DATA_DIR>/scores.jsonl` */
+  SCORES_FILE: z.string().optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 

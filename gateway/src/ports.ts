@@ -145,6 +145,8 @@ export interface Instrumentation {
   http(method: string, route: string, status: number, seconds: number): void;
   /** An event of the model chain (first token, failure, retry, fallback). */
   modelEvent(event: ModelChainEvent): void;
+  /** A user's thumbs up (1) or down (-1) on a run. */
+  feedback(score: 1 | -1): void;
 }
 
 /** An {@link Instrumentation} that records nothing. */
@@ -160,4 +162,5 @@ export const NO_INSTRUMENTATION: Instrumentation = {
   limited() {},
   http() {},
   modelEvent() {},
+  feedback() {},
 };

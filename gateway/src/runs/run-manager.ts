@@ -32,8 +32,8 @@ export interface RunHooks {
     seqFrom: number;
     seqTo: number;
   }): Promise<void>;
-  /** Runs the whole run inside `body` (a trace span and its id in the log context). */
-  wrapRun?(run: { sessionId: string; runId: string; userId: string }, body: () => Promise<void>): Promise<void>;
+  /** Runs the whole run inside `body` (a trace span and its id in the log context); `body` gets the run's trace id. */
+  wrapRun?(run: { sessionId: string; runId: string; userId: string }, body: (traceId?: string) => Promise<void>): Promise<void>;
 }
 
 export interface RunManagerOptions {
@@ -242,7 +242,7 @@ export class RunManager {
       finished: new Promise((r) => (resolveFinished = r)),
     };
     this.runs.set(frame.sessionId, run);
-    const body = () => this.runToEnd(ctx, frame, run);
+    const body = (traceId?: string) => this.runToEnd(ctx, frame, run, traceId);
     const wrapRun = this.o.hooks?.wrapRun;
     void withLogContext({ sessionId: frame.sessionId, runId }, () => (wrapRun ? wrapRun({ sessionId: frame.sessionId, runId, userId: ctx.userId }, body) : body()))
       .catch((e) => this.o.logger.error('run failed outside the agent', { error: String(e) }))
@@ -252,7 +252,7 @@ export class RunManager {
       });
   }
 
-  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun): Promise<void> {
+  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun, traceId?: string): Promise<void> {
     const { hub, logger } = this.o;
     const base = { sessionId: frame.sessionId, runId: run.runId };
     const started = Date.now();
@@ -307,6 +307,7 @@ export class RunManager {
       clearInterval(renew);
     }
     done ??= endedWithoutDone(base, abortReason(run.controller.signal));
+    if (traceId) done = { ...done, traceId };
     try {
       await append(done);
     } catch (e) {

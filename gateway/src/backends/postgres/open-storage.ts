@@ -7,6 +7,7 @@ import { refreshTokenRepository } from './refresh-tokens.js';
 import { sessionRepository } from './sessions.js';
 import type { OpenStorageOptions, Storage } from './types.js';
 import { usageRepository } from './usage.js';
+import { feedbackRepository } from './feedback.js';
 import { userRepository } from './users.js';
 
 /** Where `createCheckpointer` finds the database behind a Storage. */
@@ -40,6 +41,7 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Sto
     messages: messageRepository(ctx),
     usage: usageRepository(ctx),
     memories: memoryRepository(ctx),
+    feedback: feedbackRepository(ctx),
     async ping() {
       if (closed) throw new StorageUnavailableError('storage is closed');
       try {

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createScoreSink, feedbackScore, langfuseKeysFrom } from './sink.js';
+import { createScoreSink, feedbackScore, langfuseKeysFrom } from './scores.js';
 
 interface Received {
   method: string;
