@@ -93,7 +93,7 @@ describe('agent state', () => {
     const agent = createAgent({ model, checkpointer, maxContextTokens: 600, systemPrompt: 'Be brief. {{memories}} {{now}}' });
     const stored = async (): Promise<number> => {
       const saved = await checkpointer.getTuple({ configurable: { thread_id: 'pruned' } });
-      return (saved?.checkpoint.channel_values.messages as unknown[]).length;
+      return (saved!.checkpoint.channel_values.messages as unknown[]).length;
     };
     const sizes: number[] = [];
     for (let i = 0; i < 30; i += 1) {

@@ -95,7 +95,7 @@ describe.skipIf(!server.available)(`two gateway processes on one Postgres${serve
     const history = await eventually(() => b.http('GET', `/v1/sessions/${sessionId}/messages`, { token: u.token }), (r) => r.body.messages.length >= 4);
     expect(history.body.messages.map((m: { role: string }) => m.role)).toContain('assistant');
     const tuple = await (await import('./backends/postgres/index.js')).createCheckpointer(b.backends.storage).getTuple({ configurable: { thread_id: sessionId } });
-    const messages = (tuple?.checkpoint.channel_values as { messages?: unknown[] }).messages ?? [];
+    const messages = (tuple!.checkpoint.channel_values as { messages?: unknown[] }).messages ?? [];
     expect(messages.length).toBeGreaterThanOrEqual(4);
   });
 });

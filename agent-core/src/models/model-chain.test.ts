@@ -91,7 +91,7 @@ describe.each(MODEL_CLIENTS)('model chain over the mock server (%s client)', (cl
     expect(modelName).toBe('primary');
     expect(chatRequests('primary')).toHaveLength(2);
     const final = (await graph.invoke({ messages: [new HumanMessage('tell me')] })).messages.at(-1);
-    expect((final?.response_metadata as Record<string, unknown>).model_name).toBe('primary');
+    expect((final!.response_metadata as Record<string, unknown>).model_name).toBe('primary');
     expect((final as AIMessageChunk).usage_metadata?.output_tokens).toBe(12);
   });
 
