@@ -5,7 +5,7 @@ const bool = z
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
 
-/** The gateway's configuration, parsed once from the environment at start (DESIGN §4). */
+/** The gateway's configuration, parsed once from the environment at start; the defaults live here. */
 export const ConfigSchema = z.object({
   APP_ENV: z.enum(['development', 'test', 'production']).default('development'),
   HOST: z.string().default('0.0.0.0'),

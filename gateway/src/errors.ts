@@ -1,4 +1,5 @@
-import { ErrorCode } from '@switchboard/protocol';
+import { ErrorCode, type ErrorFrame } from '@switchboard/protocol';
+import { StorageError, StorageErrorCode } from './backends/postgres/errors.js';
 
 const STATUS: Record<ErrorCode, number> = {
   bad_frame: 400,
@@ -36,6 +37,39 @@ export class GatewayError extends Error {
   }
 }
 
-export const badRequest = (message: string) => new GatewayError(ErrorCode.badFrame, message);
-export const unauthorized = (message = 'authentication required') => new GatewayError(ErrorCode.unauthorized, message);
-export const notFound = (what = 'not found') => new GatewayError(ErrorCode.notFound, what);
+/** Storage failures the caller can act on, as protocol codes; the rest are internal. */
+const STORAGE_CODES: Partial<Record<StorageErrorCode, ErrorCode>> = {
+  [StorageErrorCode.InvalidInput]: ErrorCode.badFrame,
+  [StorageErrorCode.NotFound]: ErrorCode.notFound,
+  [StorageErrorCode.Conflict]: ErrorCode.conflict,
+};
+
+/**
+ * The one map from any error to a protocol error (and so to an HTTP status): a `GatewayError` as
+ * it is, a storage error by its code (invalid input 400, not found 404, conflict 409), anything
+ * else `internal` (500) with its message hidden. Callers log what maps to a 5xx.
+ * @example
+ * const err = toGatewayError(e);
+ * if (err.status >= 500) logger.error('request failed', { error: String(e) });
+ */
+export function toGatewayError(e: unknown): GatewayError {
+  if (e instanceof GatewayError) return e;
+  if (e instanceof StorageError) {
+    const code = STORAGE_CODES[e.code];
+    if (code) return new GatewayError(code, e.message, { cause: e, retryable: false });
+  }
+  return new GatewayError(ErrorCode.internal, 'internal error', { cause: e });
+}
+
+/** A protocol error as the `error` frame a socket receives. */
+export function toErrorFrame(e: GatewayError, ids: { ref?: string; sessionId?: string } = {}): ErrorFrame {
+  return {
+    type: 'error',
+    code: e.code,
+    message: e.message,
+    retryable: e.retryable,
+    ref: ids.ref,
+    sessionId: ids.sessionId,
+    retryAfterMs: e.options.retryAfterMs,
+  };
+}

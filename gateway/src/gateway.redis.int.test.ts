@@ -1,5 +1,5 @@
-import { describeGatewaySuite } from './gateway.contract.js';
-import { serverRedis, TEST_REDIS_URL } from './session/redis-test-support.js';
+import { describeGatewaySuite } from '../test/contracts/gateway.contract.js';
+import { serverRedis, TEST_REDIS_URL } from '../test/support/redis.js';
 
 // The same gateway suite with the frame log, bus, run locks and idempotency keys on real Redis.
 const redis = await serverRedis();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { serverRedis, TEST_REDIS_URL } from './session/redis-test-support.js';
-import { startTestGateway, type TestGateway } from './testing/harness.js';
+import { serverRedis, TEST_REDIS_URL } from '../test/support/redis.js';
+import { startTestGateway, type TestGateway } from '../test/support/harness.js';
 
 const limitsEnv = {
   RATE_SENDS_PER_MINUTE: '3',

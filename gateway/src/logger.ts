@@ -18,11 +18,6 @@ export function withLogContext<T>(extra: LogContext, fn: () => T): T {
   return contextStore.run({ ...contextStore.getStore(), ...extra }, fn);
 }
 
-/** The ids of the current async context. */
-export function currentLogContext(): LogContext {
-  return contextStore.getStore() ?? {};
-}
-
 const addContext = winston.format((info) => {
   const ctx = contextStore.getStore();
   if (ctx) for (const [k, v] of Object.entries(ctx)) if (v !== undefined && info[k] === undefined) info[k] = v;

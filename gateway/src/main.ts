@@ -1,5 +1,5 @@
 import { startGateway } from './app.js';
-import { createBackends } from './backends.js';
+import { createBackends } from './backends/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
 

@@ -1,10 +1,10 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { openStorage } from './storage/index.js';
-import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from './storage/test-support.js';
-import { startTestGateway, type TestGateway } from './testing/harness.js';
-import type { RawSocket } from './testing/harness.js';
+import { openStorage } from './backends/postgres/index.js';
+import { dropSchema, serverPostgres, TEST_DATABASE_URL, uniqueSchema } from '../test/support/postgres.js';
+import { startTestGateway, type TestGateway } from '../test/support/harness.js';
+import type { RawSocket } from '../test/support/harness.js';
 
 async function ask(s: RawSocket, sessionId: string, id: string, text: string): Promise<string> {
   s.send({ type: 'send', id, sessionId, text });
@@ -94,7 +94,7 @@ describe.skipIf(!server.available)(`two gateway processes on one Postgres${serve
     expect(await ask(sb, sessionId, 'p2', 'what is my favourite colour?')).toMatch(/teal/i);
     const history = await eventually(() => b.http('GET', `/v1/sessions/${sessionId}/messages`, { token: u.token }), (r) => r.body.messages.length >= 4);
     expect(history.body.messages.map((m: { role: string }) => m.role)).toContain('assistant');
-    const tuple = await (await import('./storage/index.js')).createCheckpointer(b.backends.storage).getTuple({ configurable: { thread_id: sessionId } });
+    const tuple = await (await import('./backends/postgres/index.js')).createCheckpointer(b.backends.storage).getTuple({ configurable: { thread_id: sessionId } });
     const messages = (tuple?.checkpoint.channel_values as { messages?: unknown[] }).messages ?? [];
     expect(messages.length).toBeGreaterThanOrEqual(4);
   });

@@ -1,14 +1,14 @@
 import type { z } from 'zod';
-import { ErrorCode } from './codes.js';
+import { DEFAULT_MAX_FRAME_BYTES, ErrorCode } from './codes.js';
 import { ClientFrame, ServerFrame } from './frames.js';
+
+export { DEFAULT_MAX_FRAME_BYTES };
 
 /** The outcome of parsing one inbound frame. */
 export type ParseResult<T> =
   | { ok: true; frame: T }
   | { ok: false; code: typeof ErrorCode.badFrame | typeof ErrorCode.tooLarge; message: string; ref?: string };
 
-/** Default largest inbound frame in bytes (64 KiB). */
-export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;
 
 function describe(error: z.ZodError): string {
   const issue = error.issues[0];

@@ -49,3 +49,18 @@ export const DoneReason = {
   error: 'error',
 } as const;
 export type DoneReason = (typeof DoneReason)[keyof typeof DoneReason];
+
+/** Protocol limits shared by client and server. */
+export const Limits = {
+  /** Longest chat message text in characters. */
+  maxTextChars: 32_000,
+  /** Longest identifier (session id, run id, client message id). */
+  maxIdChars: 128,
+  /** Longest token (access or resume). */
+  maxTokenChars: 8_192,
+  /** Most sessions named in one resume. */
+  maxResumeSessions: 64,
+} as const;
+
+/** Default largest inbound frame in bytes (64 KiB). */
+export const DEFAULT_MAX_FRAME_BYTES = 64 * 1024;

@@ -1,17 +1,8 @@
 import { z } from 'zod';
-import { DoneReason, ErrorCode, IfBusy } from './codes.js';
+import { DoneReason, ErrorCode, IfBusy, Limits } from './codes.js';
 
-/** Protocol limits shared by client and server. */
-export const Limits = {
-  /** Longest chat message text in characters. */
-  maxTextChars: 32_000,
-  /** Longest identifier (session id, run id, client message id). */
-  maxIdChars: 128,
-  /** Longest token (access or resume). */
-  maxTokenChars: 8_192,
-  /** Most sessions named in one resume. */
-  maxResumeSessions: 64,
-} as const;
+export { Limits };
+
 
 const id = z.string().min(1).max(Limits.maxIdChars);
 const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
@@ -162,8 +153,3 @@ export type ServerFrame = z.infer<typeof ServerFrame>;
 export type SessionFrameInput = SessionFrame extends infer F ? (F extends SessionFrame ? Omit<F, 'seq'> : never) : never;
 export const SESSION_FRAME_TYPES = ['user', 'token', 'tool', 'done'] as const;
 export const SERVER_FRAME_TYPES = ['ready', 'joined', 'ack', 'user', 'token', 'tool', 'done', 'error', 'pong', 'goaway'] as const;
-
-/** True for the frame types that carry a per-session `seq`. */
-export function isSessionFrame(frame: ServerFrame): frame is SessionFrame {
-  return frame.type === 'user' || frame.type === 'token' || frame.type === 'tool' || frame.type === 'done';
-}

@@ -1,4 +1,4 @@
-export { CloseCode, DoneReason, ErrorCode, IfBusy, SUBPROTOCOL, WS_PATH } from './codes.js';
+export { CloseCode, DEFAULT_MAX_FRAME_BYTES, DoneReason, ErrorCode, IfBusy, Limits, SUBPROTOCOL, WS_PATH } from './codes.js';
 export {
   AckFrame,
   CancelFrame,
@@ -8,11 +8,9 @@ export {
   ErrorFrame,
   GoawayFrame,
   HelloFrame,
-  isSessionFrame,
   JoinedFrame,
   JoinFrame,
   LeaveFrame,
-  Limits,
   PingFrame,
   PongFrame,
   ReadyFrame,
@@ -25,7 +23,8 @@ export {
   ToolFrame,
   UserFrame,
 } from './frames.js';
-export { DEFAULT_MAX_FRAME_BYTES, encodeFrame, parseClientFrame, parseServerFrame } from './codec.js';
+export { encodeFrame, parseClientFrame, parseServerFrame } from './codec.js';
+export { isSessionFrame, readServerFrame } from './guard.js';
 export {
   AuthResponse,
   CreateSessionBody,
@@ -38,7 +37,20 @@ export {
   UpdateSessionBody,
   UserDto,
 } from './http.js';
-export { SwitchboardClient, SwitchboardError } from './client.js';
+export { SwitchboardClient } from './client.js';
+export { SwitchboardError } from './errors.js';
+export { createAuth } from './auth.js';
+export { browserStorage, memoryStorage } from './storage.js';
+export { DEFAULT_TEXT_LIMITS, textProblem, utf8Length } from './text-limits.js';
+export { getChatStore } from './chat-store.js';
+export { addPendingUser, dropPendingUser, emptyChat, reduceChat } from './chat-state.js';
 export type { ParseResult } from './codec.js';
 export type { SessionFrameInput } from './frames.js';
-export type { ClientOptions, RunHandle, WebSocketConstructor, WebSocketLike } from './client.js';
+export type { Auth, AuthOptions, AuthTokens } from './auth.js';
+export type { ClientEvents, ClientOptions, ConnectionState, SessionHandle, TokenProvider, WebSocketConstructor, WebSocketLike } from './client.js';
+export type { SwitchboardErrorCode } from './errors.js';
+export type { RunHandle } from './run-stream.js';
+export type { ResumePoint, StorageLike } from './storage.js';
+export type { TextLimits } from './text-limits.js';
+export type { ChatSnapshot, ChatStore, ChatStoreOptions } from './chat-store.js';
+export type { AssistantMessage, ChatMessage, ChatState, ToolCall, UserMessage } from './chat-state.js';

@@ -10,5 +10,9 @@ import { SwitchboardClient, type ClientOptions, type WebSocketConstructor } from
 export function createNodeClient(options: Omit<ClientOptions, 'WebSocket'>): SwitchboardClient {
   return new SwitchboardClient({ ...options, WebSocket: WebSocket as unknown as WebSocketConstructor });
 }
-export { SwitchboardClient, SwitchboardError } from './client.js';
-export type { ClientOptions, RunHandle } from './client.js';
+export { SwitchboardClient } from './client.js';
+export { SwitchboardError } from './errors.js';
+export { createAuth } from './auth.js';
+export type { Auth, AuthOptions, AuthTokens } from './auth.js';
+export type { ClientEvents, ClientOptions, ConnectionState, SessionHandle, TokenProvider } from './client.js';
+export type { RunHandle } from './run-stream.js';

@@ -3,7 +3,7 @@ import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexib
 import type { AuthResponse } from '@switchboard/protocol';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { Storage } from '../storage/types.js';
+import type { Storage } from '../ports.js';
 import { DUMMY_HASH_PROMISE, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { hashRefreshToken, newRefreshToken, type TokenService } from './tokens.js';
 

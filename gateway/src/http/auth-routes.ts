@@ -2,7 +2,7 @@ import { LoginBody, RefreshBody, RegisterBody } from '@switchboard/protocol';
 import type { AuthService } from '../auth/auth-service.js';
 import type { TokenService } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
-import type { Storage } from '../storage/types.js';
+import type { Storage } from '../ports.js';
 import { requireUser } from './auth-guard.js';
 import { json, parseBody, type Router } from './router.js';
 

@@ -1,6 +1,6 @@
 import type { TokenService } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
-import type { Storage } from '../storage/types.js';
+import type { Storage } from '../ports.js';
 import { requireUser } from './auth-guard.js';
 import { json, type Router } from './router.js';
 

@@ -1,10 +1,7 @@
 import type { Router } from './router.js';
 import { json } from './router.js';
+import type { ReadinessProbe } from '../ports.js';
 
-export interface ReadinessProbe {
-  name: string;
-  check(): Promise<void>;
-}
 
 /** `/healthz` (alive) and `/readyz` (dependencies, transport, draining). */
 export function addOpsRoutes(

@@ -1,13 +1,18 @@
+import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type { Router } from './router.js';
 
-const pageUrl = new URL('./chat-page.html', import.meta.url);
+// The compiled tree (gateway/dist/server/main.js) has both files prebuilt in gateway/dist/public.
+const prebuilt = new URL('../public/', import.meta.url);
+const isPrebuilt = existsSync(new URL('client.js', prebuilt));
+const pageUrl = isPrebuilt ? new URL('chat-page.html', prebuilt) : new URL('./chat-page.html', import.meta.url);
 const clientEntry = fileURLToPath(new URL('../../../protocol/src/browser.ts', import.meta.url));
 let clientBundle: Promise<string> | null = null;
 
-/** Bundles the typed client SDK for the browser once, on first request. */
+/** Bundles the typed client SDK for the browser once, on first request (or reads the prebuilt one). */
 function bundleClient(): Promise<string> {
+  if (isPrebuilt) return (clientBundle ??= readFile(new URL('client.js', prebuilt), 'utf8'));
   clientBundle ??= import('esbuild')
     .then((esbuild) =>
       esbuild.build({ entryPoints: [clientEntry], bundle: true, format: 'esm', platform: 'browser', minify: true, write: false, target: 'es2020' }),

@@ -1,5 +1,7 @@
 import type { z } from 'zod';
-import { GatewayError } from '../errors.js';
+import { GatewayError, toGatewayError } from '../errors.js';
+import type { Logger } from '../logger.js';
+import { NO_INSTRUMENTATION, type Instrumentation } from '../ports.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
 
 export interface RouteContext {
@@ -8,7 +10,11 @@ export interface RouteContext {
 }
 export type RouteHandler = (ctx: RouteContext) => Promise<HttpResponse>;
 
+/** The `route` label of requests no route matched. */
+export const UNMATCHED_ROUTE = 'unmatched';
+
 interface Route {
+  path: string;
   method: string;
   pattern: RegExp;
   keys: string[];
@@ -22,9 +28,13 @@ export function json(status: number, body: unknown, headers: Record<string, stri
   return { status, headers: { ...JSON_HEADERS, ...headers }, body: status === 204 ? '' : JSON.stringify(body) };
 }
 
-/** Turns any error into the API's error body, in one place. */
-export function errorResponse(e: unknown): HttpResponse {
-  const err = e instanceof GatewayError ? e : new GatewayError('internal', 'internal error');
+/**
+ * Turns any error into the API's error body, in one place; a 5xx is logged (with the request id
+ * the log context carries) when a logger is given.
+ */
+export function errorResponse(e: unknown, logger?: Logger, path?: string): HttpResponse {
+  const err = toGatewayError(e);
+  if (err.status >= 500) logger?.error('request failed', { path, status: err.status, error: e instanceof Error ? e.stack : String(e) });
   const headers: Record<string, string> = {};
   if (err.options.retryAfterMs !== undefined) headers['retry-after'] = String(Math.max(1, Math.ceil(err.options.retryAfterMs / 1000)));
   return json(err.status, { error: { code: err.code, message: err.message } }, headers);
@@ -57,6 +67,18 @@ export function parseBody<T>(req: HttpRequest, schema: z.ZodType<T>, options: { 
 export class Router {
   private readonly routes: Route[] = [];
 
+  private readonly logger?: Logger;
+  private readonly events: Pick<Instrumentation, 'http'>;
+
+  /**
+   * @param options.logger where 5xx answers are logged
+   * @param options.instrumentation told of every answered request, by route pattern
+   */
+  constructor(options: { logger?: Logger; instrumentation?: Pick<Instrumentation, 'http'> } = {}) {
+    this.logger = options.logger;
+    this.events = options.instrumentation ?? NO_INSTRUMENTATION;
+  }
+
   add(method: string, path: string, handler: RouteHandler): this {
     const keys: string[] = [];
     const pattern = new RegExp(
@@ -65,11 +87,18 @@ export class Router {
         return '/([^/]+)';
       })}/?$`,
     );
-    this.routes.push({ method, pattern, keys, handler });
+    this.routes.push({ path, method, pattern, keys, handler });
     return this;
   }
 
   async handle(req: HttpRequest): Promise<HttpResponse> {
+    const started = performance.now();
+    const { route, res } = await this.dispatch(req);
+    this.events.http(req.method, route, res.status, (performance.now() - started) / 1000);
+    return res;
+  }
+
+  private async dispatch(req: HttpRequest): Promise<{ route: string; res: HttpResponse }> {
     let pathMatched = false;
     for (const r of this.routes) {
       const m = r.pattern.exec(req.path);
@@ -79,14 +108,17 @@ export class Router {
       const params: Record<string, string> = {};
       r.keys.forEach((k, i) => (params[k] = safeDecode(m[i + 1]!)));
       try {
-        return await r.handler({ req, params });
+        return { route: r.path, res: await r.handler({ req, params }) };
       } catch (e) {
-        return errorResponse(e);
+        return { route: r.path, res: errorResponse(e, this.logger, req.path) };
       }
     }
-    return pathMatched
-      ? json(405, { error: { code: 'bad_frame', message: `method ${req.method} not allowed` } })
-      : json(404, { error: { code: 'not_found', message: 'no such route' } });
+    return {
+      route: UNMATCHED_ROUTE,
+      res: pathMatched
+        ? json(405, { error: { code: 'bad_frame', message: `method ${req.method} not allowed` } })
+        : json(404, { error: { code: 'not_found', message: 'no such route' } }),
+    };
   }
 }
 

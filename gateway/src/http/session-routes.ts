@@ -3,9 +3,8 @@ import { CreateSessionBody, PostMessageBody, UpdateSessionBody, type SessionFram
 import type { TokenService } from '../auth/tokens.js';
 import { GatewayError } from '../errors.js';
 import type { RunManager } from '../runs/run-manager.js';
-import type { SessionHub } from '../session/hub.js';
-import type { SessionLog } from '../session/types.js';
-import type { Storage } from '../storage/types.js';
+import type { SessionHub } from '../sessions/hub.js';
+import type { SessionLog, Storage } from '../ports.js';
 import type { HttpResponse } from '../transport/types.js';
 import { requireUser } from './auth-guard.js';
 import { json, parseBody, type Router } from './router.js';
@@ -16,8 +15,6 @@ export interface SessionRouteDeps {
   runs: RunManager;
   hub: SessionHub;
   log: SessionLog;
-  /** Also removes the session's checkpoints. */
-  deleteCheckpoints?(sessionId: string): Promise<void>;
   /** Called after a session is deleted (caches). */
   onDeleted?(userId: string, sessionId: string): void;
 }
@@ -61,10 +58,10 @@ export function addSessionRoutes(router: Router, deps: SessionRouteDeps): void {
       const userId = await requireUser(req, tokens);
       await owned(userId, params.id!);
       if (await deps.runs.activeRunId(params.id!)) throw new GatewayError('busy', 'the session has a running run; cancel it first');
+      // Deleting the session row also deletes its checkpoints (same transaction).
       await storage.sessions.delete(userId, params.id!);
       deps.onDeleted?.(userId, params.id!);
       await deps.log.delete(params.id!);
-      await deps.deleteCheckpoints?.(params.id!);
       return json(204, null);
     })
     .add('GET', '/v1/sessions/:id/messages', async ({ req, params }) => {

@@ -5,10 +5,10 @@
  */
 import { once } from 'node:events';
 import { Redis } from 'ioredis';
-import { redisTestSpace, type RedisTestSpace } from '../session/redis-harness.js';
-import { serverRedis } from '../session/redis-test-support.js';
+import { redisTestSpace, type RedisTestSpace } from '../../test/support/redis-harness.js';
+import { serverRedis } from '../../test/support/redis.js';
 import { createLimiters } from './limiters.js';
-import { describeLimitersContract } from './limiters.contract.js';
+import { describeLimitersContract } from '../../test/contracts/limiters.contract.js';
 
 const server = await serverRedis();
 

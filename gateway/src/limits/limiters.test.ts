@@ -1,5 +1,5 @@
 import { createLimiters } from './limiters.js';
-import { describeLimitersContract } from './limiters.contract.js';
+import { describeLimitersContract } from '../../test/contracts/limiters.contract.js';
 
 describeLimitersContract('in memory', {
   shared: false,

@@ -1,6 +1,6 @@
 import type { Redis } from 'ioredis';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
-import { DEFAULT_KEY_PREFIX } from '../session/redis-script.js';
+import { DEFAULT_KEY_PREFIX } from '../backends/redis/script.js';
 import { createSocketLimit } from './socket-limit.js';
 import {
   DEFAULT_LIMITS,
@@ -9,6 +9,7 @@ import {
   type Limiters,
   type LimitsConfig,
   type RateLimit,
+  type SocketSlot,
   type TokenBudget,
 } from './types.js';
 
@@ -80,13 +81,26 @@ export function createLimiters(config: Partial<LimitsConfig> = {}, redis?: Redis
     duration: Math.max(1, Math.round(limits.messageBurst / limits.messagesPerSecond)),
   });
 
+  // Refusals are reported to subscribers (metrics) as they are decided; nothing wraps the limiters.
+  const listeners: Array<(limit: LimitName) => void> = [];
+  const report = async <T extends LimitDecision | SocketSlot>(decision: Promise<T>): Promise<T> => {
+    const d = await decision;
+    if (!d.ok) for (const listener of listeners) listener(d.limit);
+    return d;
+  };
+  const reported = (r: RateLimit): RateLimit => ({ consume: (key) => report(r.consume(key)) });
+  const sockets = createSocketLimit({ max: limits.socketsPerUser, redis, keyPrefix: `${prefix}sockets:`, ttlMs: options.socketCountTtlMs });
+  const tokens = tokenBudget(limits.dailyTokenBudget, make('tokens', Math.max(1, limits.dailyTokenBudget), 2 * DAY_MS / 1000), now);
+
   return {
     config: Object.freeze({ ...limits }),
-    messages: rate('messages', messages, 'connectionId'),
-    sends: rate('sends', make('sends', limits.sendsPerMinute, 60), 'userId'),
-    connections: rate('connections', make('conn', limits.connectionsPerIpPerMinute, 60), 'ip'),
-    sockets: createSocketLimit({ max: limits.socketsPerUser, redis, keyPrefix: `${prefix}sockets:`, ttlMs: options.socketCountTtlMs }),
-    tokens: tokenBudget(limits.dailyTokenBudget, make('tokens', Math.max(1, limits.dailyTokenBudget), 2 * DAY_MS / 1000), now),
+    messages: reported(rate('messages', messages, 'connectionId')),
+    sends: reported(rate('sends', make('sends', limits.sendsPerMinute, 60), 'userId')),
+    connections: reported(rate('connections', make('conn', limits.connectionsPerIpPerMinute, 60), 'ip')),
+    sockets: { acquire: (userId) => report(sockets.acquire(userId)), count: (userId) => sockets.count(userId) },
+    tokens: { check: (userId) => report(tokens.check(userId)), consume: (userId, n) => tokens.consume(userId, n), remaining: (userId) => tokens.remaining(userId) },
+    loginAttempts: (o) => make(o.keyPrefix, o.points, o.duration),
+    onDenied: (listener) => void listeners.push(listener),
     backend: () => (!redis ? 'memory' : redis.status === 'ready' ? 'redis' : 'redis-insurance'),
   };
 }

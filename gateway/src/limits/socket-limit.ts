@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { redisScript } from '../session/redis-script.js';
+import { redisScript } from '../backends/redis/script.js';
 import type { LimitDenied, SocketLimit, SocketSlot } from './types.js';
 
 /** A denied socket slot: it frees when another socket of the user closes, so the hint is short. */

@@ -1,4 +1,6 @@
-/** Every limit the gateway enforces (DESIGN §3, §4). One defaults object, applied once. */
+import type { RateLimiterAbstract } from 'rate-limiter-flexible';
+
+/** Every per-connection, per-user and per-IP limit the gateway enforces, with its default. */
 export interface LimitsConfig {
   /** Inbound frames per second one connection may sustain (checked on its node). @default 20 */
   messagesPerSecond: number;
@@ -75,6 +77,10 @@ export interface Limiters {
   connections: RateLimit;
   sockets: SocketLimit;
   tokens: TokenBudget;
+  /** A raw limiter for login attempts (the auth service keys it by email and by IP itself). */
+  loginAttempts(options: { keyPrefix: string; points: number; duration: number }): RateLimiterAbstract;
+  /** Subscribes to refusals of `messages`, `sends`, `connections`, `sockets` and `tokens.check` (metrics). */
+  onDenied(listener: (limit: LimitName) => void): void;
   /** Where the shared limits are counted right now. */
   backend(): 'memory' | 'redis' | 'redis-insurance';
 }

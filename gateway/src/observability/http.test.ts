@@ -2,8 +2,8 @@ import { GatewayError } from '../errors.js';
 import { json, Router } from '../http/router.js';
 import type { HttpRequest } from '../transport/types.js';
 import { createLimiters } from '../limits/index.js';
-import { addMetricsRoute, instrumentRouter } from './http.js';
-import { instrumentLimiters } from './limits.js';
+import { addMetricsRoute } from './http.js';
+import { createInstrumentation } from './instrumentation.js';
 import { createMetrics } from './metrics.js';
 
 const req = (method: string, path: string, headers: Record<string, string> = {}): HttpRequest => ({
@@ -16,10 +16,10 @@ const req = (method: string, path: string, headers: Record<string, string> = {})
   signal: new AbortController().signal,
 });
 
-describe('instrumentRouter', () => {
+describe('HTTP instrumentation', () => {
   it('labels by route pattern and status, unmatched paths share one label', async () => {
     const metrics = createMetrics();
-    const router = instrumentRouter(new Router(), metrics);
+    const router = new Router({ instrumentation: createInstrumentation(metrics, () => {}) });
     router.add('GET', '/v1/sessions/:id', async ({ params }) => json(200, { id: params.id }));
     router.add('POST', '/v1/auth/login', async () => {
       throw new GatewayError('rate_limited', 'slow down');
@@ -70,10 +70,12 @@ describe('label bounds', () => {
   });
 });
 
-describe('instrumentLimiters', () => {
+describe('limiter refusals', () => {
   it('counts refusals by the limit that refused', async () => {
     const metrics = createMetrics();
-    const limiters = instrumentLimiters(createLimiters({ messagesPerSecond: 1, messageBurst: 1, socketsPerUser: 1 }), metrics);
+    const events = createInstrumentation(metrics, () => {});
+    const limiters = createLimiters({ messagesPerSecond: 1, messageBurst: 1, socketsPerUser: 1 });
+    limiters.onDenied((limit) => events.limited(limit));
     expect((await limiters.messages.consume('c1')).ok).toBe(true);
     expect((await limiters.messages.consume('c1')).ok).toBe(false);
     expect((await limiters.sockets.acquire('u1')).ok).toBe(true);

@@ -3,7 +3,9 @@ import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporte
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { FRAME_ATTRS, FRAME_TYPES, FrameCounts } from './frame-counts.js';
 import { createInstruments, LabelSet, METRIC_HELP, type MetricName } from './instruments.js';
-import { LIMIT_NAMES } from './limits.js';
+
+/** Limit names counted by `switchboard_rate_limited_total` (the limiters' names, plus HTTP login). */
+export const LIMIT_NAMES = ['messages', 'sends', 'connections', 'sockets', 'tokens', 'login'] as const;
 
 /** Where gauges read their values at scrape time; each is optional and may be set later. */
 export interface MetricSources {

@@ -1,13 +1,12 @@
-import type { ServerFrame } from '@switchboard/protocol';
 import type { Config } from '../config.js';
 import type { Router } from '../http/router.js';
+import type { Instrumentation } from '../ports.js';
 import type { Logger } from '../logger.js';
-import type { AgentRunner, RunHooks } from '../runs/run-manager.js';
-import type { PubSub } from '../session/types.js';
-import type { TransportHandlers } from '../transport/types.js';
-import type { Limiters } from '../limits/types.js';
-import { addMetricsRoute, instrumentRouter } from './http.js';
-import { instrumentLimiters } from './limits.js';
+import type { RunHooks } from '../runs/run-manager.js';
+import type { AgentRunner } from '../ports.js';
+import type { PubSub } from '../ports.js';
+import { addMetricsRoute } from './http.js';
+import { createInstrumentation } from './instrumentation.js';
 import { createMetrics, type Metrics, type MetricSources } from './metrics.js';
 import { createRunObserver } from './run-observer.js';
 import { createTracing, type Tracing } from './tracing.js';
@@ -31,7 +30,7 @@ export type ObservabilityConfig = Pick<
  * the per-frame path: frame counts are array increments.
  * @example
  * const obs = createObservability(config, logger, nodeId);
- * const router = obs.instrumentRouter(new Router());
+ * const router = new Router({ logger, instrumentation: obs.instrumentation });
  * obs.addMetricsRoute(router);
  */
 export function createObservability(config: ObservabilityConfig, logger: Logger, nodeId: string) {
@@ -47,7 +46,7 @@ export function createObservability(config: ObservabilityConfig, logger: Logger,
   if (tracing.exporters.length) logger.info('exporting traces', { exporters: tracing.exporters.join(',') });
   metrics.observe({ dailyTokenBudget: config.DAILY_TOKEN_BUDGET });
   const runs = createRunObserver({ tracer: tracing.tracer, metrics });
-  const frames = metrics.frames;
+  const instrumentation: Instrumentation = createInstrumentation(metrics, runs.onModelEvent);
 
   return {
     metrics,
@@ -55,11 +54,8 @@ export function createObservability(config: ObservabilityConfig, logger: Logger,
     observe: (sources: MetricSources) => metrics.observe(sources),
     runHooks: (base?: RunHooks): RunHooks => runs.hooks(base),
     wrapAgent: (agent: AgentRunner): AgentRunner => runs.wrapAgent(agent),
-    /** The model chain's `onEvent` listener. */
-    onModelEvent: runs.onModelEvent,
-    instrumentRouter: (router: Router) => instrumentRouter(router, metrics),
-    /** Counts limiter refusals by limit (patches the object in place). */
-    instrumentLimiters: (limiters: Limiters) => instrumentLimiters(limiters, metrics),
+    /** The events every component reports; metrics subscribe here. */
+    instrumentation,
     addMetricsRoute: (router: Router) => addMetricsRoute(router, { metrics, token: config.METRICS_TOKEN }),
 
     /** Times every publish of the session bus. */
@@ -79,46 +75,6 @@ export function createObservability(config: ObservabilityConfig, logger: Logger,
         unsubscribe: (channel) => bus.unsubscribe(channel),
         close: () => bus.close(),
       };
-    },
-
-    /** Counts opens, closes (by code) and inbound bytes at the transport. */
-    wrapTransport<D>(handlers: TransportHandlers<D>): TransportHandlers<D> {
-      return {
-        ...handlers,
-        open(socket) {
-          metrics.socketOpened();
-          handlers.open(socket);
-        },
-        message(socket, message, bytes) {
-          frames.bytesIn += bytes;
-          handlers.message(socket, message, bytes);
-        },
-        close(socket, code) {
-          metrics.socketClosed(code);
-          handlers.close(socket, code);
-        },
-      };
-    },
-
-    /** Options for the connection manager. */
-    connectionHooks: {
-      onFrameIn: (type: string) => frames.in(type),
-      onFrameOut(frame: ServerFrame, bytes: number) {
-        frames.out(frame.type, bytes);
-        if (frame.type === 'ready') {
-          if (frame.resumed) metrics.resume('resumed');
-        } else if (frame.type === 'error') {
-          if (frame.code === 'resume_expired') metrics.resume('expired');
-          else if (frame.code === 'replay_gap') metrics.resume('gap');
-        }
-      },
-      onServerClose: (code: number) => metrics.serverClose(code),
-    },
-
-    /** Options for the session hub. */
-    hubHooks: {
-      onDelivered: (json: string, sockets: number) => frames.delivered(json, sockets),
-      onReplayed: (count: number) => metrics.replayed(count),
     },
 
     /** Flushes traces and stops the meter (at gateway stop). */

@@ -7,7 +7,8 @@ import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AgentEvent, ModelChainEvent } from '@switchboard/agent-core';
 import { ROOT_CONTEXT, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { withLogContext } from '../logger.js';
-import type { AgentRunner, RunHooks } from '../runs/run-manager.js';
+import type { RunHooks } from '../runs/run-manager.js';
+import type { AgentRunner } from '../ports.js';
 import type { Metrics } from './metrics.js';
 
 interface ModelCall {

@@ -1,18 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { AgentEvent } from '@switchboard/agent-core';
 import type { DoneFrame, ErrorFrame, SendFrame, SessionFrameInput } from '@switchboard/protocol';
+import { abortReason, agentErrorFrame, doneFrame, endedWithoutDone, failedDone, tokenFrame, toolEndFrame, toolStartFrame, type AbortReason } from './run-frames.js';
 import { GatewayError } from '../errors.js';
 import { withLogContext, type Logger } from '../logger.js';
-import type { SessionHub } from '../session/hub.js';
-import type { IdempotencyStore, PubSub, RunLock } from '../session/types.js';
+import type { SessionHub } from '../sessions/hub.js';
+import type { AgentRunner, IdempotencyStore, PubSub, RunLock } from '../ports.js';
 
-/** The part of the agent the gateway drives. */
-export interface AgentRunner {
-  stream(input: { sessionId: string; userId: string; runId: string; text: string; signal: AbortSignal }): AsyncIterable<AgentEvent>;
-}
-
-/** Why a local run was aborted; becomes `done.reason`. */
-type AbortReason = 'cancelled' | 'interrupted';
 
 interface LocalRun {
   runId: string;
@@ -287,54 +280,33 @@ export class RunManager {
         switch (event.type) {
           case 'token':
             answer += event.text;
-            await append({ type: 'token', ...base, text: event.text });
+            await append(tokenFrame(base, event));
             break;
           case 'tool-start':
             tools.push({ callId: event.callId, name: event.name, input: event.input });
-            await append({ type: 'tool', ...base, callId: event.callId, name: event.name, phase: 'start', input: event.input });
+            await append(toolStartFrame(base, event));
             break;
           case 'tool-end': {
             const t = tools.find((x) => x.callId === event.callId);
             if (t) Object.assign(t, { output: event.output, error: event.error });
-            await append({ type: 'tool', ...base, callId: event.callId, name: event.name, phase: 'end', output: event.output, error: event.error });
+            await append(toolEndFrame(base, event));
             break;
           }
           case 'error':
-            this.o.notify?.(ctx.connectionId, {
-              type: 'error',
-              code: (event.code as ErrorFrame['code']) ?? 'internal',
-              message: event.message,
-              retryable: event.retryable,
-              ref: frame.id,
-              ...base,
-            });
+            this.o.notify?.(ctx.connectionId, agentErrorFrame(base, event, frame.id));
             break;
-          case 'done': {
-            const aborted = run.controller.signal.aborted ? (run.controller.signal.reason as AbortReason) : undefined;
-            done = {
-              type: 'done',
-              ...base,
-              reason: event.reason === 'cancelled' && aborted ? aborted : event.reason,
-              usage: event.usage,
-              model: event.model,
-              error: event.error,
-            };
+          case 'done':
+            done = doneFrame(base, event, abortReason(run.controller.signal));
             break;
-          }
         }
       }
     } catch (e) {
       logger.error('run stream failed', { error: e instanceof Error ? e.message : String(e) });
-      done = { type: 'done', ...base, reason: 'error', error: { code: 'internal', message: 'the run failed' } };
+      done = failedDone(base);
     } finally {
       clearInterval(renew);
     }
-    if (!done) {
-      const aborted = run.controller.signal.aborted ? (run.controller.signal.reason as AbortReason) : undefined;
-      done = aborted
-        ? { type: 'done', ...base, reason: aborted }
-        : { type: 'done', ...base, reason: 'error', error: { code: 'internal', message: 'the agent ended without done' } };
-    }
+    done ??= endedWithoutDone(base, abortReason(run.controller.signal));
     try {
       await append(done);
     } catch (e) {

@@ -55,7 +55,6 @@ export interface TransportHandlers<D> {
   open(socket: Socket<D>): void;
   message(socket: Socket<D>, message: string | null, bytes: number): void;
   close(socket: Socket<D>, code: number): void;
-  drain?(socket: Socket<D>): void;
 }
 
 /** Options every transport honours. */
@@ -80,5 +79,3 @@ export interface Transport<D> {
   /** Stops accepting and closes the listen socket (open sockets are closed by the core). */
   close(): Promise<void>;
 }
-
-export type TransportFactory = <D>(handlers: TransportHandlers<D>, options: TransportOptions) => Transport<D>;

@@ -1,3 +1,4 @@
+import { SUBPROTOCOL } from '@switchboard/protocol';
 import uWS from 'uWebSockets.js';
 import { errorBody, expectsBody, statusLine } from './http-util.js';
 import {
@@ -90,7 +91,7 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
               return;
             }
             const offered = protocols.split(',').map((p) => p.trim());
-            const protocol = offered.includes('switchboard.v1') ? 'switchboard.v1' : '';
+            const protocol = offered.includes(SUBPROTOCOL) ? SUBPROTOCOL : '';
             res.upgrade<UserData<D>>({ data: decision.data }, key, protocol, extensions, context);
           });
         },
@@ -118,7 +119,6 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
       }
       handlers.message(socket, text, bytes);
     },
-    drain: (ws) => handlers.drain?.(ws.getUserData().wrapper!),
     close: (ws, code) => {
       const socket = ws.getUserData().wrapper!;
       socket.closed = true;

@@ -1,3 +1,4 @@
+import { SUBPROTOCOL } from '@switchboard/protocol';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
@@ -62,7 +63,7 @@ export function createWsTransport<D>(handlers: TransportHandlers<D>, options: Tr
     noServer: true,
     maxPayload: options.maxFrameBytes,
     perMessageDeflate: false,
-    handleProtocols: (protocols) => (protocols.has('switchboard.v1') ? 'switchboard.v1' : false),
+    handleProtocols: (protocols) => (protocols.has(SUBPROTOCOL) ? SUBPROTOCOL : false),
   });
   const server = createServer((req, res) => void handleHttp(req, res));
   server.keepAliveTimeout = 65_000;

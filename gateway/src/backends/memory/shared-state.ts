@@ -1,0 +1,93 @@
+import type { ResumeRecord, ResumeRegistry, IdempotencyStore, PubSub, RunLock } from '../../ports.js';
+
+/** In-process pub/sub (embedded default). Delivery is asynchronous, like a real bus. */
+export function createMemoryPubSub(): PubSub {
+  const handlers = new Map<string, (message: string) => void>();
+  return {
+    inProcess: true,
+    async publish(channel, message) {
+      const h = handlers.get(channel);
+      if (h) queueMicrotask(() => handlers.get(channel)?.(message));
+    },
+    async subscribe(channel, handler) {
+      handlers.set(channel, handler);
+    },
+    async unsubscribe(channel) {
+      handlers.delete(channel);
+    },
+    async close() {
+      handlers.clear();
+    },
+  };
+}
+
+/** In-process run lock with lease expiry. */
+export function createMemoryRunLock(now: () => number = Date.now): RunLock {
+  const leases = new Map<string, { runId: string; until: number }>();
+  const live = (sessionId: string) => {
+    const l = leases.get(sessionId);
+    if (l && l.until <= now()) {
+      leases.delete(sessionId);
+      return undefined;
+    }
+    return l;
+  };
+  return {
+    async acquire(sessionId, runId, ttlMs) {
+      const l = live(sessionId);
+      if (l && l.runId !== runId) return false;
+      leases.set(sessionId, { runId, until: now() + ttlMs });
+      return true;
+    },
+    async renew(sessionId, runId, ttlMs) {
+      const l = live(sessionId);
+      if (!l || l.runId !== runId) return false;
+      l.until = now() + ttlMs;
+      return true;
+    },
+    async release(sessionId, runId) {
+      if (live(sessionId)?.runId === runId) leases.delete(sessionId);
+    },
+    async holder(sessionId) {
+      return live(sessionId)?.runId ?? null;
+    },
+  };
+}
+
+/** In-process idempotency keys with expiry. */
+export function createMemoryIdempotencyStore(now: () => number = Date.now): IdempotencyStore {
+  const keys = new Map<string, { value: string; until: number }>();
+  let sweepAt = now() + 60_000;
+  return {
+    async claim(key, value, ttlMs) {
+      const t = now();
+      if (t > sweepAt) {
+        for (const [k, v] of keys) if (v.until <= t) keys.delete(k);
+        sweepAt = t + 60_000;
+      }
+      const existing = keys.get(key);
+      if (existing && existing.until > t) return existing.value;
+      keys.set(key, { value, until: t + ttlMs });
+      return null;
+    },
+    async release(key, value) {
+      if (keys.get(key)?.value === value) keys.delete(key);
+    },
+  };
+}
+
+/** In-process connection records with expiry. */
+export function createMemoryResumeRegistry(now: () => number = Date.now): ResumeRegistry {
+  const records = new Map<string, { record: ResumeRecord; until: number }>();
+  return {
+    async save(connectionId, record, ttlMs) {
+      const t = now();
+      for (const [k, v] of records) if (v.until <= t) records.delete(k);
+      records.set(connectionId, { record, until: t + ttlMs });
+    },
+    async load(connectionId) {
+      const r = records.get(connectionId);
+      return r && r.until > now() ? r.record : null;
+    },
+  };
+}

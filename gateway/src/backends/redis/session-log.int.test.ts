@@ -1,0 +1,84 @@
+/**
+ * The session log contract on a real Redis (`TEST_REDIS_URL`), plus what only Redis has: key
+ * expiry, a lost counter, script cache loss, input checks. Always runs in CI; elsewhere skipped,
+ * with the reason, when Redis is down.
+ */
+import { createRedisSessionLog } from './session-log.js';
+import { redisTestSpace, type RedisTestSpace } from '../../../test/support/redis-harness.js';
+import { serverRedis, sleep } from '../../../test/support/redis.js';
+import { describeSessionLogContract } from '../../../test/contracts/session-log.contract.js';
+
+const server = await serverRedis();
+
+if (server.available) {
+  describeSessionLogContract('Redis Streams', {
+    shared: true,
+    ageMs: 150,
+    async harness() {
+      const space = redisTestSpace('log');
+      return {
+        async open(retention) {
+          return createRedisSessionLog(space.connect(), { retention, keyPrefix: space.prefix });
+        },
+        elapse: sleep,
+        close: () => space.close(),
+      };
+    },
+  });
+
+  describe('Redis session log', () => {
+    let space: RedisTestSpace;
+    beforeEach(() => {
+      space = redisTestSpace('log');
+    });
+    afterEach(() => space.close());
+
+    const token = (i: number) => ({ type: 'token', sessionId: 's1', runId: 'r1', text: `t${i}` }) as const;
+
+    it('keeps a session in two hash-tagged keys that expire when the session goes quiet', async () => {
+      const redis = space.connect();
+      const log = createRedisSessionLog(redis, { keyPrefix: space.prefix, retention: { maxAgeMs: 60_000 }, seqTtlMs: 120_000 });
+      await log.append(token(1));
+      const keys = (await redis.keys(`${space.prefix}*`)).sort();
+      expect(keys).toEqual([`${space.prefix}log:{s1}`, `${space.prefix}seq:{s1}`]);
+      const streamTtl = await redis.pttl(`${space.prefix}log:{s1}`);
+      const seqTtl = await redis.pttl(`${space.prefix}seq:{s1}`);
+      expect(streamTtl).toBeGreaterThan(50_000);
+      expect(streamTtl).toBeLessThanOrEqual(60_000);
+      expect(seqTtl).toBeGreaterThan(110_000);
+      await log.delete('s1');
+      expect(await redis.keys(`${space.prefix}*`)).toEqual([]);
+    });
+
+    it('never reuses a seq when the counter was lost but frames remain', async () => {
+      const redis = space.connect();
+      const log = createRedisSessionLog(redis, { keyPrefix: space.prefix });
+      for (let i = 1; i <= 3; i++) await log.append(token(i));
+      await redis.del(`${space.prefix}seq:{s1}`);
+      expect((await log.append(token(4))).seq).toBe(4);
+      expect(await log.lastSeq('s1')).toBe(4);
+      expect((await log.readAfter('s1', 0)).frames.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+    });
+
+    it('reloads its scripts after the server forgot them', async () => {
+      const redis = space.connect();
+      const log = createRedisSessionLog(redis, { keyPrefix: space.prefix });
+      await log.append(token(1));
+      await redis.script('FLUSH');
+      expect((await log.append(token(2))).seq).toBe(2);
+      expect((await log.readAfter('s1', 1)).frames.map((f) => f.seq)).toEqual([2]);
+    });
+
+    it('rejects bad arguments with clear errors', async () => {
+      const log = createRedisSessionLog(space.connect(), { keyPrefix: space.prefix });
+      await expect(log.readAfter('s1', -1)).rejects.toThrow(/after must be an integer >= 0/);
+      await expect(log.readAfter('s1', 0, 1.5)).rejects.toThrow(/limit must be an integer >= 0/);
+      await expect(log.readAfter('', 0)).rejects.toThrow(/sessionId/);
+      expect(() => createRedisSessionLog(space.connect(), { retention: { maxFrames: 0 } })).toThrow(/maxFrames/);
+    });
+  });
+} else {
+  describe.skip(`Redis session log: ${server.reason}`, () => {
+    it('needs Redis', () => {});
+  });
+}

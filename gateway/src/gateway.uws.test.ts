@@ -1,0 +1,3 @@
+import { describeGatewaySuite } from '../test/contracts/gateway.contract.js';
+
+describeGatewaySuite('uws');

@@ -1,3 +1,0 @@
-import { describeGatewaySuite } from './gateway.contract.js';
-
-describeGatewaySuite('ws');

@@ -1,0 +1,159 @@
+/**
+ * What a backend must provide: every interface the gateway core runs on, with its duty. The
+ * implementations live by technology under `backends/` (`memory/`, `redis/`, `postgres/`) and
+ * `backends/index.ts` picks them from the configuration. One shared suite per interface under
+ * `test/contracts/` runs against every implementation.
+ *
+ * - {@link SessionLog}: the per-session frame log that assigns `seq` (replay, resume).
+ * - {@link PubSub}: the session bus that moves frames and run control between nodes.
+ * - {@link RunLock}: one run per session across all nodes.
+ * - {@link IdempotencyStore}: a repeated `send` gets the same run.
+ * - {@link ResumeRegistry}: what a closed connection was attached to, for `hello{resume}`.
+ * - {@link Limiters}: rate limits, the socket limit and the daily token budget.
+ * - {@link Storage}: users, sessions, transcript, refresh tokens, usage (PGlite or Postgres).
+ * - {@link MemoryStore}: long-term memories with similarity search (part of `Storage`).
+ * - {@link AgentRunner}: the agent a run streams from.
+ * - {@link ReadinessProbe}: a dependency `/readyz` and `switchboard_dependency_up` check.
+ * - {@link Instrumentation}: the one set of events metrics and traces subscribe to.
+ */
+import type { AgentEvent, MemoryStore, ModelChainEvent } from '@switchboard/agent-core';
+import type { ServerFrame, SessionFrame, SessionFrameInput } from '@switchboard/protocol';
+import type { Limiters } from './limits/types.js';
+import type { Storage } from './backends/postgres/types.js';
+
+export type { Limiters, MemoryStore, Storage };
+
+/** What `readAfter` returns. */
+export interface ReadResult {
+  /** Frames with `seq > after`, oldest first. */
+  frames: SessionFrame[];
+  /** True when the log no longer holds `after + 1` (trimmed by retention). */
+  gap: boolean;
+  /** The last `seq` the session's log has assigned (0 when none). */
+  lastSeq: number;
+}
+
+/** Retention of a session log. */
+export interface LogRetention {
+  /** Most frames kept per session. @default 10000 */
+  maxFrames: number;
+  /** Oldest frame kept, in ms. @default 86400000 (24 h) */
+  maxAgeMs: number;
+}
+
+/**
+ * The per-session frame log. `append` assigns `seq` atomically — across every gateway node for
+ * the Redis implementation — so `seq` is contiguous from 1 and the same everywhere.
+ */
+export interface SessionLog {
+  append(frame: SessionFrameInput): Promise<SessionFrame>;
+  /** @param limit most frames returned. @default 10000 */
+  readAfter(sessionId: string, after: number, limit?: number): Promise<ReadResult>;
+  lastSeq(sessionId: string): Promise<number>;
+  /** Removes a session's log and its seq counter. */
+  delete(sessionId: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/**
+ * Publish/subscribe of opaque strings. Backends only move messages; ordering, replay and
+ * fan-out to sockets live above it. One handler per channel per process.
+ */
+export interface PubSub {
+  /** True when every subscriber lives in this process: session frames need no round trip then. */
+  readonly inProcess?: boolean;
+  publish(channel: string, message: string): Promise<void>;
+  subscribe(channel: string, handler: (message: string) => void): Promise<void>;
+  unsubscribe(channel: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** One run per session across all nodes: a lease that the holder renews. */
+export interface RunLock {
+  /** Takes the lease when free (or already ours); false when another run holds it. */
+  acquire(sessionId: string, runId: string, ttlMs: number): Promise<boolean>;
+  /** Extends our lease; false when it was lost (expired and taken, or released). */
+  renew(sessionId: string, runId: string, ttlMs: number): Promise<boolean>;
+  /** Releases the lease if `runId` holds it. */
+  release(sessionId: string, runId: string): Promise<void>;
+  /** The run holding the lease, or null. */
+  holder(sessionId: string): Promise<string | null>;
+}
+
+/** Remembers client message ids so a repeated `send` gets the same run. */
+export interface IdempotencyStore {
+  /** Stores `value` under `key` unless present; returns the value already stored, or null if we stored ours. */
+  claim(key: string, value: string, ttlMs: number): Promise<string | null>;
+  /** Removes `key` if it still holds `value` (a send that was refused must be retryable). */
+  release(key: string, value: string): Promise<void>;
+}
+
+/** What a closed connection was attached to, so a resume without `after` picks up where it left. */
+export interface ResumeRecord {
+  userId: string;
+  /** Session id → the last `seq` the server wrote to that connection. */
+  sessions: Record<string, number>;
+}
+
+/** Short-lived records of closed connections, shared by every node (resume can land anywhere). */
+export interface ResumeRegistry {
+  save(connectionId: string, record: ResumeRecord, ttlMs: number): Promise<void>;
+  load(connectionId: string): Promise<ResumeRecord | null>;
+}
+
+/** The part of the agent the gateway drives. */
+export interface AgentRunner {
+  stream(input: { sessionId: string; userId: string; runId: string; text: string; signal: AbortSignal }): AsyncIterable<AgentEvent>;
+}
+
+/** A dependency check for `/readyz` and the `switchboard_dependency_up` gauge; throws when down. */
+export interface ReadinessProbe {
+  name: string;
+  check(): Promise<void>;
+}
+
+/**
+ * The events the gateway core reports, in one interface: components call it at the point where a
+ * thing happens; metrics (and traces, for runs) implement it. Every method must be cheap enough
+ * for the per-frame path. `createObservability` gives the gateway's implementation; tests and
+ * embedders may pass {@link NO_INSTRUMENTATION}.
+ */
+export interface Instrumentation {
+  /** A socket was accepted by the transport. */
+  socketOpened(): void;
+  /** A socket closed with `code` (either side). */
+  socketClosed(code: number): void;
+  /** The server decided to close a socket with `code` (e.g. 4009 slow consumer). */
+  serverClose(code: number): void;
+  /** One inbound message of `bytes`, before any check. */
+  bytesIn(bytes: number): void;
+  /** One inbound frame of `type` (`invalid` when it did not parse). */
+  frameIn(type: string): void;
+  /** One frame written to one socket, with its serialized size. */
+  frameOut(frame: ServerFrame, bytes: number): void;
+  /** One session frame fanned out to `sockets` sockets of this node. */
+  delivered(json: string, sockets: number): void;
+  /** Frames replayed from the log on a join. */
+  replayed(count: number): void;
+  /** A limiter refused (`messages`, `sends`, `connections`, `sockets`, `tokens`, `login`). */
+  limited(limit: string): void;
+  /** One HTTP request answered; `route` is the matched pattern (or `unmatched`). */
+  http(method: string, route: string, status: number, seconds: number): void;
+  /** An event of the model chain (first token, failure, retry, fallback). */
+  modelEvent(event: ModelChainEvent): void;
+}
+
+/** An {@link Instrumentation} that records nothing. */
+export const NO_INSTRUMENTATION: Instrumentation = {
+  socketOpened() {},
+  socketClosed() {},
+  serverClose() {},
+  bytesIn() {},
+  frameIn() {},
+  frameOut() {},
+  delivered() {},
+  replayed() {},
+  limited() {},
+  http() {},
+  modelEvent() {},
+};

@@ -1,0 +1,309 @@
+import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
+import type { Logger } from '../logger.js';
+import { NO_INSTRUMENTATION, type Instrumentation, type PubSub, type SessionLog } from '../ports.js';
+
+/** What the hub needs of a socket. */
+export interface HubSocket {
+  send(message: string): 'ok' | 'backpressure' | 'dropped';
+  bufferedAmount(): number;
+  subscribe(topic: string): void;
+  unsubscribe(topic: string): void;
+  readonly closed: boolean;
+  /** Delivered by direct `send` instead of the transport's topic (SSE streams, in-process taps). */
+  readonly direct?: boolean;
+}
+
+const FRAME_HEAD = /^\{"type":"(\w+)","sessionId":"[^"]*","runId":"([^"]+)"/;
+
+interface SessionState {
+  /** The run whose frames are flowing and whose `done` has not been seen. */
+  openRun: string | null;
+  /** Highest seq published to the local topic; -1 until initialized. */
+  last: number;
+  ready: Promise<void>;
+  live: Set<HubSocket>;
+  catching: Map<HubSocket, Array<{ seq: number; json: string }>>;
+  pending: Map<number, string>;
+  filling: boolean;
+}
+
+export interface JoinResult {
+  replayed: number;
+  gap: boolean;
+  lastSeq: number;
+}
+
+export interface SessionHubOptions {
+  log: SessionLog;
+  bus: PubSub;
+  /** Publishes a serialized message once to every local socket on a topic (uWS topics). */
+  publish(topic: string, message: string): void;
+  /** Called for a socket whose unsent data passed the limit. */
+  onSlowConsumer(socket: HubSocket): void;
+  maxBackpressureBytes: number;
+  logger: Logger;
+  /** Frames replayed and delivered are reported here (keep it cheap). @default NO_INSTRUMENTATION */
+  instrumentation?: Pick<Instrumentation, 'delivered' | 'replayed'>;
+}
+
+export const sessionTopic = (sessionId: string) => `s:${sessionId}`;
+export const sessionChannel = (sessionId: string) => `sb:session:${sessionId}`;
+
+/** A bus message: `<seq> <frame json>`, so a node orders frames without parsing them. */
+function encodeBus(seq: number, json: string): string {
+  return `${seq} ${json}`;
+}
+function decodeBus(message: string): { seq: number; json: string } | null {
+  const space = message.indexOf(' ');
+  const seq = Number(message.slice(0, space));
+  return space > 0 && Number.isInteger(seq) && seq > 0 ? { seq, json: message.slice(space + 1) } : null;
+}
+
+/**
+ * Per-node fan-out of session frames. Frames reach a node through the bus (or directly from a run
+ * on this node), are put in `seq` order — holes are filled from the log — and published once to
+ * the session's topic. A joining socket first replays from the log, then goes live with no frame
+ * lost or repeated in between.
+ */
+export class SessionHub {
+  private readonly sessions = new Map<string, SessionState>();
+  private readonly events: Pick<Instrumentation, 'delivered' | 'replayed'>;
+
+  constructor(private readonly opts: SessionHubOptions) {
+    this.events = opts.instrumentation ?? NO_INSTRUMENTATION;
+  }
+
+  /** Appends a frame to the log, delivers it to local sockets at once and to other nodes by the bus. */
+  async append(input: SessionFrameInput): Promise<SessionFrame> {
+    const frame = await this.opts.log.append(input);
+    const json = JSON.stringify(frame);
+    const state = this.sessions.get(frame.sessionId);
+    if (state) this.deliver(frame.sessionId, state, frame.seq, json);
+    // In one process the local delivery above is all there is; other nodes hear it on the bus.
+    if (!this.opts.bus.inProcess) await this.opts.bus.publish(sessionChannel(frame.sessionId), encodeBus(frame.seq, json));
+    return frame;
+  }
+
+  /**
+   * Attaches a socket: replays frames after `after`, calls `onJoined` before the first replayed
+   * frame, then delivers live frames.
+   */
+  async join(sessionId: string, socket: HubSocket, from: number | undefined, onJoined: (r: JoinResult) => void): Promise<JoinResult> {
+    let state = this.ensure(sessionId);
+    await state.ready;
+    // The last other socket may have left while we waited, releasing that state: use the live one.
+    while (this.sessions.get(sessionId) !== state) {
+      state = this.ensure(sessionId);
+      await state.ready;
+    }
+    // No `after`: live from the last frame this node has delivered.
+    const after = from ?? state.last;
+    if (state.live.has(socket) || state.catching.has(socket)) this.leave(sessionId, socket);
+    const buffer: Array<{ seq: number; json: string }> = [];
+    state.catching.set(socket, buffer);
+    try {
+      const frames: SessionFrame[] = [];
+      let cursor = after;
+      let gap = false;
+      let lastSeq = 0;
+      for (;;) {
+        const page = await this.opts.log.readAfter(sessionId, cursor, 1000);
+        if (frames.length === 0) gap = page.gap;
+        lastSeq = page.lastSeq;
+        frames.push(...page.frames);
+        if (page.frames.length < 1000) break;
+        cursor = page.frames[page.frames.length - 1]!.seq;
+      }
+      if (socket.closed || state.catching.get(socket) !== buffer) return { replayed: 0, gap, lastSeq };
+      // From here on everything is synchronous: no live frame can slip between replay and live.
+      const result = { replayed: frames.length, gap, lastSeq: Math.max(lastSeq, state.last) };
+      onJoined(result);
+      let sent = after;
+      const delivered = socket.direct ? undefined : (json: string, n: number) => this.events.delivered(json, n);
+      for (const f of frames) {
+        if (f.seq <= sent) continue;
+        const json = JSON.stringify(f);
+        socket.send(json);
+        delivered?.(json, 1);
+        sent = f.seq;
+      }
+      for (const b of buffer) {
+        if (b.seq <= sent) continue;
+        socket.send(b.json);
+        delivered?.(b.json, 1);
+        sent = b.seq;
+      }
+      state.catching.delete(socket);
+      state.live.add(socket);
+      if (!socket.direct) socket.subscribe(sessionTopic(sessionId));
+      this.events.replayed(frames.length);
+      if (socket.bufferedAmount() > this.opts.maxBackpressureBytes) this.opts.onSlowConsumer(socket);
+      return result;
+    } catch (e) {
+      state.catching.delete(socket);
+      this.releaseIfIdle(sessionId, state);
+      throw e;
+    }
+  }
+
+  /**
+   * An in-process subscriber (SSE, non-streaming HTTP turns): frames after `after`, then live,
+   * as parsed frames in `seq` order. Call `close()` when done.
+   */
+  async tap(sessionId: string, after: number | undefined, onFrame: (frame: SessionFrame) => void): Promise<{ close(): void; lastSeq: number; gap: boolean }> {
+    let closed = false;
+    const socket: HubSocket = {
+      direct: true,
+      get closed() {
+        return closed;
+      },
+      send: (json) => {
+        if (!closed) onFrame(JSON.parse(json) as SessionFrame);
+        return 'ok';
+      },
+      bufferedAmount: () => 0,
+      subscribe: () => {},
+      unsubscribe: () => {},
+    };
+    const r = await this.join(sessionId, socket, after, () => {});
+    return {
+      lastSeq: r.lastSeq,
+      gap: r.gap,
+      close: () => {
+        closed = true;
+        this.leave(sessionId, socket);
+      },
+    };
+  }
+
+  /** The newest frame in a session's log, if any. */
+  async lastFrame(sessionId: string): Promise<SessionFrame | undefined> {
+    return this.frameAt(sessionId, await this.opts.log.lastSeq(sessionId));
+  }
+
+  private async frameAt(sessionId: string, seq: number): Promise<SessionFrame | undefined> {
+    return seq > 0 ? (await this.opts.log.readAfter(sessionId, seq - 1, 1)).frames[0] : undefined;
+  }
+
+  /** Detaches a socket from a session. */
+  leave(sessionId: string, socket: HubSocket): void {
+    const state = this.sessions.get(sessionId);
+    if (!state) return;
+    state.catching.delete(socket);
+    if (state.live.delete(socket) && !socket.closed && !socket.direct) socket.unsubscribe(sessionTopic(sessionId));
+    this.releaseIfIdle(sessionId, state);
+  }
+
+  /** Sessions with local sockets. */
+  get sessionCount(): number {
+    return this.sessions.size;
+  }
+
+  async close(): Promise<void> {
+    for (const id of [...this.sessions.keys()]) await this.opts.bus.unsubscribe(sessionChannel(id)).catch(() => {});
+    this.sessions.clear();
+  }
+
+  private ensure(sessionId: string): SessionState {
+    let state = this.sessions.get(sessionId);
+    if (state) return state;
+    const s: SessionState = {
+      openRun: null,
+      last: -1,
+      ready: Promise.resolve(),
+      live: new Set(),
+      catching: new Map(),
+      pending: new Map(),
+      filling: false,
+    };
+    s.ready = (async () => {
+      await this.opts.bus.subscribe(sessionChannel(sessionId), (message) => {
+        const m = decodeBus(message);
+        const cur = this.sessions.get(sessionId);
+        if (m && cur) this.deliver(sessionId, cur, m.seq, m.json);
+      });
+      s.last = await this.opts.log.lastSeq(sessionId);
+      const tail = await this.frameAt(sessionId, s.last);
+      if (tail && tail.type !== 'done' && s.openRun === null) s.openRun = tail.runId;
+      this.drainPending(sessionId, s);
+    })();
+    s.ready.catch(() => this.sessions.get(sessionId) === s && this.sessions.delete(sessionId));
+    this.sessions.set(sessionId, s);
+    return s;
+  }
+
+  private releaseIfIdle(sessionId: string, state: SessionState): void {
+    if (state.live.size || state.catching.size) return;
+    if (this.sessions.get(sessionId) !== state) return;
+    this.sessions.delete(sessionId);
+    void this.opts.bus.unsubscribe(sessionChannel(sessionId)).catch(() => {});
+  }
+
+  private deliver(sessionId: string, state: SessionState, seq: number, json: string): void {
+    if (state.last >= 0 && seq <= state.last) return;
+    state.pending.set(seq, json);
+    if (state.last < 0) return;
+    this.drainPending(sessionId, state);
+    if (state.pending.size && !state.filling) void this.fill(sessionId, state);
+  }
+
+  private drainPending(sessionId: string, state: SessionState): void {
+    for (const seq of state.pending.keys()) if (seq <= state.last) state.pending.delete(seq);
+    for (let json = state.pending.get(state.last + 1); json !== undefined; json = state.pending.get(state.last + 1)) {
+      state.pending.delete(state.last + 1);
+      this.emit(sessionId, state, ++state.last, json);
+    }
+  }
+
+  /** A hole in the bus stream (lost message, reordering): read what is missing from the log. */
+  private async fill(sessionId: string, state: SessionState): Promise<void> {
+    state.filling = true;
+    try {
+      while (state.pending.size && this.sessions.get(sessionId) === state) {
+        const page = await this.opts.log.readAfter(sessionId, state.last, 1000);
+        for (const f of page.frames) if (f.seq > state.last) state.pending.set(f.seq, JSON.stringify(f));
+        if (page.gap || page.frames.length === 0) {
+          // The log no longer has the hole (or never will): skip to what we have.
+          const next = Math.min(...state.pending.keys());
+          this.opts.logger.warn('session hole could not be filled from the log', { sessionId, from: state.last + 1, to: next - 1 });
+          state.last = next - 1;
+        }
+        this.drainPending(sessionId, state);
+      }
+    } catch (e) {
+      this.opts.logger.error('session hole fill failed', { sessionId, error: String(e) });
+    } finally {
+      state.filling = false;
+    }
+  }
+
+  /** The last `seq` this node has published to a session's local sockets (0 when it has none). */
+  delivered(sessionId: string): number {
+    return Math.max(0, this.sessions.get(sessionId)?.last ?? 0);
+  }
+
+  /** Sessions with local sockets whose current run has not ended (for lost-node detection). */
+  openRuns(): Array<{ sessionId: string; runId: string }> {
+    const out: Array<{ sessionId: string; runId: string }> = [];
+    for (const [sessionId, s] of this.sessions) if (s.openRun) out.push({ sessionId, runId: s.openRun });
+    return out;
+  }
+
+  private emit(sessionId: string, state: SessionState, seq: number, json: string): void {
+    const head = FRAME_HEAD.exec(json);
+    if (head) state.openRun = head[1] === 'done' ? null : head[2]!;
+    let topicSockets = 0;
+    for (const socket of state.live) {
+      if (socket.direct) socket.send(json);
+      else topicSockets++;
+    }
+    if (topicSockets) {
+      this.opts.publish(sessionTopic(sessionId), json);
+      this.events.delivered(json, topicSockets);
+    }
+    for (const buffer of state.catching.values()) buffer.push({ seq, json });
+    for (const socket of state.live) {
+      if (socket.bufferedAmount() > this.opts.maxBackpressureBytes) this.opts.onSlowConsumer(socket);
+    }
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * The session log contract (`seq` contiguous from 1 and the same on every node, replay after a
+ * `seq`, gaps reported after retention), run against every {@link SessionLog}. A backend adds a
+ * few-line harness: the in-process log in `backends/memory/session-log.test.ts`, Redis in
+ * `backends/redis/session-log.int.test.ts`.
+ */
+import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
+import type { LogRetention, SessionLog } from '../../src/ports.js';
+
+/** One test's view of a backend. */
+export interface SessionLogHarness {
+  /**
+   * Opens a log. On a shared backend (`shared: true`) every log opened in one harness sees the
+   * same data, each through its own connection: they stand for separate gateway nodes.
+   */
+  open(retention?: Partial<LogRetention>): Promise<SessionLog>;
+  /** Lets `ms` pass for age-based retention (an injected clock, or a real wait). */
+  elapse(ms: number): Promise<void>;
+  /** Deletes what this harness stored and closes its connections. */
+  close(): Promise<void>;
+}
+
+export interface SessionLogFactory {
+  /** Whether logs opened by one harness share storage (several nodes). */
+  shared: boolean;
+  /** The smallest `maxAgeMs` the age tests may use; they wait about twice that. */
+  ageMs: number;
+  harness(): Promise<SessionLogHarness>;
+}
+
+const token = (sessionId: string, i: number): SessionFrameInput => ({ type: 'token', sessionId, runId: 'r1', text: `t${i}` });
+
+async function appendTokens(log: SessionLog, sessionId: string, n: number): Promise<SessionFrame[]> {
+  const out: SessionFrame[] = [];
+  for (let i = 1; i <= n; i++) out.push(await log.append(token(sessionId, i)));
+  return out;
+}
+
+const seqs = (frames: SessionFrame[]) => frames.map((f) => f.seq);
+const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+
+export function describeSessionLogContract(name: string, factory: SessionLogFactory): void {
+  describe(`SessionLog contract: ${name}`, () => {
+    let h: SessionLogHarness;
+    beforeEach(async () => {
+      h = await factory.harness();
+    });
+    afterEach(async () => {
+      await h.close();
+    });
+
+    it('assigns seq 1..n, contiguous, and returns the frame it stored', async () => {
+      const log = await h.open();
+      const frames = await appendTokens(log, 's1', 5);
+      expect(seqs(frames)).toEqual([1, 2, 3, 4, 5]);
+      expect(frames[2]).toEqual({ type: 'token', sessionId: 's1', runId: 'r1', text: 't3', seq: 3 });
+      expect(await log.lastSeq('s1')).toBe(5);
+    });
+
+    it('round-trips every session frame type unchanged', async () => {
+      const log = await h.open();
+      const inputs: SessionFrameInput[] = [
+        { type: 'user', sessionId: 's1', runId: 'r1', id: 'c1', text: 'héllo «wörld» 👋 "quoted" \n line' },
+        { type: 'tool', sessionId: 's1', runId: 'r1', callId: 'k1', name: 'calculator', phase: 'start', input: { expr: '2+2', deep: [1, { a: null }] } },
+        { type: 'tool', sessionId: 's1', runId: 'r1', callId: 'k1', name: 'calculator', phase: 'end', output: '4' },
+        { type: 'token', sessionId: 's1', runId: 'r1', text: '' },
+        { type: 'done', sessionId: 's1', runId: 'r1', reason: 'error', usage: { inputTokens: 3, outputTokens: 7 }, error: { code: 'node_lost', message: 'x' } },
+      ];
+      const appended: SessionFrame[] = [];
+      for (const input of inputs) appended.push(await log.append(input));
+      const { frames } = await log.readAfter('s1', 0);
+      expect(frames).toEqual(appended);
+      expect(frames).toEqual(inputs.map((f, i) => ({ ...f, seq: i + 1 })));
+    });
+
+    it('readAfter returns exact slices, honours limit, and reports lastSeq', async () => {
+      const log = await h.open();
+      await appendTokens(log, 's1', 6);
+      expect(seqs((await log.readAfter('s1', 0)).frames)).toEqual(range(1, 6));
+      expect(await log.readAfter('s1', 2)).toMatchObject({ gap: false, lastSeq: 6 });
+      expect(seqs((await log.readAfter('s1', 2)).frames)).toEqual([3, 4, 5, 6]);
+      expect(seqs((await log.readAfter('s1', 0, 2)).frames)).toEqual([1, 2]);
+      expect(seqs((await log.readAfter('s1', 2, 3)).frames)).toEqual([3, 4, 5]);
+      expect(await log.readAfter('s1', 1, 0)).toEqual({ frames: [], gap: false, lastSeq: 6 });
+      expect(await log.readAfter('s1', 6)).toEqual({ frames: [], gap: false, lastSeq: 6 });
+      expect(await log.readAfter('s1', 99)).toEqual({ frames: [], gap: false, lastSeq: 6 });
+    });
+
+    it('answers an unknown session with nothing and no gap', async () => {
+      const log = await h.open();
+      expect(await log.readAfter('nobody', 0)).toEqual({ frames: [], gap: false, lastSeq: 0 });
+      expect(await log.readAfter('nobody', 5)).toEqual({ frames: [], gap: false, lastSeq: 0 });
+      expect(await log.lastSeq('nobody')).toBe(0);
+    });
+
+    it('keeps sessions apart', async () => {
+      const log = await h.open();
+      await appendTokens(log, 'a', 3);
+      await appendTokens(log, 'b', 2);
+      expect(seqs((await log.readAfter('a', 0)).frames)).toEqual([1, 2, 3]);
+      expect((await log.readAfter('b', 0)).frames.map((f) => [f.sessionId, f.seq])).toEqual([['b', 1], ['b', 2]]);
+      await log.delete('a');
+      expect(await log.lastSeq('b')).toBe(2);
+    });
+
+    it('delete removes the frames and resets seq', async () => {
+      const log = await h.open();
+      await appendTokens(log, 's1', 3);
+      await log.delete('s1');
+      expect(await log.lastSeq('s1')).toBe(0);
+      expect(await log.readAfter('s1', 0)).toEqual({ frames: [], gap: false, lastSeq: 0 });
+      expect((await log.append(token('s1', 1))).seq).toBe(1);
+      await log.delete('never-existed');
+    });
+
+    it(`assigns unique contiguous seqs to concurrent appends${factory.shared ? ' from two nodes' : ''}`, async () => {
+      const a = await h.open();
+      const b = factory.shared ? await h.open() : a;
+      const n = 60;
+      const results = await Promise.all(
+        range(1, n).flatMap((i) => [a.append(token('s1', i)), b.append({ ...token('s1', i), runId: 'r2' })]),
+      );
+      expect(seqs(results).sort((x, y) => x - y)).toEqual(range(1, 2 * n));
+      for (const reader of [a, b]) {
+        const { frames, lastSeq } = await reader.readAfter('s1', 0);
+        expect(lastSeq).toBe(2 * n);
+        expect(seqs(frames)).toEqual(range(1, 2 * n));
+        expect(frames).toEqual([...results].sort((x, y) => x.seq - y.seq));
+      }
+    });
+
+    it('reports a gap once the count cap trimmed frames after `after`', async () => {
+      const log = await h.open({ maxFrames: 5 });
+      await appendTokens(log, 's1', 12);
+      const all = await log.readAfter('s1', 0);
+      expect(all.gap).toBe(true);
+      expect(seqs(all.frames)).toEqual(range(8, 12));
+      expect(await log.readAfter('s1', 6)).toMatchObject({ gap: true, lastSeq: 12 });
+      const exact = await log.readAfter('s1', 7);
+      expect(exact.gap).toBe(false);
+      expect(seqs(exact.frames)).toEqual(range(8, 12));
+      expect(await log.readAfter('s1', 12)).toEqual({ frames: [], gap: false, lastSeq: 12 });
+    });
+
+    it('reports a gap once the age limit trimmed frames, and keeps counting seq', async () => {
+      const log = await h.open({ maxAgeMs: factory.ageMs });
+      await appendTokens(log, 's1', 3);
+      await h.elapse(factory.ageMs * 1.5);
+      expect(await log.readAfter('s1', 0)).toEqual({ frames: [], gap: true, lastSeq: 3 });
+      expect(await log.readAfter('s1', 3)).toEqual({ frames: [], gap: false, lastSeq: 3 });
+      await appendTokens(log, 's1', 2);
+      const after = await log.readAfter('s1', 1);
+      expect(after.gap).toBe(true);
+      expect(seqs(after.frames)).toEqual([4, 5]);
+      expect((await log.readAfter('s1', 3)).gap).toBe(false);
+    });
+
+    it('trims by age only the frames older than the limit', async () => {
+      const maxAgeMs = factory.ageMs * 2;
+      const log = await h.open({ maxAgeMs });
+      await appendTokens(log, 's1', 3);
+      await h.elapse(maxAgeMs * 0.6);
+      await appendTokens(log, 's1', 3);
+      await h.elapse(maxAgeMs * 0.6);
+      // frames 1-3 are older than maxAgeMs now, 4-6 are not
+      const read = await log.readAfter('s1', 0);
+      expect(read).toMatchObject({ gap: true, lastSeq: 6 });
+      expect(seqs(read.frames)).toEqual([4, 5, 6]);
+      await appendTokens(log, 's1', 1);
+      expect(seqs((await log.readAfter('s1', 3)).frames)).toEqual([4, 5, 6, 7]);
+      expect((await log.readAfter('s1', 3)).gap).toBe(false);
+    });
+  });
+}

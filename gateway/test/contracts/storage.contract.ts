@@ -1,0 +1,214 @@
+/**
+ * The storage contract suite: every Storage implementation runs these same tests through a
+ * factory that returns a fresh, empty storage.
+ */
+import { randomUUID } from 'node:crypto';
+import { emptyCheckpoint } from '@langchain/langgraph';
+import { createCheckpointer } from '../../src/backends/postgres/checkpointer.js';
+import { ConflictError, InvalidInputError, NotFoundError, StorageError } from '../../src/backends/postgres/errors.js';
+import type { Storage, User } from '../../src/backends/postgres/types.js';
+
+export interface StorageFactory {
+  open(): Promise<Storage>;
+  /** Called after close, to drop what the factory created. */
+  cleanup?(): Promise<void>;
+}
+
+export function storageContract(name: string, factory: StorageFactory): void {
+  describe(`storage contract: ${name}`, () => {
+    let storage: Storage;
+    let alice: User;
+    let bob: User;
+
+    beforeAll(async () => {
+      storage = await factory.open();
+      alice = await storage.users.create({ email: 'Alice@Example.com', passwordHash: 'hash-a' });
+      bob = await storage.users.create({ email: 'bob@example.com', passwordHash: 'hash-b' });
+    });
+    afterAll(async () => {
+      await storage?.close();
+      await factory.cleanup?.();
+    });
+
+    describe('users', () => {
+      it('creates users as DTOs without the hash', () => {
+        expect(alice).toEqual({ id: expect.any(String), email: 'Alice@Example.com', createdAt: expect.any(String) });
+        expect(Object.keys(alice)).not.toContain('passwordHash');
+        expect(new Date(alice.createdAt).toISOString()).toBe(alice.createdAt);
+      });
+      it('rejects a duplicate email, case-insensitively, with a typed conflict', async () => {
+        const error = await storage.users.create({ email: 'alice@EXAMPLE.com', passwordHash: 'x' }).catch((e) => e);
+        expect(error).toBeInstanceOf(ConflictError);
+        expect(error).toBeInstanceOf(StorageError);
+        expect(error.code).toBe('conflict');
+      });
+      it('finds by email case-insensitively, with the hash, and by id without it', async () => {
+        expect(await storage.users.findByEmail('ALICE@example.com')).toEqual({ ...alice, passwordHash: 'hash-a' });
+        expect(await storage.users.findByEmail('nobody@example.com')).toBeNull();
+        expect(await storage.users.findById(bob.id)).toEqual(bob);
+        expect(await storage.users.findById(randomUUID())).toBeNull();
+        expect(await storage.users.findById('not-a-uuid')).toBeNull();
+      });
+      it('rejects an empty email', async () => {
+        await expect(storage.users.create({ email: ' ', passwordHash: 'x' })).rejects.toBeInstanceOf(InvalidInputError);
+      });
+    });
+
+    describe('refresh tokens', () => {
+      const expiresAt = () => new Date(Date.now() + 3_600_000);
+      it('rotates once; a second rotation reports reuse; the family is revoked together', async () => {
+        const familyId = randomUUID();
+        const first = await storage.refreshTokens.create({ userId: alice.id, familyId, tokenHash: `h1-${familyId}`, expiresAt: expiresAt() });
+        expect(first).toMatchObject({ userId: alice.id, familyId, revokedAt: null, replacedBy: null });
+        const second = await storage.refreshTokens.create({ userId: alice.id, familyId, tokenHash: `h2-${familyId}`, expiresAt: expiresAt() });
+        expect(await storage.refreshTokens.rotate(first.id, second.id)).toBe(true);
+        expect(await storage.refreshTokens.rotate(first.id, second.id)).toBe(false);
+        const used = await storage.refreshTokens.findByHash(`h1-${familyId}`);
+        expect(used?.replacedBy).toBe(second.id);
+        expect(used?.revokedAt).not.toBeNull();
+
+        const other = await storage.refreshTokens.create({ userId: alice.id, familyId: randomUUID(), tokenHash: `o-${familyId}`, expiresAt: expiresAt() });
+        expect(await storage.refreshTokens.revokeFamily(familyId)).toBe(1);
+        expect((await storage.refreshTokens.findByHash(`h2-${familyId}`))?.revokedAt).not.toBeNull();
+        expect((await storage.refreshTokens.findByHash(`o-${familyId}`))?.revokedAt).toBeNull();
+      });
+      it('revokes all of a user and nobody else', async () => {
+        const a = await storage.refreshTokens.create({ userId: alice.id, familyId: randomUUID(), tokenHash: `a-${randomUUID()}`, expiresAt: expiresAt() });
+        const b = await storage.refreshTokens.create({ userId: bob.id, familyId: randomUUID(), tokenHash: `b-${randomUUID()}`, expiresAt: expiresAt() });
+        expect(await storage.refreshTokens.revokeAllForUser(alice.id)).toBeGreaterThanOrEqual(1);
+        expect(await storage.refreshTokens.rotate(a.id, randomUUID())).toBe(false);
+        expect(await storage.refreshTokens.rotate(b.id, randomUUID())).toBe(true);
+      });
+      it('treats bad ids as absent and rejects bad input', async () => {
+        expect(await storage.refreshTokens.findByHash('')).toBeNull();
+        expect(await storage.refreshTokens.rotate('nope', randomUUID())).toBe(false);
+        expect(await storage.refreshTokens.revokeFamily('nope')).toBe(0);
+        await expect(
+          storage.refreshTokens.create({ userId: alice.id, familyId: 'nope', tokenHash: 'x', expiresAt: expiresAt() }),
+        ).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(
+          storage.refreshTokens.create({ userId: randomUUID(), familyId: randomUUID(), tokenHash: 'y', expiresAt: expiresAt() }),
+        ).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+
+    describe('sessions', () => {
+      it('creates, lists newest first with paging, renames and touches', async () => {
+        const user = await storage.users.create({ email: `s-${randomUUID()}@example.com`, passwordHash: 'x' });
+        // Apart in time: the embedded database's clock can give quick successive writes one timestamp.
+        const tick = () => new Promise((r) => setTimeout(r, 5));
+        const s1 = await storage.sessions.create(user.id, { title: 'first' });
+        await tick();
+        const s2 = await storage.sessions.create(user.id);
+        await tick();
+        const s3 = await storage.sessions.create(user.id, { title: 'third' });
+        expect(s2.title).toBeNull();
+        expect((await storage.sessions.list(user.id)).map((s) => s.id)).toEqual([s3.id, s2.id, s1.id]);
+        const page1 = await storage.sessions.list(user.id, { limit: 2 });
+        expect(page1.map((s) => s.id)).toEqual([s3.id, s2.id]);
+        expect((await storage.sessions.list(user.id, { limit: 2, before: s2.id })).map((s) => s.id)).toEqual([s1.id]);
+
+        const renamed = await storage.sessions.update(user.id, s1.id, { title: 'renamed' });
+        expect(renamed?.title).toBe('renamed');
+        expect(renamed!.updatedAt >= s1.updatedAt).toBe(true);
+        await tick();
+        await storage.sessions.touch(s2.id);
+        expect((await storage.sessions.list(user.id))[0].id).toBe(s2.id);
+      });
+      it("never shows, changes or deletes another user's session", async () => {
+        const mine = await storage.sessions.create(alice.id, { title: 'private' });
+        expect(await storage.sessions.get(bob.id, mine.id)).toBeNull();
+        expect(await storage.sessions.update(bob.id, mine.id, { title: 'pwned' })).toBeNull();
+        expect(await storage.sessions.delete(bob.id, mine.id)).toBe(false);
+        expect((await storage.sessions.list(bob.id)).map((s) => s.id)).not.toContain(mine.id);
+        expect(await storage.sessions.get(alice.id, mine.id)).toEqual(mine);
+      });
+      it('answers null/false/[] for ids that are not uuids', async () => {
+        expect(await storage.sessions.get(alice.id, 'not-a-uuid')).toBeNull();
+        expect(await storage.sessions.get('x', randomUUID())).toBeNull();
+        expect(await storage.sessions.update(alice.id, '1; DROP TABLE sessions', { title: 't' })).toBeNull();
+        expect(await storage.sessions.delete(alice.id, '42')).toBe(false);
+        expect(await storage.sessions.list('nope')).toEqual([]);
+        await storage.sessions.touch('nope');
+        await expect(storage.sessions.list(alice.id, { before: 'nope' })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.sessions.list(alice.id, { limit: 0 })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.sessions.create(randomUUID())).rejects.toBeInstanceOf(NotFoundError);
+      });
+      it('deletes a session with its transcript and its checkpoints', async () => {
+        const session = await storage.sessions.create(alice.id);
+        await storage.messages.append({ sessionId: session.id, runId: 'r1', role: 'user', content: 'hi' });
+        const saver = createCheckpointer(storage);
+        const config = { configurable: { thread_id: session.id, checkpoint_ns: '' } };
+        await saver.put(config, emptyCheckpoint(), { source: 'input', step: -1, parents: {} }, {});
+        expect(await saver.getTuple(config)).toBeDefined();
+
+        expect(await storage.sessions.delete(alice.id, session.id)).toBe(true);
+        expect(await storage.sessions.get(alice.id, session.id)).toBeNull();
+        expect((await storage.messages.list(session.id)).messages).toEqual([]);
+        expect(await saver.getTuple(config)).toBeUndefined();
+        expect(await storage.sessions.delete(alice.id, session.id)).toBe(false);
+      });
+    });
+
+    describe('messages', () => {
+      it('pages backwards; each page is chronological', async () => {
+        const session = await storage.sessions.create(alice.id);
+        const ids: string[] = [];
+        for (let i = 1; i <= 5; i++) {
+          const m = await storage.messages.append({
+            sessionId: session.id,
+            runId: `run-${i}`,
+            role: i % 2 ? 'user' : 'assistant',
+            content: `m${i}`,
+            seqFrom: i * 10,
+            seqTo: i * 10 + 3,
+            ...(i % 2 ? { clientMessageId: `c${i}` } : {}),
+          });
+          ids.push(m.id);
+        }
+        const page1 = await storage.messages.list(session.id, { limit: 2 });
+        expect(page1.messages.map((m) => m.content)).toEqual(['m4', 'm5']);
+        expect(page1.nextCursor).toBe(ids[3]);
+        const page2 = await storage.messages.list(session.id, { limit: 2, before: page1.nextCursor! });
+        expect(page2.messages.map((m) => m.content)).toEqual(['m2', 'm3']);
+        const page3 = await storage.messages.list(session.id, { limit: 2, before: page2.nextCursor! });
+        expect(page3).toEqual({ messages: [expect.objectContaining({ content: 'm1', seqFrom: 10, seqTo: 13, clientMessageId: 'c1' })], nextCursor: null });
+        expect((await storage.messages.list(session.id)).messages).toHaveLength(5);
+      });
+      it('stores tool messages and rejects bad input clearly', async () => {
+        const session = await storage.sessions.create(alice.id);
+        const tool = await storage.messages.append({ sessionId: session.id, runId: 'r', role: 'tool', content: '{"x":1}', toolName: 'calculator' });
+        expect(tool).toMatchObject({ role: 'tool', toolName: 'calculator', seqFrom: null, clientMessageId: null });
+        await expect(storage.messages.append({ sessionId: randomUUID(), runId: 'r', role: 'user', content: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+        await expect(storage.messages.append({ sessionId: 'nope', runId: 'r', role: 'user', content: 'x' })).rejects.toBeInstanceOf(NotFoundError);
+        await expect(
+          storage.messages.append({ sessionId: session.id, runId: 'r', role: 'system' as 'user', content: 'x' }),
+        ).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.messages.append({ sessionId: session.id, runId: 'r', role: 'user', content: 'x', seqFrom: -1 })).rejects.toBeInstanceOf(InvalidInputError);
+        await storage.messages.append({ sessionId: session.id, runId: 'r', role: 'user', content: 'x', clientMessageId: 'dup' });
+        await expect(
+          storage.messages.append({ sessionId: session.id, runId: 'r2', role: 'user', content: 'x', clientMessageId: 'dup' }),
+        ).rejects.toBeInstanceOf(ConflictError);
+        expect(await storage.messages.list('nope')).toEqual({ messages: [], nextCursor: null });
+        await expect(storage.messages.list(session.id, { before: 'nope' })).rejects.toBeInstanceOf(InvalidInputError);
+      });
+    });
+
+    describe('usage', () => {
+      it('adds per user and UTC day', async () => {
+        expect(await storage.usage.get(alice.id, '2025-01-02')).toBe(0);
+        expect(await storage.usage.add(alice.id, '2025-01-02', 100)).toBe(100);
+        expect(await storage.usage.add(alice.id, '2025-01-02', 23)).toBe(123);
+        expect(await storage.usage.get(alice.id, '2025-01-02')).toBe(123);
+        expect(await storage.usage.get(alice.id, '2025-01-03')).toBe(0);
+        expect(await storage.usage.get(bob.id, '2025-01-02')).toBe(0);
+        await expect(storage.usage.add(alice.id, '2025-02-30', 1)).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.usage.add(alice.id, '2025-01-02', -1)).rejects.toBeInstanceOf(InvalidInputError);
+      });
+    });
+
+    it('pings', async () => {
+      await expect(storage.ping()).resolves.toBeUndefined();
+    });
+  });
+}
