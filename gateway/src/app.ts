@@ -7,7 +7,9 @@ import type { Backends } from './backends/index.js';
 import type { Config } from './config.js';
 import { ConnectionManager, type ConnData } from './connections/connection-manager.js';
 import { addAuthRoutes } from './http/auth-routes.js';
+import { parseCorsOrigins } from './http/browser-policy.js';
 import { createClientAddress, createHttpHandler } from './http/handler.js';
+import { startMetricsServer } from './http/metrics-server.js';
 import { addMemoryRoutes } from './http/memory-routes.js';
 import { addOpsRoutes } from './http/ops-routes.js';
 import { addPageRoutes } from './http/page-routes.js';
@@ -29,6 +31,8 @@ export interface Gateway {
   readonly nodeId: string;
   readonly connections: ConnectionManager;
   readonly runs: RunManager;
+  /** The port of the metrics-only listener when `METRICS_PORT` is set. */
+  readonly metricsPort?: number;
   /** Graceful stop: not ready, `goaway`, runs finish (bounded), sockets close 1012. */
   stop(options?: { drainTimeoutMs?: number }): Promise<void>;
 }
@@ -50,6 +54,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   limiters.onDenied((limit) => events.limited(limit));
   const bus = obs.wrapBus(backends.bus);
   const router = new Router({ logger, instrumentation: events });
+  const browser = parseCorsOrigins(config.CORS_ORIGINS);
   let draining = false;
   // The hub publishes through the transport, whose handlers are the connection manager's: the
   // transport is created last and bound here, before the first socket can arrive.
@@ -101,6 +106,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     resume: backends.resume,
     resumeTtlMs: config.RESUME_TOKEN_TTL_S * 1000,
     instrumentation: events,
+    browser,
   });
   const probes = [{ name: 'database', check: () => storage.ping() }, ...backends.health.probes];
   obs.observe({
@@ -122,7 +128,8 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   addAuthRoutes(router, { auth, tokens, storage });
   addSessionRoutes(router, { tokens, storage, runs, hub, log: backends.log, onDeleted: (userId, sessionId) => access.forget(userId, sessionId) });
   addMemoryRoutes(router, { tokens, storage });
-  obs.addMetricsRoute(router);
+  // With METRICS_PORT the scrape is served on its own listener only, off the public port.
+  if (config.METRICS_PORT === undefined) obs.addMetricsRoute(router);
   addPageRoutes(router);
 
   const address = createClientAddress(config.TRUST_PROXY);
@@ -130,7 +137,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     config.TRANSPORT,
     {
       wsPath: WS_PATH,
-      http: createHttpHandler(router, { address, logger }),
+      http: createHttpHandler(router, { address, logger, browser }),
       upgrade: (req) => connections.upgrade({ ...req, remoteAddress: address(req) }),
       open: (s) => connections.open(s),
       message: (s, m, bytes) => connections.message(s, m, bytes),
@@ -160,6 +167,10 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   });
 
   const port = await transport.listen(config.HOST, config.PORT);
+  const metricsServer =
+    config.METRICS_PORT === undefined
+      ? null
+      : await startMetricsServer({ host: config.HOST, port: config.METRICS_PORT, scrape: () => obs.metrics.scrape(), token: config.METRICS_TOKEN });
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   logger.info('gateway listening', { port, transport: transport.name, node: nodeId, ...backends.health.labels });
 
@@ -171,6 +182,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     nodeId,
     connections,
     runs,
+    metricsPort: metricsServer?.port,
     stop(options = {}) {
       stopping ??= (async () => {
         draining = true;
@@ -180,6 +192,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
         await runs.drain(drainMs);
         connections.closeAll(CloseCode.restart, 'server restarting');
         await transport.close();
+        await metricsServer?.close();
         await hub.close();
         await backends.close();
         await obs.shutdown();

@@ -30,7 +30,7 @@ describe('loadConfig', () => {
   });
   it('starts in production with real backends, or the local model when explicitly allowed', () => {
     const secret = 'x'.repeat(40);
-    expect(loadConfig({ APP_ENV: 'production', JWT_SECRET: secret, DATABASE_URL: 'postgres://h/db', LLM_MODELS: 'gpt-4o-mini', OPENAI_API_KEY: 'k' }).APP_ENV).toBe('production');
-    expect(loadConfig({ APP_ENV: 'production', JWT_SECRET: secret, DATABASE_URL: 'postgres://h/db', ALLOW_LOCAL_MODEL_IN_PRODUCTION: 'true' }).ALLOW_LOCAL_MODEL_IN_PRODUCTION).toBe(true);
+    expect(loadConfig({ APP_ENV: 'production', JWT_SECRET: secret, DATABASE_URL: 'postgres://h/db', LLM_MODELS: 'gpt-4o-mini', OPENAI_API_KEY: 'k', METRICS_TOKEN: 'metrics-token-0123456789' }).APP_ENV).toBe('production');
+    expect(loadConfig({ APP_ENV: 'production', JWT_SECRET: secret, DATABASE_URL: 'postgres://h/db', ALLOW_LOCAL_MODEL_IN_PRODUCTION: 'true', METRICS_PORT: '9464' }).ALLOW_LOCAL_MODEL_IN_PRODUCTION).toBe(true);
   });
 });

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { parseCorsOrigins } from './http/browser-policy.js';
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])])
@@ -43,7 +44,16 @@ export const ConfigSchema = z.object({
   RATE_CONNECTIONS_PER_IP_PER_MINUTE: int(120, 1),
   RATE_SOCKETS_PER_USER: int(20, 1),
   DAILY_TOKEN_BUDGET: int(200_000, 0),
+  /** Failed sign-ins per (account, address) in 15 minutes before that pair is locked (with backoff). */
   LOGIN_ATTEMPTS_PER_15_MIN: int(10, 1),
+  /** Failed sign-ins per account from all addresses in 15 minutes after which only addresses that have not failed may try. Default: 10 × LOGIN_ATTEMPTS_PER_15_MIN. */
+  LOGIN_ACCOUNT_CEILING_PER_15_MIN: z.coerce.number().int().min(1).optional(),
+  /** Sign-ups per client address per hour. */
+  RATE_REGISTRATIONS_PER_IP_PER_HOUR: int(20, 1),
+  /** Sessions a user may create per minute. */
+  RATE_SESSIONS_PER_USER_PER_MINUTE: int(30, 1),
+  /** Origins (comma-separated, exact `scheme://host[:port]`, or `*`) allowed to call the API and open sockets from a browser; none by default. */
+  CORS_ORIGINS: z.string().optional(),
   LLM_MODELS: z.string().optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
@@ -60,7 +70,10 @@ export const ConfigSchema = z.object({
   CHECKPOINT_DURABILITY: z.enum(['exit', 'async', 'sync']).default('exit'),
   MAX_TOOL_ROUNDS: int(6, 1),
   TOOL_TIMEOUT_MS: int(10_000, 10),
+  /** When set, `/metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().optional(),
+  /** When set, `/metrics` is served only on this port (0: any free port), not on `PORT`. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** OTLP/HTTP base URL for traces (spans go to `<url>/v1/traces`); unset: no OTLP export. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   /** Extra OTLP headers, `key=value,key2=value2`. */
@@ -91,6 +104,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
   }
   const config = parsed.data;
+  try {
+    parseCorsOrigins(config.CORS_ORIGINS);
+  } catch (e) {
+    throw new ConfigError(`invalid configuration:\n  ${(e as Error).message}`);
+  }
   if (config.APP_ENV === 'production') {
     const problems: string[] = [];
     if (!config.JWT_SECRET || config.JWT_SECRET.length < 32)
@@ -98,6 +116,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!config.DATABASE_URL) problems.push('DATABASE_URL must be set in production (the embedded database is for development)');
     if (!config.LLM_MODELS && !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL && !config.ALLOW_LOCAL_MODEL_IN_PRODUCTION)
       problems.push('LLM_MODELS or OPENAI_API_KEY/OPENAI_BASE_URL must be set in production (or ALLOW_LOCAL_MODEL_IN_PRODUCTION=true)');
+    if (!config.METRICS_TOKEN && config.METRICS_PORT === undefined)
+      problems.push('METRICS_TOKEN or METRICS_PORT must be set in production (/metrics must not be public)');
+    if (config.METRICS_TOKEN !== undefined && config.METRICS_TOKEN.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
     if (problems.length) throw new ConfigError(`refusing to start in production:\n  ${problems.join('\n  ')}`);
   }
   return config;

@@ -13,6 +13,8 @@ import type { Limiters } from '../limits/types.js';
 import { GatewayError, toErrorFrame, toGatewayError } from '../errors.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { RunManager } from '../runs/run-manager.js';
+import { NO_CROSS_ORIGIN, socketOriginAllowed, type BrowserPolicy } from '../http/browser-policy.js';
+import { securityLog, SecurityEvent } from '../observability/security-log.js';
 import type { SessionHub } from '../sessions/hub.js';
 import { NO_INSTRUMENTATION, type Instrumentation, type ResumeRegistry } from '../ports.js';
 import type { Socket, UpgradeDecision, UpgradeRequest } from '../transport/types.js';
@@ -61,6 +63,8 @@ export interface ConnectionManagerOptions {
   resume: ResumeRegistry;
   /** How long a closed connection's record is kept (the resume token's lifetime). */
   resumeTtlMs: number;
+  /** Which browser origins may open sockets (`CORS_ORIGINS` and the gateway's own). @default none but its own */
+  browser?: BrowserPolicy;
   /** Sockets, frames in and out, server closes and limiter refusals are reported here. @default NO_INSTRUMENTATION */
   instrumentation?: Instrumentation;
 }
@@ -93,6 +97,10 @@ export class ConnectionManager {
 
   async upgrade(req: UpgradeRequest): Promise<UpgradeDecision<ConnData>> {
     if (this.draining) return { accept: false, status: 503, message: 'draining' };
+    if (!socketOriginAllowed(this.o.browser ?? NO_CROSS_ORIGIN, req.headers.origin, req.headers.host)) {
+      securityLog(this.o.logger, SecurityEvent.originRefused, { address: req.remoteAddress, origin: req.headers.origin, surface: 'socket' });
+      return { accept: false, status: 403, message: 'this origin may not open sockets (CORS_ORIGINS)' };
+    }
     const perIp = await this.o.limiters.connections.consume(req.remoteAddress || 'unknown');
     if (!perIp.ok) return { accept: false, status: 429, message: `too many connections from this address; retry in ${Math.ceil(perIp.retryAfterMs / 1000)} s` };
     const data: ConnData = {

@@ -9,6 +9,9 @@ export interface BrowserPolicy {
   readonly origins: ReadonlySet<string> | '*';
 }
 
+/** The default: no other origin may call the API or open sockets. */
+export const NO_CROSS_ORIGIN: BrowserPolicy = Object.freeze({ origins: new Set<string>() });
+
 /** Headers on every HTTP response. */
 export const SECURITY_HEADERS: Readonly<Record<string, string>> = Object.freeze({
   'x-content-type-options': 'nosniff',

@@ -91,6 +91,13 @@ export class Router {
     return this;
   }
 
+  /** The methods routed for `path` (HEAD with every GET); empty when no route matches. */
+  methodsFor(path: string): string[] {
+    const methods = new Set<string>();
+    for (const r of this.routes) if (r.pattern.test(path)) methods.add(r.method).add(r.method === 'GET' ? 'HEAD' : r.method);
+    return [...methods];
+  }
+
   async handle(req: HttpRequest): Promise<HttpResponse> {
     const started = performance.now();
     const { route, res } = await this.dispatch(req);

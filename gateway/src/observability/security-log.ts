@@ -9,7 +9,6 @@ export const SecurityEvent = {
   resumeRefused: 'resume_refused',
   refreshReuse: 'refresh_reuse',
   originRefused: 'origin_refused',
-  metricsRefused: 'metrics_refused',
   socketAbuse: 'socket_abuse',
 } as const;
 export type SecurityEvent = (typeof SecurityEvent)[keyof typeof SecurityEvent];

@@ -1,6 +1,6 @@
 import { SUBPROTOCOL } from '@switchboard/protocol';
 import uWS from 'uWebSockets.js';
-import { errorBody, expectsBody, statusLine } from './http-util.js';
+import { errorBody, expectsBody, statusLine, upgradeErrorCode } from './http-util.js';
 import {
   SendStatus,
   type HttpResponse,
@@ -87,7 +87,7 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
           res.cork(() => {
             if (!decision.accept) {
               res.writeStatus(statusLine(decision.status)).writeHeader('content-type', 'application/json');
-              res.end(errorBody(decision.status === 429 ? 'rate_limited' : 'unauthorized', decision.message));
+              res.end(errorBody(upgradeErrorCode(decision.status), decision.message));
               return;
             }
             const offered = protocols.split(',').map((p) => p.trim());
@@ -149,10 +149,22 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
       res.cork(() => {
         res.writeStatus(statusLine(response.status));
         for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);
-        res.end(response.body ?? '');
+        // HEAD: the GET's headers, never its body (a body would desynchronize keep-alive). Sent
+        // with Content-Length 0: this uWS build's endWithoutBody(length) leaves the connection
+        // unusable for the next request.
+        res.end(method === 'HEAD' ? '' : (response.body ?? ''));
       });
     };
     const stream = async (response: Extract<HttpResponse, { stream: AsyncIterable<string> }>) => {
+      if (method === 'HEAD') {
+        done = true;
+        res.cork(() => {
+          res.writeStatus(statusLine(response.status));
+          for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);
+          res.end('');
+        });
+        return;
+      }
       res.cork(() => {
         res.writeStatus(statusLine(response.status));
         for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);
