@@ -2,6 +2,7 @@ import { hostname } from 'node:os';
 import { CloseCode, WS_PATH } from '@switchboard/protocol';
 import { AuthService } from './auth/auth-service.js';
 import { resolveJwtSecret } from './auth/secret.js';
+import { Authenticator } from './auth/authenticator.js';
 import { TokenService } from './auth/tokens.js';
 import type { Backends } from './backends/index.js';
 import type { Config } from './config.js';
@@ -48,6 +49,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   const secret = await resolveJwtSecret(config.JWT_SECRET, config.APP_ENV === 'test' ? null : config.DATA_DIR);
   const tokens = new TokenService(secret, { accessS: config.ACCESS_TOKEN_TTL_S, resumeS: config.RESUME_TOKEN_TTL_S });
   const { storage, agent, limiters } = backends;
+  const authn = new Authenticator({ tokens, storage });
   const obs = createObservability(config, logger, nodeId);
   const events = obs.instrumentation;
   agent.onModelEvent((e) => events.modelEvent(e));
@@ -90,6 +92,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   const stopWatching = runs.watchLostRuns(() => hub.openRuns());
   connections = new ConnectionManager({
     tokens,
+    authn,
     hub,
     runs,
     canAccess: (userId, sessionId) => access.canAccess(userId, sessionId),
@@ -125,9 +128,9 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     loginAttempts: config.LOGIN_ATTEMPTS_PER_15_MIN,
     limiter: (o) => limiters.loginAttempts(o),
   });
-  addAuthRoutes(router, { auth, tokens, storage });
-  addSessionRoutes(router, { tokens, storage, runs, hub, log: backends.log, onDeleted: (userId, sessionId) => access.forget(userId, sessionId) });
-  addMemoryRoutes(router, { tokens, storage });
+  addAuthRoutes(router, { auth, authn, storage });
+  addSessionRoutes(router, { authn, storage, runs, hub, log: backends.log, onDeleted: (userId, sessionId) => access.forget(userId, sessionId) });
+  addMemoryRoutes(router, { authn, storage });
   // With METRICS_PORT the scrape is served on its own listener only, off the public port.
   if (config.METRICS_PORT === undefined) obs.addMetricsRoute(router);
   addPageRoutes(router);

@@ -80,7 +80,7 @@ export class AuthService {
       await this.o.storage.refreshTokens.revokeFamily(record.familyId);
       throw new GatewayError('unauthorized', 'refresh token was already used; sign in again');
     }
-    const access = await this.o.tokens.signAccess({ userId: user.id, email: user.email });
+    const access = await this.o.tokens.signAccess({ userId: user.id, email: user.email, loginId: record.familyId });
     return { user: { id: user.id, email: user.email }, accessToken: access.token, refreshToken: next.token, expiresAt: access.expiresAt.toISOString() };
   }
 
@@ -98,7 +98,8 @@ export class AuthService {
       tokenHash: refresh.hash,
       expiresAt: new Date(Date.now() + this.o.refreshTtlS * 1000),
     });
-    const access = await this.o.tokens.signAccess({ userId, email });
+    // The family id names this sign-in: access and resume tokens carry it (`sid`) and die with it.
+    const access = await this.o.tokens.signAccess({ userId, email, loginId: familyId });
     return { user: { id: userId, email }, accessToken: access.token, refreshToken: refresh.token, expiresAt: access.expiresAt.toISOString() };
   }
 

@@ -8,6 +8,7 @@ import {
   type HelloFrame,
   type ServerFrame,
 } from '@switchboard/protocol';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Limiters } from '../limits/types.js';
 import { GatewayError, toErrorFrame, toGatewayError } from '../errors.js';
@@ -24,6 +25,8 @@ export interface ConnData {
   id: string;
   remoteAddress: string;
   userId: string | null;
+  /** The sign-in (refresh family) the socket was authenticated by; its resume tokens die with it. */
+  loginId: string | null;
   helloDone: boolean;
   /** A `hello` arrived (it may still be being verified); frames pipelined behind it wait their turn. */
   helloSeen: boolean;
@@ -50,7 +53,10 @@ export interface SocketBounds {
 export type SessionAccess = (userId: string, sessionId: string) => Promise<boolean>;
 
 export interface ConnectionManagerOptions {
+  /** Signs resume tokens. */
   tokens: TokenService;
+  /** Checks access and resume tokens (and that their user and sign-in still exist). */
+  authn: Authenticator;
   hub: SessionHub;
   runs: RunManager;
   canAccess: SessionAccess;
@@ -107,6 +113,7 @@ export class ConnectionManager {
       id: randomUUID(),
       remoteAddress: req.remoteAddress,
       userId: null,
+      loginId: null,
       helloDone: false,
       helloSeen: false,
       joined: new Set(),
@@ -120,9 +127,13 @@ export class ConnectionManager {
     const auth = req.headers.authorization;
     if (auth) {
       const m = /^Bearer\s+(\S+)$/i.exec(auth);
-      const r = m ? await this.o.tokens.verifyAccess(m[1]!) : null;
-      if (!r?.ok) return { accept: false, status: 401, message: 'invalid or expired access token' };
+      const r = m ? await this.o.authn.access(m[1]!) : null;
+      if (!r?.ok) {
+        securityLog(this.o.logger, SecurityEvent.tokenRefused, { address: req.remoteAddress, why: r?.why ?? 'invalid', surface: 'socket' });
+        return { accept: false, status: 401, message: 'invalid or expired access token' };
+      }
       data.userId = r.claims.userId;
+      data.loginId = r.claims.loginId ?? null;
     }
     return { accept: true, data };
   }
@@ -228,28 +239,34 @@ export class ConnectionManager {
     const c = socket.data;
     if (c.helloDone) throw new GatewayError('bad_frame', 'already authenticated');
     let userId: string | null = null;
+    let loginId: string | null = c.loginId;
     let resumeSessions: Record<string, number> | null = null;
     if (frame.resume) {
-      const r = await this.o.tokens.verifyResume(frame.resume.token);
+      const r = await this.o.authn.resume(frame.resume.token);
       if (r.ok && (!c.userId || c.userId === r.claims.userId)) {
         userId = r.claims.userId;
+        loginId = r.claims.loginId;
         // The previous connection's sessions, from where the server last wrote; the client's `after` wins.
         const previous = await this.o.resume.load(r.claims.connectionId).catch(() => null);
         const inherited = previous?.userId === userId ? previous.sessions : {};
         resumeSessions = { ...inherited, ...frame.resume.after };
       } else {
+        securityLog(this.o.logger, SecurityEvent.resumeRefused, { address: c.remoteAddress, why: r.ok ? 'other_user' : r.why, surface: 'socket' });
         this.write(socket, { type: 'error', code: 'resume_expired', message: 'the resume token is expired or invalid; authenticate again', retryable: true });
         if (!frame.token && !c.userId) return; // the client may send another hello within the timeout
       }
     }
     if (!userId && frame.token) {
-      const r = await this.o.tokens.verifyAccess(frame.token);
+      const r = await this.o.authn.access(frame.token);
       if (!r.ok) {
-        this.write(socket, { type: 'error', code: 'unauthorized', message: `access token ${r.why}`, retryable: r.why === 'expired' });
+        securityLog(this.o.logger, SecurityEvent.tokenRefused, { address: c.remoteAddress, why: r.why, surface: 'socket' });
+        const message = r.why === 'unknown_user' ? 'the account no longer exists' : `access token ${r.why}`;
+        this.write(socket, { type: 'error', code: 'unauthorized', message, retryable: r.why === 'expired' });
         return this.closeWith(socket, CloseCode.unauthorized, 'unauthorized');
       }
       if (c.userId && c.userId !== r.claims.userId) return this.closeWith(socket, CloseCode.forbidden, 'token user differs');
       userId = r.claims.userId;
+      loginId = r.claims.loginId ?? null;
     }
     userId ??= c.userId;
     if (!userId) return this.closeWith(socket, CloseCode.unauthorized, 'a token is required');
@@ -264,6 +281,7 @@ export class ConnectionManager {
     }
     c.releaseSlot = slot.release;
     c.userId = userId;
+    c.loginId = loginId;
     c.helloDone = true;
     if (c.timer) clearTimeout(c.timer);
     c.timer = null;
@@ -271,7 +289,7 @@ export class ConnectionManager {
       type: 'ready',
       connectionId: c.id,
       userId,
-      resume: await this.o.tokens.signResume({ userId, connectionId: c.id }),
+      resume: await this.o.tokens.signResume({ userId, connectionId: c.id, loginId: loginId ?? undefined }),
       resumed: resumeSessions !== null,
       heartbeatMs: this.o.bounds.heartbeatMs,
       limits: { maxFrameBytes: this.o.bounds.maxFrameBytes, maxTextChars: Limits.maxTextChars },

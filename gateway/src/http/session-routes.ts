@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSessionBody, PostMessageBody, UpdateSessionBody, type SessionFrame } from '@switchboard/protocol';
-import type { TokenService } from '../auth/tokens.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import { GatewayError } from '../errors.js';
 import type { RunManager } from '../runs/run-manager.js';
 import type { SessionHub } from '../sessions/hub.js';
@@ -10,7 +10,7 @@ import { requireUser } from './auth-guard.js';
 import { json, parseBody, type Router } from './router.js';
 
 export interface SessionRouteDeps {
-  tokens: TokenService;
+  authn: Authenticator;
   storage: Storage;
   runs: RunManager;
   hub: SessionHub;
@@ -28,7 +28,7 @@ function limitParam(raw: string | null, def: number): number {
 
 /** `/v1/sessions` and its transcript and turn routes. */
 export function addSessionRoutes(router: Router, deps: SessionRouteDeps): void {
-  const { tokens, storage } = deps;
+  const { authn, storage } = deps;
   const owned = async (userId: string, id: string) => {
     const s = await storage.sessions.get(userId, id);
     if (!s) throw new GatewayError('not_found', 'no such session');
@@ -36,26 +36,26 @@ export function addSessionRoutes(router: Router, deps: SessionRouteDeps): void {
   };
   router
     .add('POST', '/v1/sessions', async ({ req }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       const body = parseBody(req, CreateSessionBody);
       return json(201, await storage.sessions.create(userId, { title: body.title ?? null }));
     })
     .add('GET', '/v1/sessions', async ({ req }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       const limit = limitParam(req.query.get('limit'), 50);
       const sessions = await storage.sessions.list(userId, { limit, before: req.query.get('before') ?? undefined });
       return json(200, { sessions });
     })
-    .add('GET', '/v1/sessions/:id', async ({ req, params }) => json(200, await owned(await requireUser(req, tokens), params.id!)))
+    .add('GET', '/v1/sessions/:id', async ({ req, params }) => json(200, await owned(await requireUser(req, authn), params.id!)))
     .add('PATCH', '/v1/sessions/:id', async ({ req, params }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       const body = parseBody(req, UpdateSessionBody);
       const s = await storage.sessions.update(userId, params.id!, { title: body.title });
       if (!s) throw new GatewayError('not_found', 'no such session');
       return json(200, s);
     })
     .add('DELETE', '/v1/sessions/:id', async ({ req, params }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       await owned(userId, params.id!);
       if (await deps.runs.activeRunId(params.id!)) throw new GatewayError('busy', 'the session has a running run; cancel it first');
       // Deleting the session row also deletes its checkpoints (same transaction).
@@ -65,13 +65,13 @@ export function addSessionRoutes(router: Router, deps: SessionRouteDeps): void {
       return json(204, null);
     })
     .add('GET', '/v1/sessions/:id/messages', async ({ req, params }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       await owned(userId, params.id!);
       const limit = limitParam(req.query.get('limit'), 50);
       return json(200, await storage.messages.list(params.id!, { before: req.query.get('before') ?? undefined, limit }));
     })
     .add('POST', '/v1/sessions/:id/messages', async ({ req, params }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       const sessionId = params.id!;
       await owned(userId, sessionId);
       const body = parseBody(req, PostMessageBody);
