@@ -126,10 +126,12 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     logger,
     refreshTtlS: config.REFRESH_TOKEN_TTL_S,
     loginAttempts: config.LOGIN_ATTEMPTS_PER_15_MIN,
+    accountCeiling: config.LOGIN_ACCOUNT_CEILING_PER_15_MIN,
     limiter: (o) => limiters.loginAttempts(o),
+    registrations: limiters.registrations,
   });
   addAuthRoutes(router, { auth, authn, storage });
-  addSessionRoutes(router, { authn, storage, runs, hub, log: backends.log, onDeleted: (userId, sessionId) => access.forget(userId, sessionId) });
+  addSessionRoutes(router, { authn, storage, creations: limiters.sessions, logger, runs, hub, log: backends.log, onDeleted: (userId, sessionId) => access.forget(userId, sessionId) });
   addMemoryRoutes(router, { authn, storage });
   // With METRICS_PORT the scrape is served on its own listener only, off the public port.
   if (config.METRICS_PORT === undefined) obs.addMetricsRoute(router);

@@ -12,7 +12,7 @@ export function addAuthRoutes(router: Router, deps: { auth: AuthService; authn: 
   router
     .add('POST', '/v1/auth/register', async ({ req }) => {
       const body = parseBody(req, RegisterBody);
-      return json(201, await auth.register(body.email, body.password));
+      return json(201, await auth.register(body.email, body.password, req.remoteAddress));
     })
     .add('POST', '/v1/auth/login', async ({ req }) => {
       const body = parseBody(req, LoginBody, { form: true });

@@ -2,6 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { CreateSessionBody, PostMessageBody, UpdateSessionBody, type SessionFrame } from '@switchboard/protocol';
 import type { Authenticator } from '../auth/authenticator.js';
 import { GatewayError } from '../errors.js';
+import type { RateLimit } from '../limits/types.js';
+import type { Logger } from '../logger.js';
+import { securityLog, SecurityEvent } from '../observability/security-log.js';
 import type { RunManager } from '../runs/run-manager.js';
 import type { SessionHub } from '../sessions/hub.js';
 import type { SessionLog, Storage } from '../ports.js';
@@ -17,6 +20,10 @@ export interface SessionRouteDeps {
   log: SessionLog;
   /** Called after a session is deleted (caches). */
   onDeleted?(userId: string, sessionId: string): void;
+  /** Sessions created per user. @default unlimited */
+  creations?: RateLimit;
+  /** For security events (limit refusals). */
+  logger?: Logger;
 }
 
 function limitParam(raw: string | null, def: number): number {
@@ -38,6 +45,11 @@ export function addSessionRoutes(router: Router, deps: SessionRouteDeps): void {
     .add('POST', '/v1/sessions', async ({ req }) => {
       const userId = await requireUser(req, authn);
       const body = parseBody(req, CreateSessionBody);
+      const allowed = (await deps.creations?.consume(userId)) ?? { ok: true as const };
+      if (!allowed.ok) {
+        if (deps.logger) securityLog(deps.logger, SecurityEvent.rateLimited, { limit: 'sessions', userId, address: req.remoteAddress, surface: 'http' });
+        throw new GatewayError('rate_limited', 'too many new sessions; wait before creating more', { retryAfterMs: allowed.retryAfterMs });
+      }
       return json(201, await storage.sessions.create(userId, { title: body.title ?? null }));
     })
     .add('GET', '/v1/sessions', async ({ req }) => {

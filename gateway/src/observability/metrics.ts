@@ -5,7 +5,7 @@ import { FRAME_ATTRS, FRAME_TYPES, FrameCounts } from './frame-counts.js';
 import { createInstruments, LabelSet, METRIC_HELP, type MetricName } from './instruments.js';
 
 /** Limit names counted by `switchboard_rate_limited_total` (the limiters' names, plus HTTP login). */
-export const LIMIT_NAMES = ['messages', 'sends', 'connections', 'sockets', 'tokens', 'login'] as const;
+export const LIMIT_NAMES = ['messages', 'sends', 'connections', 'sockets', 'tokens', 'login', 'registrations', 'sessions'] as const;
 
 /** Where gauges read their values at scrape time; each is optional and may be set later. */
 export interface MetricSources {

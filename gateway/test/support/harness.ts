@@ -40,6 +40,9 @@ export async function startTestGateway(options: {
     LOCAL_MODEL_TOKEN_DELAY_MS: '1',
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    // Suites register many users and sessions from one address; the limit tests lower these.
+    RATE_REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
+    RATE_SESSIONS_PER_USER_PER_MINUTE: '1000000',
     ...options.env,
   });
   const logger = createLogger({ level: options.logSink ? 'debug' : config.LOG_LEVEL, env: 'test', format: 'json' });
