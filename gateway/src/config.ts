@@ -29,7 +29,7 @@ export const ConfigSchema = z.object({
   MAX_BACKPRESSURE_BYTES: int(1024 * 1024, 1024),
   HELLO_TIMEOUT_MS: int(10_000, 100),
   HEARTBEAT_MS: int(30_000, 1000),
-  /** Bad frames in a row that close the socket with 4002. */
+  /** Bad-frame score that closes the socket with 4002: each bad frame adds one, one is forgiven every 5 s (valid frames in between do not reset it). */
   MAX_BAD_FRAMES: int(10, 1),
   ACCESS_TOKEN_TTL_S: int(15 * 60, 10),
   REFRESH_TOKEN_TTL_S: int(30 * 24 * 3600, 60),

@@ -15,6 +15,7 @@ import { GatewayError, toErrorFrame, toGatewayError } from '../errors.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { RunManager } from '../runs/run-manager.js';
 import { NO_CROSS_ORIGIN, socketOriginAllowed, type BrowserPolicy } from '../http/browser-policy.js';
+import { addGarbage, newGarbageScore, type GarbageScore } from '../limits/garbage-score.js';
 import { securityLog, SecurityEvent } from '../observability/security-log.js';
 import type { SessionHub } from '../sessions/hub.js';
 import { NO_INSTRUMENTATION, type Instrumentation, type ResumeRegistry } from '../ports.js';
@@ -31,7 +32,10 @@ export interface ConnData {
   /** A `hello` arrived (it may still be being verified); frames pipelined behind it wait their turn. */
   helloSeen: boolean;
   joined: Set<string>;
-  badFrames: number;
+  /** Bad frames, decaying with time; valid frames do not reset it. */
+  garbage: GarbageScore;
+  /** `hello`s refused before the socket authenticated. */
+  failedHellos: number;
   rateRejections: number;
   queue: Promise<void>;
   queued: number;
@@ -76,6 +80,10 @@ export interface ConnectionManagerOptions {
 }
 
 const MAX_QUEUED_FRAMES = 64;
+/** One bad frame is forgiven per this many ms (the garbage score's decay). */
+const GARBAGE_DECAY_MS = 5_000;
+/** Refused `hello`s after which an unauthenticated socket is closed 4001. */
+const MAX_FAILED_HELLOS = 3;
 
 /**
  * The socket protocol: authentication, join/leave with replay, send/cancel, heartbeat and the
@@ -117,7 +125,8 @@ export class ConnectionManager {
       helloDone: false,
       helloSeen: false,
       joined: new Set(),
-      badFrames: 0,
+      garbage: newGarbageScore(),
+      failedHellos: 0,
       rateRejections: 0,
       queue: Promise.resolve(),
       queued: 0,
@@ -158,7 +167,6 @@ export class ConnectionManager {
     this.events.frameIn(frame.type);
     if (frame.type === 'hello') c.helloSeen = true;
     else if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
-    c.badFrames = 0;
     if (c.queued >= MAX_QUEUED_FRAMES) return this.closeWith(socket, CloseCode.rateLimited, 'too many frames in flight');
     c.queued++;
     c.queue = c.queue
@@ -198,13 +206,15 @@ export class ConnectionManager {
     if (socket.closed) return;
     const c = socket.data;
     if (frame.type !== 'hello' && !c.helloDone) return this.closeWith(socket, CloseCode.unauthorized, 'not authenticated');
-    if (frame.type !== 'hello' && frame.type !== 'ping') {
-      const d = await this.o.limiters.messages.consume(c.id);
-      if (d.ok) c.rateRejections = 0;
-      else {
-        if (++c.rateRejections > this.o.limiters.config.messageBurst) return this.closeWith(socket, CloseCode.rateLimited, 'rate limit');
-        throw new GatewayError('rate_limited', 'too many frames; slow down', { retryAfterMs: d.retryAfterMs });
+    // Every frame counts against the rate, `hello` and `ping` included.
+    const d = await this.o.limiters.messages.consume(c.id);
+    if (d.ok) c.rateRejections = 0;
+    else {
+      if (++c.rateRejections > this.o.limiters.config.messageBurst) {
+        securityLog(this.o.logger, SecurityEvent.socketAbuse, { limit: 'messages', address: c.remoteAddress, connectionId: c.id, userId: c.userId ?? undefined, surface: 'socket' });
+        return this.closeWith(socket, CloseCode.rateLimited, 'rate limit');
       }
+      throw new GatewayError('rate_limited', 'too many frames; slow down', { retryAfterMs: d.retryAfterMs });
     }
     switch (frame.type) {
       case 'hello':
@@ -253,7 +263,11 @@ export class ConnectionManager {
       } else {
         securityLog(this.o.logger, SecurityEvent.resumeRefused, { address: c.remoteAddress, why: r.ok ? 'other_user' : r.why, surface: 'socket' });
         this.write(socket, { type: 'error', code: 'resume_expired', message: 'the resume token is expired or invalid; authenticate again', retryable: true });
-        if (!frame.token && !c.userId) return; // the client may send another hello within the timeout
+        if (!frame.token && !c.userId) {
+          // The client may send another hello within the timeout, but only a few.
+          if (++c.failedHellos >= MAX_FAILED_HELLOS) return this.closeWith(socket, CloseCode.unauthorized, 'too many failed hellos');
+          return;
+        }
       }
     }
     if (!userId && frame.token) {
@@ -333,7 +347,10 @@ export class ConnectionManager {
     const c = socket.data;
     this.events.frameIn('invalid');
     if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
-    if (++c.badFrames >= this.o.bounds.maxBadFrames) return this.closeWith(socket, CloseCode.protocolAbuse, 'too many bad frames');
+    if (addGarbage(c.garbage, GARBAGE_DECAY_MS) >= this.o.bounds.maxBadFrames) {
+      securityLog(this.o.logger, SecurityEvent.socketAbuse, { limit: 'bad_frames', address: c.remoteAddress, connectionId: c.id, userId: c.userId ?? undefined, surface: 'socket' });
+      return this.closeWith(socket, CloseCode.protocolAbuse, 'too many bad frames');
+    }
     this.write(socket, { type: 'error', code: 'bad_frame', message, retryable: false, ref });
   }
 
