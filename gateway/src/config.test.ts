@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 describe('loadConfig', () => {
   it('applies defaults with no environment', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ APP_ENV: 'development', PORT: 8080, DATA_DIR: './data', TRANSPORT: 'auto', MAX_FRAME_BYTES: 65536 });
+    expect(c).toMatchObject({ APP_ENV: 'development', PORT: 8080, DATA_DIR: './data', TRANSPORT: 'auto', MAX_FRAME_BYTES: 131072 });
     expect(c.DATABASE_URL).toBeUndefined();
   });
   it('treats empty variables as unset and coerces numbers', () => {

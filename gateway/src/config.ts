@@ -21,8 +21,11 @@ export const ConfigSchema = z.object({
   TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
-  /** Largest inbound socket frame (bytes). */
-  MAX_FRAME_BYTES: int(64 * 1024, 256),
+  /**
+   * Largest inbound socket frame (bytes); larger frames close 1009. The default leaves room for a
+   * `send` of `maxTextChars` characters in any script (3 UTF-8 bytes each at most).
+   */
+  MAX_FRAME_BYTES: int(128 * 1024, 2048),
   /** Largest HTTP request body (bytes). */
   MAX_BODY_BYTES: int(256 * 1024, 1024),
   /** A socket whose unsent buffer exceeds this is closed 4009. */

@@ -67,7 +67,8 @@ export const ReadyFrame = z.object({
   resume: z.string(),
   resumed: z.boolean(),
   heartbeatMs: z.number().int(),
-  limits: z.object({ maxFrameBytes: z.number().int(), maxTextChars: z.number().int() }),
+  /** `maxTextBytes` (UTF-8 bytes of a `send.text`) is sent by servers since it was added. */
+  limits: z.object({ maxFrameBytes: z.number().int(), maxTextChars: z.number().int(), maxTextBytes: z.number().int().optional() }),
   node: z.string(),
 });
 export const JoinedFrame = z.object({

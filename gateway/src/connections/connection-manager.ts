@@ -84,6 +84,8 @@ const MAX_QUEUED_FRAMES = 64;
 const GARBAGE_DECAY_MS = 5_000;
 /** Refused `hello`s after which an unauthenticated socket is closed 4001. */
 const MAX_FAILED_HELLOS = 3;
+/** Bytes of a `send` frame besides its text (type, ids, JSON quoting), reserved within the frame limit. */
+const FRAME_ENVELOPE_BYTES = 1024;
 
 /**
  * The socket protocol: authentication, join/leave with replay, send/cancel, heartbeat and the
@@ -162,8 +164,14 @@ export class ConnectionManager {
     if (bytes > this.o.bounds.maxFrameBytes) return this.closeWith(socket, CloseCode.tooBig, 'frame too large');
     if (raw === null) return this.badFrame(socket, 'frames must be UTF-8 JSON text');
     const parsed = parseClientFrame(raw, this.o.bounds.maxFrameBytes);
-    if (!parsed.ok) return this.badFrame(socket, parsed.message, parsed.ref);
+    if (!parsed.ok) {
+      // A text over the limit is no protocol abuse: answer it and keep the socket.
+      if (parsed.code === 'too_large') return this.tooLarge(socket, parsed.message, parsed.ref);
+      return this.badFrame(socket, parsed.message, parsed.ref);
+    }
     const frame = parsed.frame;
+    if (frame.type === 'send' && Buffer.byteLength(frame.text) > this.maxTextBytes)
+      return this.tooLarge(socket, `text exceeds ${this.maxTextBytes} bytes of UTF-8`, frame.id);
     this.events.frameIn(frame.type);
     if (frame.type === 'hello') c.helloSeen = true;
     else if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
@@ -306,7 +314,7 @@ export class ConnectionManager {
       resume: await this.o.tokens.signResume({ userId, connectionId: c.id, loginId: loginId ?? undefined }),
       resumed: resumeSessions !== null,
       heartbeatMs: this.o.bounds.heartbeatMs,
-      limits: { maxFrameBytes: this.o.bounds.maxFrameBytes, maxTextChars: Limits.maxTextChars },
+      limits: { maxFrameBytes: this.o.bounds.maxFrameBytes, maxTextChars: Limits.maxTextChars, maxTextBytes: this.maxTextBytes },
       node: this.o.nodeId,
     });
     this.o.logger.debug('socket authenticated', { connectionId: c.id, userId, resumed: resumeSessions !== null });
@@ -341,6 +349,17 @@ export class ConnectionManager {
 
   private async requireSession(userId: string, sessionId: string): Promise<void> {
     if (!(await this.o.canAccess(userId, sessionId))) throw new GatewayError('not_found', 'no such session');
+  }
+
+  /** UTF-8 bytes a `send.text` may hold: the frame limit less room for the frame around it. */
+  private get maxTextBytes(): number {
+    return this.o.bounds.maxFrameBytes - FRAME_ENVELOPE_BYTES;
+  }
+
+  private tooLarge(socket: Socket<ConnData>, message: string, ref?: string): void {
+    this.events.frameIn('invalid');
+    if (!socket.data.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
+    this.write(socket, { type: 'error', code: 'too_large', message, retryable: false, ref });
   }
 
   private badFrame(socket: Socket<ConnData>, message: string, ref?: string): void {

@@ -58,7 +58,10 @@ export function parseBody<T>(req: HttpRequest, schema: z.ZodType<T>, options: { 
   const r = schema.safeParse(value);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new GatewayError('bad_frame', i ? `${i.path.join('.') || 'body'}: ${i.message}` : 'invalid body');
+    const message = i ? `${i.path.join('.') || 'body'}: ${i.message}` : 'invalid body';
+    // A text over its limit is a 413, as on the socket.
+    if (r.error.issues.some((x) => x.code === 'too_big' && x.path[0] === 'text')) throw new GatewayError('too_large', message);
+    throw new GatewayError('bad_frame', message);
   }
   return r.data;
 }

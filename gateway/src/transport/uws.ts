@@ -64,9 +64,10 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
 
   app.ws<UserData<D>>(handlers.wsPath, {
     compression: uWS.DISABLED,
-    // Headroom so we, not uWS, see oversized frames and close them with 1009; uWS drops a frame
-    // beyond this hard ceiling without a close code.
-    maxPayloadLength: Math.min(16 * 1024 * 1024, options.maxFrameBytes * 16),
+    // Headroom so we, not uWS, see oversized frames and close them with 1009. uWS drops a frame
+    // beyond this hard ceiling abruptly (1006, no close frame) and buffers a whole frame before
+    // delivering it, so the ceiling stays at 1 MiB by default: memory an attacker can claim.
+    maxPayloadLength: Math.min(16 * 1024 * 1024, options.maxFrameBytes * 8),
     maxBackpressure: options.maxBackpressureBytes * 4,
     closeOnBackpressureLimit: 0,
     idleTimeout: options.idleTimeoutSec,
