@@ -7,6 +7,10 @@ export { Limits };
 const id = z.string().min(1).max(Limits.maxIdChars);
 const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const token = z.string().min(1).max(Limits.maxTokenChars);
+/** U+0000 has no place in chat text, and Postgres cannot store it in a text column. */
+export const NO_NUL = /^[^\u0000]*$/;
+/** A chat message text: trimmed, not empty, within `maxTextChars`, without U+0000. */
+export const chatText = z.string().trim().min(1, 'text is empty').max(Limits.maxTextChars).regex(NO_NUL, 'text must not contain U+0000');
 
 // ---------------------------------------------------------------- client → server
 
@@ -32,7 +36,7 @@ export const SendFrame = z.object({
   type: z.literal('send'),
   id,
   sessionId: id,
-  text: z.string().trim().min(1, 'text is empty').max(Limits.maxTextChars),
+  text: chatText,
   ifBusy: z.enum([IfBusy.reject, IfBusy.interrupt, IfBusy.enqueue]).optional(),
 });
 export const CancelFrame = z.object({ type: z.literal('cancel'), sessionId: id, runId: id });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from './codes.js';
-import { Limits } from './frames.js';
+import { chatText, Limits, NO_NUL } from './frames.js';
 
 const email = z.string().trim().toLowerCase().max(254).pipe(z.email('email is not a valid address'));
 
@@ -30,9 +30,10 @@ export const AuthResponse = z.object({
 });
 
 /** `POST /v1/sessions` body. */
-export const CreateSessionBody = z.object({ title: z.string().trim().min(1).max(200).optional() });
+const title = z.string().trim().min(1).max(200).regex(NO_NUL, 'title must not contain U+0000');
+export const CreateSessionBody = z.object({ title: title.optional() });
 /** `PATCH /v1/sessions/:id` body. */
-export const UpdateSessionBody = z.object({ title: z.string().trim().min(1).max(200) });
+export const UpdateSessionBody = z.object({ title });
 export const SessionDto = z.object({
   id: z.string(),
   title: z.string().nullable(),
@@ -42,7 +43,7 @@ export const SessionDto = z.object({
 /** `POST /v1/sessions/:id/messages` body. */
 export const PostMessageBody = z.object({
   id: z.string().min(1).max(Limits.maxIdChars),
-  text: z.string().trim().min(1, 'text is empty').max(Limits.maxTextChars),
+  text: chatText,
 });
 
 export const ErrorBody = z.object({

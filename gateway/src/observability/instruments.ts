@@ -24,6 +24,7 @@ export const METRIC_HELP = {
   switchboard_bytes_out_total: 'Socket payload bytes delivered (UTF-8), counted per receiving socket',
   switchboard_backpressure_closes_total: 'Sockets closed 4009 because their unsent buffer passed the limit',
   switchboard_rate_limited_total: 'Requests or frames refused by a limit, by limit',
+  switchboard_transcript_write_failures_total: 'Runs whose transcript could not be written (the run was still charged)',
   switchboard_replayed_frames_total: 'Frames replayed from the session log on join or resume',
   switchboard_resumes_total: 'Resume attempts by outcome (resumed, expired, gap)',
   switchboard_runs_active: 'Runs executing on this node',
@@ -61,6 +62,7 @@ export interface Instruments {
   disconnects: Counter<Attrs>;
   backpressureCloses: Counter;
   rateLimited: Counter<Attrs>;
+  transcriptFailures: Counter;
   replayed: Counter;
   resumes: Counter<Attrs>;
   runs: Counter<Attrs>;
@@ -91,6 +93,7 @@ export function createInstruments(meter: Meter): Instruments {
     disconnects: counter('switchboard_disconnects_total'),
     backpressureCloses: counter('switchboard_backpressure_closes_total'),
     rateLimited: counter('switchboard_rate_limited_total'),
+    transcriptFailures: counter('switchboard_transcript_write_failures_total'),
     replayed: counter('switchboard_replayed_frames_total'),
     resumes: counter('switchboard_resumes_total'),
     runs: counter('switchboard_runs_total'),

@@ -121,6 +121,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   i.backpressureCloses.add(0);
   i.replayed.add(0);
   i.busErrors.add(0);
+  i.transcriptFailures.add(0);
   for (const limit of LIMIT_NAMES) i.rateLimited.add(0, limitLabels.get(limit));
 
   return {
@@ -139,6 +140,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     /** The server decided to close a socket with `code`. */
     serverClose(code: number): void {
       if (code === SLOW_CONSUMER) i.backpressureCloses.add(1);
+    },
+    /** A run's transcript write failed (its tokens were charged regardless). */
+    transcriptWriteFailed(): void {
+      i.transcriptFailures.add(1);
     },
     rateLimited(limit: string): void {
       i.rateLimited.add(1, limitLabels.get(limit));
