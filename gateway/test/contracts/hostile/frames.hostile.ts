@@ -98,6 +98,7 @@ export function describeFramesHostile(transport: Transport): void {
         const s = await t.raw({ token: me.token });
         s.send({ type: 'send', id: 'd4a', sessionId, text: 'What is 2+2?' });
         const first = await s.run((await s.next('ack')).runId);
+        await s.next('joined'); // the send's auto-join
         s.send({ type: 'join', sessionId, after: 0 });
         expect(await s.next('joined')).toMatchObject({ sessionId, replayed: first.length, seq: first.length });
         s.send({ type: 'join', sessionId, after: first.length });
@@ -112,6 +113,7 @@ export function describeFramesHostile(transport: Transport): void {
         const s = await t.raw({ token: me.token });
         s.send({ type: 'send', id: 'd4c', sessionId, text: 'What is 3+3?' });
         const first = await s.run((await s.next('ack')).runId);
+        await s.next('joined'); // the send's auto-join
         s.send({ type: 'join', sessionId, after: 1 });
         expect(await s.next('joined')).toMatchObject({ replayed: first.length - 1 });
         s.send({ type: 'send', id: 'd4d', sessionId, text: 'What is 4+4?' });
