@@ -124,6 +124,9 @@ async function turn(
     tap = await deps.hub.tap(t.sessionId, 0, onFrame);
   }
   async function* runFrames(): AsyncGenerator<SessionFrame> {
+    // One abort listener for the whole turn (not one per wait), removed when the turn ends.
+    const onAbort = () => wake?.();
+    t.req.signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
         while (frames.length) {
@@ -133,13 +136,11 @@ async function turn(
           if (f.type === 'done') return;
         }
         if (t.req.signal.aborted) return;
-        await new Promise<void>((r) => {
-          wake = r;
-          t.req.signal.addEventListener('abort', () => r(), { once: true });
-        });
+        await new Promise<void>((r) => (wake = r));
         wake = null;
       }
     } finally {
+      t.req.signal.removeEventListener('abort', onAbort);
       tap.close();
     }
   }
