@@ -40,6 +40,8 @@ export const SessionDto = z.object({
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+/** `GET /v1/sessions/:id`: the session, the last `seq` of its log and the run streaming now (null when none). */
+export const SessionDetailDto = SessionDto.extend({ lastSeq: z.number().int().nonnegative(), activeRunId: z.string().nullable() });
 /** `POST /v1/sessions/:id/messages` body. */
 export const PostMessageBody = z.object({
   id: z.string().min(1).max(Limits.maxIdChars),
@@ -58,5 +60,6 @@ export type AuthResponse = z.infer<typeof AuthResponse>;
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
 export type UpdateSessionBody = z.infer<typeof UpdateSessionBody>;
 export type SessionDto = z.infer<typeof SessionDto>;
+export type SessionDetailDto = z.infer<typeof SessionDetailDto>;
 export type PostMessageBody = z.infer<typeof PostMessageBody>;
 export type ErrorBody = z.infer<typeof ErrorBody>;

@@ -33,6 +33,7 @@ export {
   PostMessageBody,
   RefreshBody,
   RegisterBody,
+  SessionDetailDto,
   SessionDto,
   UpdateSessionBody,
   UserDto,

@@ -58,7 +58,12 @@ export function addSessionRoutes(router: Router, deps: SessionRouteDeps): void {
       const sessions = await storage.sessions.list(userId, { limit, before: req.query.get('before') ?? undefined });
       return json(200, { sessions });
     })
-    .add('GET', '/v1/sessions/:id', async ({ req, params }) => json(200, await owned(await requireUser(req, authn), params.id!)))
+    .add('GET', '/v1/sessions/:id', async ({ req, params }) => {
+      const session = await owned(await requireUser(req, authn), params.id!);
+      // What a reloaded page needs to join{after} and follow a run it did not start.
+      const [lastSeq, activeRunId] = await Promise.all([deps.log.lastSeq(session.id), deps.runs.activeRunId(session.id)]);
+      return json(200, { ...session, lastSeq, activeRunId: activeRunId ?? null });
+    })
     .add('PATCH', '/v1/sessions/:id', async ({ req, params }) => {
       const userId = await requireUser(req, authn);
       const body = parseBody(req, UpdateSessionBody);
