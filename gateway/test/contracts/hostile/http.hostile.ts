@@ -3,6 +3,8 @@
  * and the regression tests of D2, D3, D5, D7, D11, D13 and the session GET fields.
  */
 import { expect } from 'vitest';
+import { openStorage } from '../../../src/backends/postgres/index.js';
+import type { Storage } from '../../../src/ports.js';
 import { pause, uuid, type Case } from './support.js';
 import { securityEvents, startHostile, type HostileGateway, type Transport } from './start.js';
 
@@ -205,3 +207,39 @@ export function describeHttpHostile(transport: Transport): void {
 }
 
 type TestGatewayUser = HostileGateway['user'];
+
+/** D5's second half: an unexpected failure is a 500 with the API's body, and is logged with its request id. */
+export function describeHttpFailureLogging(transport: Transport): void {
+  describe(`an unexpected storage failure over ${transport}`, () => {
+    let t: HostileGateway;
+    beforeAll(async () => {
+      const storage = await openStorage({});
+      const sessions = storage.sessions;
+      const failing: Storage = Object.assign(Object.create(Object.getPrototypeOf(storage)) as Storage, storage, {
+        sessions: {
+          ...sessions,
+          create: sessions.create.bind(sessions),
+          get: sessions.get.bind(sessions),
+          update: sessions.update.bind(sessions),
+          delete: sessions.delete.bind(sessions),
+          touch: sessions.touch.bind(sessions),
+          list: async () => {
+            throw new Error('injected: the database went away');
+          },
+        },
+      });
+      t = await startHostile(transport, {}, { storage: failing });
+    });
+    afterAll(async () => t?.stop());
+
+    it('D5: a 500 answers the API error body and is logged at error with its request id', async () => {
+      const u = await t.user();
+      const r = await t.http('GET', '/v1/sessions', { token: u.token });
+      expect(r).toMatchObject({ status: 500, body: { error: { code: 'internal', message: expect.any(String) } } });
+      expect(JSON.stringify(r.body)).not.toContain('injected');
+      const logged = t.logs.filter((l) => l.level === 'error' && String(l.error).includes('injected'));
+      expect(logged.length).toBe(1);
+      expect(logged[0]!.requestId).toEqual(expect.any(String));
+    });
+  });
+}
