@@ -2,13 +2,16 @@ import { hostname } from 'node:os';
 import { CloseCode, WS_PATH } from '@switchboard/protocol';
 import { AuthService } from './auth/auth-service.js';
 import { resolveJwtSecret } from './auth/secret.js';
+import { Authenticator } from './auth/authenticator.js';
 import { TokenService } from './auth/tokens.js';
 import type { Backends } from './backends/index.js';
 import type { Config } from './config.js';
 import { ConnectionManager, type ConnData } from './connections/connection-manager.js';
 import { addAuthRoutes } from './http/auth-routes.js';
+import { parseCorsOrigins } from './http/browser-policy.js';
 import { createClientAddress, createHttpHandler } from './http/handler.js';
 import { addFeedbackRoutes } from './http/feedback-routes.js';
+import { startMetricsServer } from './http/metrics-server.js';
 import { addMemoryRoutes } from './http/memory-routes.js';
 import { addOpsRoutes } from './http/ops-routes.js';
 import { addPageRoutes } from './http/page-routes.js';
@@ -30,6 +33,8 @@ export interface Gateway {
   readonly nodeId: string;
   readonly connections: ConnectionManager;
   readonly runs: RunManager;
+  /** The port of the metrics-only listener when `METRICS_PORT` is set. */
+  readonly metricsPort?: number;
   /** Graceful stop: not ready, `goaway`, runs finish (bounded), sockets close 1012. */
   stop(options?: { drainTimeoutMs?: number }): Promise<void>;
 }
@@ -45,12 +50,14 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   const secret = await resolveJwtSecret(config.JWT_SECRET, config.APP_ENV === 'test' ? null : config.DATA_DIR);
   const tokens = new TokenService(secret, { accessS: config.ACCESS_TOKEN_TTL_S, resumeS: config.RESUME_TOKEN_TTL_S });
   const { storage, agent, limiters } = backends;
+  const authn = new Authenticator({ tokens, storage });
   const obs = createObservability(config, logger, nodeId);
   const events = obs.instrumentation;
   agent.onModelEvent((e) => events.modelEvent(e));
   limiters.onDenied((limit) => events.limited(limit));
   const bus = obs.wrapBus(backends.bus);
   const router = new Router({ logger, instrumentation: events });
+  const browser = parseCorsOrigins(config.CORS_ORIGINS);
   let draining = false;
   // The hub publishes through the transport, whose handlers are the connection manager's: the
   // transport is created last and bound here, before the first socket can arrive.
@@ -79,13 +86,14 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     logger,
     nodeId,
     lockTtlMs: config.RUN_LOCK_TTL_MS,
-    hooks: obs.runHooks(createRunEffects({ storage, limiters })),
+    hooks: obs.runHooks(createRunEffects({ storage, limiters, logger, onTranscriptFailed: () => obs.metrics.transcriptWriteFailed() })),
     notify: (connectionId, frame) => connections.notify(connectionId, frame),
   });
   await runs.start();
   const stopWatching = runs.watchLostRuns(() => hub.openRuns());
   connections = new ConnectionManager({
     tokens,
+    authn,
     hub,
     runs,
     canAccess: (userId, sessionId) => access.canAccess(userId, sessionId),
@@ -102,6 +110,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     resume: backends.resume,
     resumeTtlMs: config.RESUME_TOKEN_TTL_S * 1000,
     instrumentation: events,
+    browser,
   });
   const probes = [{ name: 'database', check: () => storage.ping() }, ...backends.health.probes];
   obs.observe({
@@ -118,13 +127,16 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     logger,
     refreshTtlS: config.REFRESH_TOKEN_TTL_S,
     loginAttempts: config.LOGIN_ATTEMPTS_PER_15_MIN,
+    accountCeiling: config.LOGIN_ACCOUNT_CEILING_PER_15_MIN,
     limiter: (o) => limiters.loginAttempts(o),
+    registrations: limiters.registrations,
   });
-  addAuthRoutes(router, { auth, tokens, storage });
-  addSessionRoutes(router, { tokens, storage, runs, hub, log: backends.log, onDeleted: (userId, sessionId) => access.forget(userId, sessionId) });
-  addMemoryRoutes(router, { tokens, storage });
-  addFeedbackRoutes(router, { tokens, storage, log: backends.log, instrumentation: events, scores: obs.scores });
-  obs.addMetricsRoute(router);
+  addAuthRoutes(router, { auth, authn, storage });
+  addSessionRoutes(router, { authn, storage, creations: limiters.sessions, logger, runs, hub, log: backends.log, onDeleted: (userId, sessionId) => access.forget(userId, sessionId) });
+  addMemoryRoutes(router, { authn, storage });
+  addFeedbackRoutes(router, { authn, storage, log: backends.log, instrumentation: events, scores: obs.scores });
+  // With METRICS_PORT the scrape is served on its own listener only, off the public port.
+  if (config.METRICS_PORT === undefined) obs.addMetricsRoute(router);
   addPageRoutes(router);
 
   const address = createClientAddress(config.TRUST_PROXY);
@@ -132,7 +144,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     config.TRANSPORT,
     {
       wsPath: WS_PATH,
-      http: createHttpHandler(router, { address, logger }),
+      http: createHttpHandler(router, { address, logger, browser }),
       upgrade: (req) => connections.upgrade({ ...req, remoteAddress: address(req) }),
       open: (s) => connections.open(s),
       message: (s, m, bytes) => connections.message(s, m, bytes),
@@ -162,6 +174,10 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   });
 
   const port = await transport.listen(config.HOST, config.PORT);
+  const metricsServer =
+    config.METRICS_PORT === undefined
+      ? null
+      : await startMetricsServer({ host: config.HOST, port: config.METRICS_PORT, scrape: () => obs.metrics.scrape(), token: config.METRICS_TOKEN });
   const host = config.HOST === '0.0.0.0' || config.HOST === '::' ? '127.0.0.1' : config.HOST;
   logger.info('gateway listening', { port, transport: transport.name, node: nodeId, ...backends.health.labels });
 
@@ -173,6 +189,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     nodeId,
     connections,
     runs,
+    metricsPort: metricsServer?.port,
     stop(options = {}) {
       stopping ??= (async () => {
         draining = true;
@@ -182,6 +199,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
         await runs.drain(drainMs);
         connections.closeAll(CloseCode.restart, 'server restarting');
         await transport.close();
+        await metricsServer?.close();
         await hub.close();
         await backends.close();
         await obs.shutdown();

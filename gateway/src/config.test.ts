@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from './config.js';
 describe('loadConfig', () => {
   it('applies defaults with no environment', () => {
     const c = loadConfig({});
-    expect(c).toMatchObject({ APP_ENV: 'development', PORT: 8080, DATA_DIR: './data', TRANSPORT: 'auto', MAX_FRAME_BYTES: 65536 });
+    expect(c).toMatchObject({ APP_ENV: 'development', PORT: 8080, DATA_DIR: './data', TRANSPORT: 'auto', MAX_FRAME_BYTES: 131072 });
     expect(c.DATABASE_URL).toBeUndefined();
   });
   it('treats empty variables as unset and coerces numbers', () => {
@@ -57,7 +57,7 @@ describe('loadConfig', () => {
   });
   it('starts in production with real backends, or the local model when explicitly allowed', () => {
     const secret = 'x'.repeat(40);
-    expect(loadConfig({ APP_ENV: 'production', JWT_SECRET: secret, DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h', LLM_MODELS: 'gpt-4o-mini', OPENAI_API_KEY: 'k' }).APP_ENV).toBe('production');
-    expect(loadConfig({ APP_ENV: 'production', JWT_SECRET: secret, DATABASE_URL: 'postgres://h/db', SINGLE_NODE: 'true', ALLOW_LOCAL_MODEL_IN_PRODUCTION: 'true' }).ALLOW_LOCAL_MODEL_IN_PRODUCTION).toBe(true);
+    expect(loadConfig({ APP_ENV: 'production', JWT_SECRET: secret, DATABASE_URL: 'postgres://h/db', REDIS_URL: 'redis://h', LLM_MODELS: 'gpt-4o-mini', OPENAI_API_KEY: 'k', METRICS_TOKEN: 'metrics-token-0123456789' }).APP_ENV).toBe('production');
+    expect(loadConfig({ APP_ENV: 'production', JWT_SECRET: secret, DATABASE_URL: 'postgres://h/db', SINGLE_NODE: 'true', ALLOW_LOCAL_MODEL_IN_PRODUCTION: 'true', METRICS_PORT: '9464' }).ALLOW_LOCAL_MODEL_IN_PRODUCTION).toBe(true);
   });
 });

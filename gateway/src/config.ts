@@ -2,6 +2,7 @@
 import { parseModelsConfig } from '@switchboard/agent-core/models-config';
 import { z } from 'zod';
 import { parseRedisUrl, RedisUrlError } from './backends/redis/url.js';
+import { parseCorsOrigins } from './http/browser-policy.js';
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])])
@@ -59,15 +60,18 @@ export const ConfigSchema = z.object({
   TRUST_PROXY: z.string().optional(),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
   LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
-  /** Largest inbound socket frame (bytes). */
-  MAX_FRAME_BYTES: int(64 * 1024, 256),
+  /**
+   * Largest inbound socket frame (bytes); larger frames close 1009. The default leaves room for a
+   * `send` of `maxTextChars` characters in any script (3 UTF-8 bytes each at most).
+   */
+  MAX_FRAME_BYTES: int(128 * 1024, 2048),
   /** Largest HTTP request body (bytes). */
   MAX_BODY_BYTES: int(256 * 1024, 1024),
   /** A socket whose unsent buffer exceeds this is closed 4009. */
   MAX_BACKPRESSURE_BYTES: int(1024 * 1024, 1024),
   HELLO_TIMEOUT_MS: int(10_000, 100),
   HEARTBEAT_MS: int(30_000, 1000),
-  /** Bad frames in a row that close the socket with 4002. */
+  /** Bad-frame score that closes the socket with 4002: each bad frame adds one, one is forgiven every 5 s (valid frames in between do not reset it). */
   MAX_BAD_FRAMES: int(10, 1),
   ACCESS_TOKEN_TTL_S: int(15 * 60, 10),
   REFRESH_TOKEN_TTL_S: int(30 * 24 * 3600, 60),
@@ -82,7 +86,16 @@ export const ConfigSchema = z.object({
   RATE_CONNECTIONS_PER_IP_PER_MINUTE: int(120, 1),
   RATE_SOCKETS_PER_USER: int(20, 1),
   DAILY_TOKEN_BUDGET: int(200_000, 0),
+  /** Failed sign-ins per (account, address) in 15 minutes before that pair is locked (with backoff). */
   LOGIN_ATTEMPTS_PER_15_MIN: int(10, 1),
+  /** Failed sign-ins per account from all addresses in 15 minutes after which only addresses that have not failed may try. Default: 10 × LOGIN_ATTEMPTS_PER_15_MIN. */
+  LOGIN_ACCOUNT_CEILING_PER_15_MIN: z.coerce.number().int().min(1).optional(),
+  /** Sign-ups per client address per hour. */
+  RATE_REGISTRATIONS_PER_IP_PER_HOUR: int(20, 1),
+  /** Sessions a user may create per minute. */
+  RATE_SESSIONS_PER_USER_PER_MINUTE: int(30, 1),
+  /** Origins (comma-separated, exact `scheme://host[:port]`, or `*`) allowed to call the API and open sockets from a browser; none by default. */
+  CORS_ORIGINS: z.string().optional(),
   LLM_MODELS: z.string().optional(),
   OPENAI_API_KEY: z.string().optional(),
   OPENAI_BASE_URL: z.string().url().optional(),
@@ -99,7 +112,10 @@ export const ConfigSchema = z.object({
   CHECKPOINT_DURABILITY: z.enum(['exit', 'async', 'sync']).default('exit'),
   MAX_TOOL_ROUNDS: int(6, 1),
   TOOL_TIMEOUT_MS: int(10_000, 10),
+  /** When set, `/metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */
   METRICS_TOKEN: z.string().optional(),
+  /** When set, `/metrics` is served only on this port (0: any free port), not on `PORT`. */
+  METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   /** OTLP/HTTP base URL for traces (spans go to `<url>/v1/traces`); unset: no OTLP export. */
   OTEL_EXPORTER_OTLP_ENDPOINT: z.string().url().optional(),
   /** Extra OTLP headers, `key=value,key2=value2`. */
@@ -153,6 +169,11 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!(e instanceof Error && e.name === 'ModelsConfigError')) throw e;
     problems.push(e.message);
   }
+  try {
+    parseCorsOrigins(config.CORS_ORIGINS);
+  } catch (e) {
+    problems.push((e as Error).message);
+  }
   if (problems.length) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   if (config.APP_ENV === 'production') {
     if (!config.JWT_SECRET || config.JWT_SECRET.length < 32)
@@ -164,7 +185,10 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
       problems.push(
         'REDIS_URL must be set in production (replicas share the session log through it), or SINGLE_NODE=true for exactly one gateway process',
       );
-    if (problems.length) throw new ConfigError(`refusing to start in production: ${problems.join('; ')}`);
+    if (!config.METRICS_TOKEN && config.METRICS_PORT === undefined)
+      problems.push('METRICS_TOKEN or METRICS_PORT must be set in production (/metrics must not be public)');
+    if (config.METRICS_TOKEN !== undefined && config.METRICS_TOKEN.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
+    if (problems.length) throw new ConfigError(`refusing to start in production:\n  ${problems.join('\n  ')}`);
   }
   return config;
 }

@@ -24,7 +24,6 @@ const invalidClient: Record<(typeof CLIENT_FRAME_TYPES)[number], unknown[]> = {
   send: [
     { type: 'send', sessionId: sid, text: 'hi' },
     { type: 'send', id: 'm', sessionId: sid, text: '   ' },
-    { type: 'send', id: 'm', sessionId: sid, text: 'x'.repeat(32_001) },
     { type: 'send', id: 'm', sessionId: sid, text: 'hi', ifBusy: 'maybe' },
   ],
   cancel: [{ type: 'cancel', sessionId: sid }, { type: 'cancel', runId: 'r' }],
@@ -97,5 +96,12 @@ describe('parseServerFrame', () => {
   it('refuses an unknown error code and an unknown done reason', () => {
     expect(parseServerFrame(JSON.stringify({ ...validServer.error, code: 'oops' })).ok).toBe(false);
     expect(parseServerFrame(JSON.stringify({ ...validServer.done, reason: 'bored' })).ok).toBe(false);
+  });
+});
+
+describe('text limits', () => {
+  it('answers a send text over maxTextChars with too_large (not bad_frame), keeping its id', () => {
+    const r = parseClientFrame(JSON.stringify({ type: 'send', id: 'm', sessionId: 's', text: 'x'.repeat(32_001) }), 1024 * 1024);
+    expect(r).toMatchObject({ ok: false, code: 'too_large', ref: 'm' });
   });
 });

@@ -45,7 +45,9 @@ function parseWith<T>(schema: z.ZodType<T>, raw: string, maxBytes: number): Pars
   if (!result.success) {
     const unknownType = result.error.issues.some((i) => i.code === 'invalid_union' && i.path.length <= 1 && (i.path[0] ?? 'type') === 'type');
     const message = unknownType ? `unknown frame type "${String(obj.type).slice(0, 32)}"` : describe(result.error);
-    return { ok: false, code: ErrorCode.badFrame, message, ref };
+    // A text over its limit is a size problem the client can fix by splitting: `too_large`.
+    const textTooBig = result.error.issues.some((i) => i.code === 'too_big' && i.path[0] === 'text');
+    return { ok: false, code: textTooBig ? ErrorCode.tooLarge : ErrorCode.badFrame, message, ref };
   }
   return { ok: true, frame: result.data };
 }

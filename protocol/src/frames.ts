@@ -7,6 +7,11 @@ export { Limits };
 const id = z.string().min(1).max(Limits.maxIdChars);
 const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const token = z.string().min(1).max(Limits.maxTokenChars);
+/** U+0000 has no place in chat text, and Postgres cannot store it in a text column. */
+// biome-ignore lint/suspicious/noControlCharactersInRegex: matching U+0000 is the point of this pattern
+export const NO_NUL = /^[^\u0000]*$/;
+/** A chat message text: trimmed, not empty, within `maxTextChars`, without U+0000. */
+export const chatText = z.string().trim().min(1, 'text is empty').max(Limits.maxTextChars).regex(NO_NUL, 'text must not contain U+0000');
 
 // ---------------------------------------------------------------- client → server
 
@@ -32,7 +37,7 @@ export const SendFrame = z.object({
   type: z.literal('send'),
   id,
   sessionId: id,
-  text: z.string().trim().min(1, 'text is empty').max(Limits.maxTextChars),
+  text: chatText,
   ifBusy: z.enum([IfBusy.reject, IfBusy.interrupt, IfBusy.enqueue]).optional(),
 });
 export const CancelFrame = z.object({ type: z.literal('cancel'), sessionId: id, runId: id });
@@ -67,7 +72,8 @@ export const ReadyFrame = z.object({
   resume: z.string(),
   resumed: z.boolean(),
   heartbeatMs: z.number().int(),
-  limits: z.object({ maxFrameBytes: z.number().int(), maxTextChars: z.number().int() }),
+  /** `maxTextBytes` (UTF-8 bytes of a `send.text`) is sent by servers since it was added. */
+  limits: z.object({ maxFrameBytes: z.number().int(), maxTextChars: z.number().int(), maxTextBytes: z.number().int().optional() }),
   node: z.string(),
 });
 export const JoinedFrame = z.object({

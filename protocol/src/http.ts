@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ErrorCode } from './codes.js';
-import { Limits } from './frames.js';
+import { chatText, Limits, NO_NUL } from './frames.js';
 
 const email = z.string().trim().toLowerCase().max(254).pipe(z.email('email is not a valid address'));
 
@@ -30,19 +30,22 @@ export const AuthResponse = z.object({
 });
 
 /** `POST /v1/sessions` body. */
-export const CreateSessionBody = z.object({ title: z.string().trim().min(1).max(200).optional() });
+const title = z.string().trim().min(1).max(200).regex(NO_NUL, 'title must not contain U+0000');
+export const CreateSessionBody = z.object({ title: title.optional() });
 /** `PATCH /v1/sessions/:id` body. */
-export const UpdateSessionBody = z.object({ title: z.string().trim().min(1).max(200) });
+export const UpdateSessionBody = z.object({ title });
 export const SessionDto = z.object({
   id: z.string(),
   title: z.string().nullable(),
   createdAt: z.string(),
   updatedAt: z.string(),
 });
+/** `GET /v1/sessions/:id`: the session, the last `seq` of its log and the run streaming now (null when none). */
+export const SessionDetailDto = SessionDto.extend({ lastSeq: z.number().int().nonnegative(), activeRunId: z.string().nullable() });
 /** `POST /v1/sessions/:id/messages` body. */
 export const PostMessageBody = z.object({
   id: z.string().min(1).max(Limits.maxIdChars),
-  text: z.string().trim().min(1, 'text is empty').max(Limits.maxTextChars),
+  text: chatText,
 });
 
 /** `POST /v1/sessions/:id/runs/:runId/feedback` body: thumbs up (1) or down (-1). */
@@ -63,6 +66,7 @@ export type AuthResponse = z.infer<typeof AuthResponse>;
 export type CreateSessionBody = z.infer<typeof CreateSessionBody>;
 export type UpdateSessionBody = z.infer<typeof UpdateSessionBody>;
 export type SessionDto = z.infer<typeof SessionDto>;
+export type SessionDetailDto = z.infer<typeof SessionDetailDto>;
 export type PostMessageBody = z.infer<typeof PostMessageBody>;
 export type ErrorBody = z.infer<typeof ErrorBody>;
 export type FeedbackBody = z.infer<typeof FeedbackBody>;

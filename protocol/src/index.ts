@@ -34,6 +34,7 @@ export {
   PostMessageBody,
   RefreshBody,
   RegisterBody,
+  SessionDetailDto,
   SessionDto,
   UpdateSessionBody,
   UserDto,

@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import { RateLimiterMemory, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import type { AuthResponse } from '@switchboard/protocol';
 import { GatewayError } from '../errors.js';
+import type { RateLimit } from '../limits/types.js';
 import type { Logger } from '../logger.js';
+import { securityLog, SecurityEvent } from '../observability/security-log.js';
 import type { Storage } from '../ports.js';
+import { LoginGuard, type LimiterFactory } from './login-guard.js';
 import { DUMMY_HASH_PROMISE, hashPassword, passwordProblem, verifyPassword } from './passwords.js';
 import { hashRefreshToken, newRefreshToken, type TokenService } from './tokens.js';
 
@@ -12,29 +14,39 @@ export interface AuthServiceOptions {
   tokens: TokenService;
   logger: Logger;
   refreshTtlS: number;
-  /** Failed logins allowed per account and per IP in 15 minutes. @default 10 */
+  /** Failed logins per (account, address) in 15 minutes before that pair is locked. @default 10 */
   loginAttempts?: number;
+  /** Failed logins per account in 15 minutes after which only addresses that have not failed may try. @default 10 × loginAttempts */
+  accountCeiling?: number;
   /** Limiter factory (Redis-backed in scale-out); memory by default. */
-  limiter?: (opts: { keyPrefix: string; points: number; duration: number }) => RateLimiterAbstract;
+  limiter?: LimiterFactory;
+  /** Sign-ups per client address. @default unlimited */
+  registrations?: RateLimit;
 }
 
 const INVALID = 'email or password is incorrect';
 
 /** Registration, login, refresh rotation with reuse detection, logout. */
 export class AuthService {
-  private readonly byAccount: RateLimiterAbstract;
-  private readonly byIp: RateLimiterAbstract;
+  private readonly guard: LoginGuard;
 
   constructor(private readonly o: AuthServiceOptions) {
-    const make = o.limiter ?? ((opts) => new RateLimiterMemory(opts));
-    const points = o.loginAttempts ?? 10;
-    this.byAccount = make({ keyPrefix: 'login_acct', points, duration: 15 * 60 });
-    this.byIp = make({ keyPrefix: 'login_ip', points: points * 5, duration: 15 * 60 });
+    this.guard = new LoginGuard({ attempts: o.loginAttempts, accountCeiling: o.accountCeiling, limiter: o.limiter });
   }
 
-  async register(email: string, password: string): Promise<AuthResponse> {
+  /**
+   * Creates an account. An email that is taken answers 409 `conflict` after the same work as a
+   * new one (the password is hashed first); sign-ups are limited per address, which bounds what
+   * anyone learns about registered emails (SECURITY.md says why this is the chosen answer).
+   */
+  async register(email: string, password: string, address = 'unknown'): Promise<AuthResponse> {
     const problem = passwordProblem(password, email);
     if (problem) throw new GatewayError('bad_frame', problem);
+    const allowed = (await this.o.registrations?.consume(address || 'unknown')) ?? { ok: true as const };
+    if (!allowed.ok) {
+      securityLog(this.o.logger, SecurityEvent.rateLimited, { limit: 'registrations', address, surface: 'http', retryAfterMs: allowed.retryAfterMs });
+      throw new GatewayError('rate_limited', 'too many sign-ups from this address; try again later', { retryAfterMs: allowed.retryAfterMs });
+    }
     const passwordHash = await hashPassword(password);
     try {
       const user = await this.o.storage.users.create({ email, passwordHash });
@@ -45,17 +57,22 @@ export class AuthService {
     }
   }
 
-  async login(email: string, password: string, ip: string): Promise<AuthResponse> {
-    await this.check(this.byIp, ip);
-    await this.check(this.byAccount, email);
+  async login(email: string, password: string, address: string): Promise<AuthResponse> {
+    const refusal = await this.guard.check(email, address);
+    if (refusal) {
+      securityLog(this.o.logger, SecurityEvent.rateLimited, { limit: 'login', scope: refusal.scope, address, surface: 'http', retryAfterMs: refusal.retryAfterMs });
+      throw new GatewayError('rate_limited', 'too many failed sign-in attempts; try again later', { retryAfterMs: refusal.retryAfterMs });
+    }
     const user = await this.o.storage.users.findByEmail(email);
     // Verify against a dummy hash when there is no such user, so timing tells nothing.
     const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
     if (!user || !ok) {
-      await Promise.all([this.byIp.penalty(ip, 1), this.byAccount.penalty(email, 1)]).catch(() => {});
+      const lock = await this.guard.failed(email, address).catch(() => null);
+      securityLog(this.o.logger, SecurityEvent.loginFailed, { address, userId: user?.id, knownAccount: user !== null, surface: 'http' });
+      if (lock) securityLog(this.o.logger, SecurityEvent.loginLocked, { address, userId: user?.id, retryAfterMs: lock.lockedForMs, surface: 'http' });
       throw new GatewayError('unauthorized', INVALID);
     }
-    await this.byAccount.delete(email).catch(() => {});
+    await this.guard.succeeded(email, address);
     return this.issue(user.id, user.email, randomUUID());
   }
 
@@ -64,7 +81,7 @@ export class AuthService {
     if (!record || new Date(record.expiresAt).getTime() <= Date.now()) throw new GatewayError('unauthorized', 'refresh token is invalid or expired');
     if (record.revokedAt) {
       const n = await this.o.storage.refreshTokens.revokeFamily(record.familyId);
-      this.o.logger.warn('refresh token reuse: family revoked', { userId: record.userId, revoked: n });
+      securityLog(this.o.logger, SecurityEvent.refreshReuse, { userId: record.userId, revoked: n, surface: 'http' });
       throw new GatewayError('unauthorized', 'refresh token was already used; sign in again');
     }
     const user = await this.o.storage.users.findById(record.userId);
@@ -80,7 +97,7 @@ export class AuthService {
       await this.o.storage.refreshTokens.revokeFamily(record.familyId);
       throw new GatewayError('unauthorized', 'refresh token was already used; sign in again');
     }
-    const access = await this.o.tokens.signAccess({ userId: user.id, email: user.email });
+    const access = await this.o.tokens.signAccess({ userId: user.id, email: user.email, loginId: record.familyId });
     return { user: { id: user.id, email: user.email }, accessToken: access.token, refreshToken: next.token, expiresAt: access.expiresAt.toISOString() };
   }
 
@@ -98,14 +115,8 @@ export class AuthService {
       tokenHash: refresh.hash,
       expiresAt: new Date(Date.now() + this.o.refreshTtlS * 1000),
     });
-    const access = await this.o.tokens.signAccess({ userId, email });
+    // The family id names this sign-in: access and resume tokens carry it (`sid`) and die with it.
+    const access = await this.o.tokens.signAccess({ userId, email, loginId: familyId });
     return { user: { id: userId, email }, accessToken: access.token, refreshToken: refresh.token, expiresAt: access.expiresAt.toISOString() };
-  }
-
-  private async check(limiter: RateLimiterAbstract, key: string): Promise<void> {
-    const r = await limiter.get(key).catch(() => null);
-    if (r && r.consumedPoints >= limiter.points) {
-      throw new GatewayError('rate_limited', 'too many failed sign-in attempts; try again later', { retryAfterMs: r.msBeforeNext });
-    }
   }
 }

@@ -8,12 +8,16 @@ export type TokenType = (typeof TokenType)[keyof typeof TokenType];
 export interface AccessClaims {
   userId: string;
   email?: string;
+  /** The sign-in this token belongs to (its refresh-token family; claim `sid`). */
+  loginId?: string;
 }
 
 export interface ResumeClaims {
   userId: string;
   /** The connection that issued it. */
   connectionId: string;
+  /** The sign-in the connection was authenticated by (claim `sid`); a resume dies with it. */
+  loginId?: string;
 }
 
 /** Why a token was refused. */
@@ -33,7 +37,7 @@ export class TokenService {
 
   async signAccess(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }> {
     const expiresAt = new Date(Date.now() + this.ttl.accessS * 1000);
-    const token = await new SignJWT({ typ: TokenType.access, email: claims.email })
+    const token = await new SignJWT({ typ: TokenType.access, email: claims.email, sid: claims.loginId })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(claims.userId)
       .setIssuer(ISSUER)
@@ -44,7 +48,7 @@ export class TokenService {
   }
 
   async signResume(claims: ResumeClaims): Promise<string> {
-    return new SignJWT({ typ: TokenType.resume, cid: claims.connectionId })
+    return new SignJWT({ typ: TokenType.resume, cid: claims.connectionId, sid: claims.loginId })
       .setProtectedHeader({ alg: 'HS256' })
       .setSubject(claims.userId)
       .setIssuer(ISSUER)
@@ -56,7 +60,8 @@ export class TokenService {
   async verifyAccess(token: string): Promise<{ ok: true; claims: AccessClaims } | { ok: false; why: TokenFailure }> {
     const r = await this.verify(token, TokenType.access);
     if (!r.ok) return r;
-    return { ok: true, claims: { userId: r.payload.sub!, email: r.payload.email as string | undefined } };
+    const sid = typeof r.payload.sid === 'string' ? r.payload.sid : undefined;
+    return { ok: true, claims: { userId: r.payload.sub!, email: r.payload.email as string | undefined, loginId: sid } };
   }
 
   async verifyResume(token: string): Promise<{ ok: true; claims: ResumeClaims } | { ok: false; why: TokenFailure }> {
@@ -64,7 +69,8 @@ export class TokenService {
     if (!r.ok) return r;
     const cid = r.payload.cid;
     if (typeof cid !== 'string') return { ok: false, why: 'invalid' };
-    return { ok: true, claims: { userId: r.payload.sub!, connectionId: cid } };
+    const sid = typeof r.payload.sid === 'string' ? r.payload.sid : undefined;
+    return { ok: true, claims: { userId: r.payload.sub!, connectionId: cid, loginId: sid } };
   }
 
   private async verify(token: string, typ: TokenType) {

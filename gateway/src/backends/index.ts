@@ -96,6 +96,8 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
       sendsPerMinute: config.RATE_SENDS_PER_MINUTE,
       connectionsPerIpPerMinute: config.RATE_CONNECTIONS_PER_IP_PER_MINUTE,
       socketsPerUser: config.RATE_SOCKETS_PER_USER,
+      registrationsPerIpPerHour: config.RATE_REGISTRATIONS_PER_IP_PER_HOUR,
+      sessionsPerUserPerMinute: config.RATE_SESSIONS_PER_USER_PER_MINUTE,
       dailyTokenBudget: config.DAILY_TOKEN_BUDGET,
     },
     redis?.redis,

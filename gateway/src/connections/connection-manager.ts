@@ -8,11 +8,15 @@ import {
   type HelloFrame,
   type ServerFrame,
 } from '@switchboard/protocol';
+import type { Authenticator } from '../auth/authenticator.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Limiters } from '../limits/types.js';
 import { GatewayError, toErrorFrame, toGatewayError } from '../errors.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { RunManager } from '../runs/run-manager.js';
+import { NO_CROSS_ORIGIN, socketOriginAllowed, type BrowserPolicy } from '../http/browser-policy.js';
+import { addGarbage, newGarbageScore, type GarbageScore } from '../limits/garbage-score.js';
+import { securityLog, SecurityEvent } from '../observability/security-log.js';
 import type { SessionHub } from '../sessions/hub.js';
 import { NO_INSTRUMENTATION, type Instrumentation, type ResumeRegistry } from '../ports.js';
 import type { Socket, UpgradeDecision, UpgradeRequest } from '../transport/types.js';
@@ -22,11 +26,16 @@ export interface ConnData {
   id: string;
   remoteAddress: string;
   userId: string | null;
+  /** The sign-in (refresh family) the socket was authenticated by; its resume tokens die with it. */
+  loginId: string | null;
   helloDone: boolean;
   /** A `hello` arrived (it may still be being verified); frames pipelined behind it wait their turn. */
   helloSeen: boolean;
   joined: Set<string>;
-  badFrames: number;
+  /** Bad frames, decaying with time; valid frames do not reset it. */
+  garbage: GarbageScore;
+  /** `hello`s refused before the socket authenticated. */
+  failedHellos: number;
   rateRejections: number;
   queue: Promise<void>;
   queued: number;
@@ -48,7 +57,10 @@ export interface SocketBounds {
 export type SessionAccess = (userId: string, sessionId: string) => Promise<boolean>;
 
 export interface ConnectionManagerOptions {
+  /** Signs resume tokens. */
   tokens: TokenService;
+  /** Checks access and resume tokens (and that their user and sign-in still exist). */
+  authn: Authenticator;
   hub: SessionHub;
   runs: RunManager;
   canAccess: SessionAccess;
@@ -61,11 +73,19 @@ export interface ConnectionManagerOptions {
   resume: ResumeRegistry;
   /** How long a closed connection's record is kept (the resume token's lifetime). */
   resumeTtlMs: number;
+  /** Which browser origins may open sockets (`CORS_ORIGINS` and the gateway's own). @default none but its own */
+  browser?: BrowserPolicy;
   /** Sockets, frames in and out, server closes and limiter refusals are reported here. @default NO_INSTRUMENTATION */
   instrumentation?: Instrumentation;
 }
 
 const MAX_QUEUED_FRAMES = 64;
+/** One bad frame is forgiven per this many ms (the garbage score's decay). */
+const GARBAGE_DECAY_MS = 5_000;
+/** Refused `hello`s after which an unauthenticated socket is closed 4001. */
+const MAX_FAILED_HELLOS = 3;
+/** Bytes of a `send` frame besides its text (type, ids, JSON quoting), reserved within the frame limit. */
+const FRAME_ENVELOPE_BYTES = 1024;
 
 /**
  * The socket protocol: authentication, join/leave with replay, send/cancel, heartbeat and the
@@ -93,16 +113,22 @@ export class ConnectionManager {
 
   async upgrade(req: UpgradeRequest): Promise<UpgradeDecision<ConnData>> {
     if (this.draining) return { accept: false, status: 503, message: 'draining' };
+    if (!socketOriginAllowed(this.o.browser ?? NO_CROSS_ORIGIN, req.headers.origin, req.headers.host)) {
+      securityLog(this.o.logger, SecurityEvent.originRefused, { address: req.remoteAddress, origin: req.headers.origin, surface: 'socket' });
+      return { accept: false, status: 403, message: 'this origin may not open sockets (CORS_ORIGINS)' };
+    }
     const perIp = await this.o.limiters.connections.consume(req.remoteAddress || 'unknown');
     if (!perIp.ok) return { accept: false, status: 429, message: `too many connections from this address; retry in ${Math.ceil(perIp.retryAfterMs / 1000)} s` };
     const data: ConnData = {
       id: randomUUID(),
       remoteAddress: req.remoteAddress,
       userId: null,
+      loginId: null,
       helloDone: false,
       helloSeen: false,
       joined: new Set(),
-      badFrames: 0,
+      garbage: newGarbageScore(),
+      failedHellos: 0,
       rateRejections: 0,
       queue: Promise.resolve(),
       queued: 0,
@@ -112,9 +138,13 @@ export class ConnectionManager {
     const auth = req.headers.authorization;
     if (auth) {
       const m = /^Bearer\s+(\S+)$/i.exec(auth);
-      const r = m ? await this.o.tokens.verifyAccess(m[1]!) : null;
-      if (!r?.ok) return { accept: false, status: 401, message: 'invalid or expired access token' };
+      const r = m ? await this.o.authn.access(m[1]!) : null;
+      if (!r?.ok) {
+        securityLog(this.o.logger, SecurityEvent.tokenRefused, { address: req.remoteAddress, why: r?.why ?? 'invalid', surface: 'socket' });
+        return { accept: false, status: 401, message: 'invalid or expired access token' };
+      }
       data.userId = r.claims.userId;
+      data.loginId = r.claims.loginId ?? null;
     }
     return { accept: true, data };
   }
@@ -134,12 +164,17 @@ export class ConnectionManager {
     if (bytes > this.o.bounds.maxFrameBytes) return this.closeWith(socket, CloseCode.tooBig, 'frame too large');
     if (raw === null) return this.badFrame(socket, 'frames must be UTF-8 JSON text');
     const parsed = parseClientFrame(raw, this.o.bounds.maxFrameBytes);
-    if (!parsed.ok) return this.badFrame(socket, parsed.message, parsed.ref);
+    if (!parsed.ok) {
+      // A text over the limit is no protocol abuse: answer it and keep the socket.
+      if (parsed.code === 'too_large') return this.tooLarge(socket, parsed.message, parsed.ref);
+      return this.badFrame(socket, parsed.message, parsed.ref);
+    }
     const frame = parsed.frame;
+    if (frame.type === 'send' && Buffer.byteLength(frame.text) > this.maxTextBytes)
+      return this.tooLarge(socket, `text exceeds ${this.maxTextBytes} bytes of UTF-8`, frame.id);
     this.events.frameIn(frame.type);
     if (frame.type === 'hello') c.helloSeen = true;
     else if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
-    c.badFrames = 0;
     if (c.queued >= MAX_QUEUED_FRAMES) return this.closeWith(socket, CloseCode.rateLimited, 'too many frames in flight');
     c.queued++;
     c.queue = c.queue
@@ -179,13 +214,15 @@ export class ConnectionManager {
     if (socket.closed) return;
     const c = socket.data;
     if (frame.type !== 'hello' && !c.helloDone) return this.closeWith(socket, CloseCode.unauthorized, 'not authenticated');
-    if (frame.type !== 'hello' && frame.type !== 'ping') {
-      const d = await this.o.limiters.messages.consume(c.id);
-      if (d.ok) c.rateRejections = 0;
-      else {
-        if (++c.rateRejections > this.o.limiters.config.messageBurst) return this.closeWith(socket, CloseCode.rateLimited, 'rate limit');
-        throw new GatewayError('rate_limited', 'too many frames; slow down', { retryAfterMs: d.retryAfterMs });
+    // Every frame counts against the rate, `hello` and `ping` included.
+    const d = await this.o.limiters.messages.consume(c.id);
+    if (d.ok) c.rateRejections = 0;
+    else {
+      if (++c.rateRejections > this.o.limiters.config.messageBurst) {
+        securityLog(this.o.logger, SecurityEvent.socketAbuse, { limit: 'messages', address: c.remoteAddress, connectionId: c.id, userId: c.userId ?? undefined, surface: 'socket' });
+        return this.closeWith(socket, CloseCode.rateLimited, 'rate limit');
       }
+      throw new GatewayError('rate_limited', 'too many frames; slow down', { retryAfterMs: d.retryAfterMs });
     }
     switch (frame.type) {
       case 'hello':
@@ -220,28 +257,38 @@ export class ConnectionManager {
     const c = socket.data;
     if (c.helloDone) throw new GatewayError('bad_frame', 'already authenticated');
     let userId: string | null = null;
+    let loginId: string | null = c.loginId;
     let resumeSessions: Record<string, number> | null = null;
     if (frame.resume) {
-      const r = await this.o.tokens.verifyResume(frame.resume.token);
+      const r = await this.o.authn.resume(frame.resume.token);
       if (r.ok && (!c.userId || c.userId === r.claims.userId)) {
         userId = r.claims.userId;
+        loginId = r.claims.loginId;
         // The previous connection's sessions, from where the server last wrote; the client's `after` wins.
         const previous = await this.o.resume.load(r.claims.connectionId).catch(() => null);
         const inherited = previous?.userId === userId ? previous.sessions : {};
         resumeSessions = { ...inherited, ...frame.resume.after };
       } else {
+        securityLog(this.o.logger, SecurityEvent.resumeRefused, { address: c.remoteAddress, why: r.ok ? 'other_user' : r.why, surface: 'socket' });
         this.write(socket, { type: 'error', code: 'resume_expired', message: 'the resume token is expired or invalid; authenticate again', retryable: true });
-        if (!frame.token && !c.userId) return; // the client may send another hello within the timeout
+        if (!frame.token && !c.userId) {
+          // The client may send another hello within the timeout, but only a few.
+          if (++c.failedHellos >= MAX_FAILED_HELLOS) return this.closeWith(socket, CloseCode.unauthorized, 'too many failed hellos');
+          return;
+        }
       }
     }
     if (!userId && frame.token) {
-      const r = await this.o.tokens.verifyAccess(frame.token);
+      const r = await this.o.authn.access(frame.token);
       if (!r.ok) {
-        this.write(socket, { type: 'error', code: 'unauthorized', message: `access token ${r.why}`, retryable: r.why === 'expired' });
+        securityLog(this.o.logger, SecurityEvent.tokenRefused, { address: c.remoteAddress, why: r.why, surface: 'socket' });
+        const message = r.why === 'unknown_user' ? 'the account no longer exists' : `access token ${r.why}`;
+        this.write(socket, { type: 'error', code: 'unauthorized', message, retryable: r.why === 'expired' });
         return this.closeWith(socket, CloseCode.unauthorized, 'unauthorized');
       }
       if (c.userId && c.userId !== r.claims.userId) return this.closeWith(socket, CloseCode.forbidden, 'token user differs');
       userId = r.claims.userId;
+      loginId = r.claims.loginId ?? null;
     }
     userId ??= c.userId;
     if (!userId) return this.closeWith(socket, CloseCode.unauthorized, 'a token is required');
@@ -256,6 +303,7 @@ export class ConnectionManager {
     }
     c.releaseSlot = slot.release;
     c.userId = userId;
+    c.loginId = loginId;
     c.helloDone = true;
     if (c.timer) clearTimeout(c.timer);
     c.timer = null;
@@ -263,10 +311,10 @@ export class ConnectionManager {
       type: 'ready',
       connectionId: c.id,
       userId,
-      resume: await this.o.tokens.signResume({ userId, connectionId: c.id }),
+      resume: await this.o.tokens.signResume({ userId, connectionId: c.id, loginId: loginId ?? undefined }),
       resumed: resumeSessions !== null,
       heartbeatMs: this.o.bounds.heartbeatMs,
-      limits: { maxFrameBytes: this.o.bounds.maxFrameBytes, maxTextChars: Limits.maxTextChars },
+      limits: { maxFrameBytes: this.o.bounds.maxFrameBytes, maxTextChars: Limits.maxTextChars, maxTextBytes: this.maxTextBytes },
       node: this.o.nodeId,
     });
     this.o.logger.debug('socket authenticated', { connectionId: c.id, userId, resumed: resumeSessions !== null });
@@ -303,11 +351,25 @@ export class ConnectionManager {
     if (!(await this.o.canAccess(userId, sessionId))) throw new GatewayError('not_found', 'no such session');
   }
 
+  /** UTF-8 bytes a `send.text` may hold: the frame limit less room for the frame around it. */
+  private get maxTextBytes(): number {
+    return this.o.bounds.maxFrameBytes - FRAME_ENVELOPE_BYTES;
+  }
+
+  private tooLarge(socket: Socket<ConnData>, message: string, ref?: string): void {
+    this.events.frameIn('invalid');
+    if (!socket.data.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
+    this.write(socket, { type: 'error', code: 'too_large', message, retryable: false, ref });
+  }
+
   private badFrame(socket: Socket<ConnData>, message: string, ref?: string): void {
     const c = socket.data;
     this.events.frameIn('invalid');
     if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
-    if (++c.badFrames >= this.o.bounds.maxBadFrames) return this.closeWith(socket, CloseCode.protocolAbuse, 'too many bad frames');
+    if (addGarbage(c.garbage, GARBAGE_DECAY_MS) >= this.o.bounds.maxBadFrames) {
+      securityLog(this.o.logger, SecurityEvent.socketAbuse, { limit: 'bad_frames', address: c.remoteAddress, connectionId: c.id, userId: c.userId ?? undefined, surface: 'socket' });
+      return this.closeWith(socket, CloseCode.protocolAbuse, 'too many bad frames');
+    }
     this.write(socket, { type: 'error', code: 'bad_frame', message, retryable: false, ref });
   }
 

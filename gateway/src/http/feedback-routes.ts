@@ -1,5 +1,5 @@
 import { FeedbackBody } from '@switchboard/protocol';
-import type { TokenService } from '../auth/tokens.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import { GatewayError } from '../errors.js';
 import { feedbackScore, type ScoreSink } from '../observability/scores.js';
 import type { Instrumentation, SessionLog, Storage } from '../ports.js';
@@ -7,7 +7,7 @@ import { requireUser } from './auth-guard.js';
 import { json, parseBody, type Router } from './router.js';
 
 export interface FeedbackRouteDeps {
-  tokens: TokenService;
+  authn: Authenticator;
   storage: Storage;
   /** Where the run's `done` (and so its trace id) is looked up while the log still holds it. */
   log: SessionLog;
@@ -28,9 +28,9 @@ async function traceIdOf(log: SessionLog, sessionId: string, runId: string): Pro
 
 /** `POST /v1/sessions/:id/runs/:runId/feedback`: a user's thumbs up or down on one of their runs. */
 export function addFeedbackRoutes(router: Router, deps: FeedbackRouteDeps): void {
-  const { tokens, storage, log, instrumentation, scores } = deps;
+  const { authn, storage, log, instrumentation, scores } = deps;
   router.add('POST', '/v1/sessions/:id/runs/:runId/feedback', async ({ req, params }) => {
-    const userId = await requireUser(req, tokens);
+    const userId = await requireUser(req, authn);
     const sessionId = params.id!;
     const runId = params.runId!;
     const body = parseBody(req, FeedbackBody);

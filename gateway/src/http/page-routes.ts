@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { pageHeaders } from './browser-policy.js';
 import type { Router } from './router.js';
 
 // The compiled tree (gateway/dist/server/main.js) has both files prebuilt in gateway/dist/public.
@@ -25,11 +26,14 @@ function bundleClient(): Promise<string> {
 /** `GET /` — a small chat page — and `GET /client.js`, the client SDK it uses. */
 export function addPageRoutes(router: Router): void {
   router
-    .add('GET', '/', async () => ({
-      status: 200,
-      headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache' },
-      body: await readFile(pageUrl),
-    }))
+    .add('GET', '/', async ({ req }) => {
+      const html = await readFile(pageUrl, 'utf8');
+      return {
+        status: 200,
+        headers: { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-cache', ...pageHeaders(html, req.headers.host) },
+        body: html,
+      };
+    })
     .add('GET', '/favicon.ico', async () => ({ status: 204 }))
     .add('GET', '/client.js', async () => ({
       status: 200,

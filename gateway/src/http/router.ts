@@ -58,7 +58,10 @@ export function parseBody<T>(req: HttpRequest, schema: z.ZodType<T>, options: { 
   const r = schema.safeParse(value);
   if (!r.success) {
     const i = r.error.issues[0];
-    throw new GatewayError('bad_frame', i ? `${i.path.join('.') || 'body'}: ${i.message}` : 'invalid body');
+    const message = i ? `${i.path.join('.') || 'body'}: ${i.message}` : 'invalid body';
+    // A text over its limit is a 413, as on the socket.
+    if (r.error.issues.some((x) => x.code === 'too_big' && x.path[0] === 'text')) throw new GatewayError('too_large', message);
+    throw new GatewayError('bad_frame', message);
   }
   return r.data;
 }
@@ -89,6 +92,13 @@ export class Router {
     );
     this.routes.push({ path, method, pattern, keys, handler });
     return this;
+  }
+
+  /** The methods routed for `path` (HEAD with every GET); empty when no route matches. */
+  methodsFor(path: string): string[] {
+    const methods = new Set<string>();
+    for (const r of this.routes) if (r.pattern.test(path)) methods.add(r.method).add(r.method === 'GET' ? 'HEAD' : r.method);
+    return [...methods];
   }
 
   async handle(req: HttpRequest): Promise<HttpResponse> {

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { CreateSessionBody, PostMessageBody, UpdateSessionBody, type SessionFrame } from '@switchboard/protocol';
-import type { TokenService } from '../auth/tokens.js';
+import type { Authenticator } from '../auth/authenticator.js';
 import { GatewayError } from '../errors.js';
+import type { RateLimit } from '../limits/types.js';
+import type { Logger } from '../logger.js';
+import { securityLog, SecurityEvent } from '../observability/security-log.js';
 import type { RunManager } from '../runs/run-manager.js';
 import type { SessionHub } from '../sessions/hub.js';
 import type { SessionLog, Storage } from '../ports.js';
@@ -10,13 +13,17 @@ import { requireUser } from './auth-guard.js';
 import { json, parseBody, type Router } from './router.js';
 
 export interface SessionRouteDeps {
-  tokens: TokenService;
+  authn: Authenticator;
   storage: Storage;
   runs: RunManager;
   hub: SessionHub;
   log: SessionLog;
   /** Called after a session is deleted (caches). */
   onDeleted?(userId: string, sessionId: string): void;
+  /** Sessions created per user. @default unlimited */
+  creations?: RateLimit;
+  /** For security events (limit refusals). */
+  logger?: Logger;
 }
 
 function limitParam(raw: string | null, def: number): number {
@@ -28,7 +35,7 @@ function limitParam(raw: string | null, def: number): number {
 
 /** `/v1/sessions` and its transcript and turn routes. */
 export function addSessionRoutes(router: Router, deps: SessionRouteDeps): void {
-  const { tokens, storage } = deps;
+  const { authn, storage } = deps;
   const owned = async (userId: string, id: string) => {
     const s = await storage.sessions.get(userId, id);
     if (!s) throw new GatewayError('not_found', 'no such session');
@@ -36,26 +43,36 @@ export function addSessionRoutes(router: Router, deps: SessionRouteDeps): void {
   };
   router
     .add('POST', '/v1/sessions', async ({ req }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       const body = parseBody(req, CreateSessionBody);
+      const allowed = (await deps.creations?.consume(userId)) ?? { ok: true as const };
+      if (!allowed.ok) {
+        if (deps.logger) securityLog(deps.logger, SecurityEvent.rateLimited, { limit: 'sessions', userId, address: req.remoteAddress, surface: 'http' });
+        throw new GatewayError('rate_limited', 'too many new sessions; wait before creating more', { retryAfterMs: allowed.retryAfterMs });
+      }
       return json(201, await storage.sessions.create(userId, { title: body.title ?? null }));
     })
     .add('GET', '/v1/sessions', async ({ req }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       const limit = limitParam(req.query.get('limit'), 50);
       const sessions = await storage.sessions.list(userId, { limit, before: req.query.get('before') ?? undefined });
       return json(200, { sessions });
     })
-    .add('GET', '/v1/sessions/:id', async ({ req, params }) => json(200, await owned(await requireUser(req, tokens), params.id!)))
+    .add('GET', '/v1/sessions/:id', async ({ req, params }) => {
+      const session = await owned(await requireUser(req, authn), params.id!);
+      // What a reloaded page needs to join{after} and follow a run it did not start.
+      const [lastSeq, activeRunId] = await Promise.all([deps.log.lastSeq(session.id), deps.runs.activeRunId(session.id)]);
+      return json(200, { ...session, lastSeq, activeRunId: activeRunId ?? null });
+    })
     .add('PATCH', '/v1/sessions/:id', async ({ req, params }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       const body = parseBody(req, UpdateSessionBody);
       const s = await storage.sessions.update(userId, params.id!, { title: body.title });
       if (!s) throw new GatewayError('not_found', 'no such session');
       return json(200, s);
     })
     .add('DELETE', '/v1/sessions/:id', async ({ req, params }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       await owned(userId, params.id!);
       if (await deps.runs.activeRunId(params.id!)) throw new GatewayError('busy', 'the session has a running run; cancel it first');
       // Deleting the session row also deletes its checkpoints (same transaction).
@@ -65,13 +82,13 @@ export function addSessionRoutes(router: Router, deps: SessionRouteDeps): void {
       return json(204, null);
     })
     .add('GET', '/v1/sessions/:id/messages', async ({ req, params }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       await owned(userId, params.id!);
       const limit = limitParam(req.query.get('limit'), 50);
       return json(200, await storage.messages.list(params.id!, { before: req.query.get('before') ?? undefined, limit }));
     })
     .add('POST', '/v1/sessions/:id/messages', async ({ req, params }) => {
-      const userId = await requireUser(req, tokens);
+      const userId = await requireUser(req, authn);
       const sessionId = params.id!;
       await owned(userId, sessionId);
       const body = parseBody(req, PostMessageBody);
@@ -112,6 +129,9 @@ async function turn(
     tap = await deps.hub.tap(t.sessionId, 0, onFrame);
   }
   async function* runFrames(): AsyncGenerator<SessionFrame> {
+    // One abort listener for the whole turn (not one per wait), removed when the turn ends.
+    const onAbort = () => wake?.();
+    t.req.signal.addEventListener('abort', onAbort, { once: true });
     try {
       for (;;) {
         while (frames.length) {
@@ -121,13 +141,11 @@ async function turn(
           if (f.type === 'done') return;
         }
         if (t.req.signal.aborted) return;
-        await new Promise<void>((r) => {
-          wake = r;
-          t.req.signal.addEventListener('abort', () => r(), { once: true });
-        });
+        await new Promise<void>((r) => (wake = r));
         wake = null;
       }
     } finally {
+      t.req.signal.removeEventListener('abort', onAbort);
       tap.close();
     }
   }

@@ -97,6 +97,8 @@ export function createLimiters(config: Partial<LimitsConfig> = {}, redis?: Redis
     messages: reported(rate('messages', messages, 'connectionId')),
     sends: reported(rate('sends', make('sends', limits.sendsPerMinute, 60), 'userId')),
     connections: reported(rate('connections', make('conn', limits.connectionsPerIpPerMinute, 60), 'ip')),
+    registrations: reported(rate('registrations', make('signup', limits.registrationsPerIpPerHour, 3600), 'ip')),
+    sessions: reported(rate('sessions', make('sessions', limits.sessionsPerUserPerMinute, 60), 'userId')),
     sockets: { acquire: (userId) => report(sockets.acquire(userId)), count: (userId) => sockets.count(userId) },
     tokens: { check: (userId) => report(tokens.check(userId)), consume: (userId, n) => tokens.consume(userId, n), remaining: (userId) => tokens.remaining(userId) },
     loginAttempts: (o) => make(o.keyPrefix, o.points, o.duration),

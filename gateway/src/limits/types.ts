@@ -14,6 +14,10 @@ export interface LimitsConfig {
   socketsPerUser: number;
   /** Model tokens per user per UTC day, across all nodes; 0 turns the budget off. @default 200000 */
   dailyTokenBudget: number;
+  /** Sign-ups per client IP per hour, across all nodes (each one costs an scrypt hash). @default 20 */
+  registrationsPerIpPerHour: number;
+  /** Sessions a user may create per minute, across all nodes. @default 30 */
+  sessionsPerUserPerMinute: number;
 }
 
 export const DEFAULT_LIMITS = {
@@ -23,10 +27,12 @@ export const DEFAULT_LIMITS = {
   connectionsPerIpPerMinute: 120,
   socketsPerUser: 20,
   dailyTokenBudget: 200_000,
+  registrationsPerIpPerHour: 20,
+  sessionsPerUserPerMinute: 30,
 } as const satisfies LimitsConfig;
 
 /** Which limit refused. */
-export type LimitName = 'messages' | 'sends' | 'connections' | 'sockets' | 'tokens';
+export type LimitName = 'messages' | 'sends' | 'connections' | 'sockets' | 'tokens' | 'registrations' | 'sessions';
 
 /** A refusal: `rate_limited` (wait `retryAfterMs`) or `quota_exceeded` (the day's budget is spent). */
 export interface LimitDenied {
@@ -75,6 +81,10 @@ export interface Limiters {
   sends: RateLimit;
   /** New connections per IP per minute. */
   connections: RateLimit;
+  /** Sign-ups per IP per hour. */
+  registrations: RateLimit;
+  /** Sessions created per user per minute. */
+  sessions: RateLimit;
   sockets: SocketLimit;
   tokens: TokenBudget;
   /** A raw limiter for login attempts (the auth service keys it by email and by IP itself). */

@@ -24,6 +24,7 @@ export const METRIC_HELP = {
   switchboard_bytes_out_total: 'Socket payload bytes delivered (UTF-8), counted per receiving socket',
   switchboard_backpressure_closes_total: 'Sockets closed 4009 because their unsent buffer passed the limit',
   switchboard_rate_limited_total: 'Requests or frames refused by a limit, by limit',
+  switchboard_transcript_write_failures_total: 'Runs whose transcript could not be written (the run was still charged)',
   switchboard_replayed_frames_total: 'Frames replayed from the session log on join or resume',
   switchboard_feedback_total: 'User feedback on runs, by score (up, down)',
   switchboard_resumes_total: 'Resume attempts by outcome (resumed, expired, gap)',
@@ -62,6 +63,7 @@ export interface Instruments {
   disconnects: Counter<Attrs>;
   backpressureCloses: Counter;
   rateLimited: Counter<Attrs>;
+  transcriptFailures: Counter;
   replayed: Counter;
   feedback: Counter<Attrs>;
   resumes: Counter<Attrs>;
@@ -93,6 +95,7 @@ export function createInstruments(meter: Meter): Instruments {
     disconnects: counter('switchboard_disconnects_total'),
     backpressureCloses: counter('switchboard_backpressure_closes_total'),
     rateLimited: counter('switchboard_rate_limited_total'),
+    transcriptFailures: counter('switchboard_transcript_write_failures_total'),
     replayed: counter('switchboard_replayed_frames_total'),
     feedback: counter('switchboard_feedback_total'),
     resumes: counter('switchboard_resumes_total'),

@@ -5,7 +5,7 @@ import { FRAME_ATTRS, FRAME_TYPES, FrameCounts } from './frame-counts.js';
 import { createInstruments, LabelSet, METRIC_HELP, type MetricName } from './instruments.js';
 
 /** Limit names counted by `switchboard_rate_limited_total` (the limiters' names, plus HTTP login). */
-export const LIMIT_NAMES = ['messages', 'sends', 'connections', 'sockets', 'tokens', 'login'] as const;
+export const LIMIT_NAMES = ['messages', 'sends', 'connections', 'sockets', 'tokens', 'login', 'registrations', 'sessions'] as const;
 
 /** Where gauges read their values at scrape time; each is optional and may be set later. */
 export interface MetricSources {
@@ -125,6 +125,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   i.feedback.add(0, FEEDBACK_UP);
   i.feedback.add(0, FEEDBACK_DOWN);
   i.busErrors.add(0);
+  i.transcriptFailures.add(0);
   for (const limit of LIMIT_NAMES) i.rateLimited.add(0, limitLabels.get(limit));
 
   return {
@@ -143,6 +144,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     /** The server decided to close a socket with `code`. */
     serverClose(code: number): void {
       if (code === SLOW_CONSUMER) i.backpressureCloses.add(1);
+    },
+    /** A run's transcript write failed (its tokens were charged regardless). */
+    transcriptWriteFailed(): void {
+      i.transcriptFailures.add(1);
     },
     rateLimited(limit: string): void {
       i.rateLimited.add(1, limitLabels.get(limit));

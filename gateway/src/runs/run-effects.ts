@@ -1,18 +1,33 @@
 import { GatewayError } from '../errors.js';
+import type { Logger } from '../logger.js';
 import type { Limiters, Storage } from '../ports.js';
 import type { RunHooks } from './run-manager.js';
 
 const utcDay = (d = new Date()) => d.toISOString().slice(0, 10);
 
+/** What a run's effects need; `logger` and `onTranscriptFailed` make a failed write visible. */
+export interface RunEffectsDeps {
+  storage: Storage;
+  limiters: Limiters;
+  logger?: Logger;
+  /** Counts a transcript write that failed (metrics). */
+  onTranscriptFailed?(): void;
+}
+
+/** Model output may hold U+0000, which Postgres cannot store in text: keep the rest of the turn. */
+const storable = (text: string) => (text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
+
 /**
  * What happens around a run: before it, the send rate and the daily token budget are checked
- * (a refusal is a `rate_limited` / `quota_exceeded` error); after its `done`, the transcript rows
- * are written, the tokens it used are charged and counted, and an untitled session gets a title.
+ * (a refusal is a `rate_limited` / `quota_exceeded` error); after its `done`, the tokens it used
+ * are charged and counted first, then the transcript rows are written and an untitled session
+ * gets a title. Each step stands alone: a failed transcript write never skips the charge, and is
+ * logged as an error and counted.
  * @example
- * const runs = new RunManager({ ...deps, hooks: createRunEffects({ storage, limiters }) });
+ * const runs = new RunManager({ ...deps, hooks: createRunEffects({ storage, limiters, logger }) });
  */
-export function createRunEffects(deps: { storage: Storage; limiters: Limiters }): Required<Pick<RunHooks, 'beforeRun' | 'afterRun'>> {
-  const { storage, limiters } = deps;
+export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 'beforeRun' | 'afterRun'>> {
+  const { storage, limiters, logger } = deps;
   return {
     async beforeRun({ userId }) {
       const sends = await limiters.sends.consume(userId);
@@ -21,14 +36,20 @@ export function createRunEffects(deps: { storage: Storage; limiters: Limiters })
       if (!budget.ok) throw new GatewayError('quota_exceeded', 'the daily token budget is used up', { retryAfterMs: budget.retryAfterMs, retryable: false });
     },
     async afterRun(r) {
-      await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: r.text, seqFrom: r.seqFrom, seqTo: r.seqFrom, clientMessageId: r.clientMessageId });
-      for (const t of r.tools)
-        await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'tool', content: t.error ? `error: ${t.error}` : (t.output ?? ''), toolName: t.name });
-      if (r.answer) await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'assistant', content: r.answer, seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
+      const ids = { sessionId: r.sessionId, runId: r.runId, userId: r.userId };
       const used = (r.done.usage?.inputTokens ?? 0) + (r.done.usage?.outputTokens ?? 0);
       if (used > 0) {
         await limiters.tokens.consume(r.userId, used);
-        await storage.usage.add(r.userId, utcDay(), used);
+        await storage.usage.add(r.userId, utcDay(), used).catch((e) => logger?.error('usage write failed', { ...ids, tokens: used, error: String(e) }));
+      }
+      try {
+        await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: storable(r.text), seqFrom: r.seqFrom, seqTo: r.seqFrom, clientMessageId: r.clientMessageId });
+        for (const t of r.tools)
+          await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'tool', content: storable(t.error ? `error: ${t.error}` : (t.output ?? '')), toolName: t.name });
+        if (r.answer) await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'assistant', content: storable(r.answer), seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
+      } catch (e) {
+        deps.onTranscriptFailed?.();
+        logger?.error('transcript write failed; the run was charged', { ...ids, error: String(e) });
       }
       const session = await storage.sessions.get(r.userId, r.sessionId);
       if (session && !session.title) await storage.sessions.update(r.userId, r.sessionId, { title: autoTitle(r.text) });

@@ -99,7 +99,9 @@ export class SessionHub {
     }
     // No `after`: live from the last frame this node has delivered.
     const after = from ?? state.last;
-    if (state.live.has(socket) || state.catching.has(socket)) this.leave(sessionId, socket);
+    // A re-join re-syncs: detach without releasing the state (the socket may be its only one,
+    // and releasing it would leave the socket on a state no frame reaches any more).
+    this.detach(sessionId, state, socket);
     const buffer: Array<{ seq: number; json: string }> = [];
     state.catching.set(socket, buffer);
     try {
@@ -190,9 +192,13 @@ export class SessionHub {
   leave(sessionId: string, socket: HubSocket): void {
     const state = this.sessions.get(sessionId);
     if (!state) return;
+    this.detach(sessionId, state, socket);
+    this.releaseIfIdle(sessionId, state);
+  }
+
+  private detach(sessionId: string, state: SessionState, socket: HubSocket): void {
     state.catching.delete(socket);
     if (state.live.delete(socket) && !socket.closed && !socket.direct) socket.unsubscribe(sessionTopic(sessionId));
-    this.releaseIfIdle(sessionId, state);
   }
 
   /** Sessions with local sockets. */

@@ -5,6 +5,11 @@ export function statusLine(status: number): string {
   return `${status} ${STATUS_CODES[status] ?? 'Unknown'}`;
 }
 
+/** The error code of a refused upgrade's status. */
+export function upgradeErrorCode(status: number): string {
+  return status === 429 ? 'rate_limited' : status === 404 ? 'not_found' : status === 403 ? 'forbidden' : status === 503 ? 'busy' : 'unauthorized';
+}
+
 /** A JSON error body in the API's shape. */
 export function errorBody(code: string, message: string): string {
   return JSON.stringify({ error: { code, message } });

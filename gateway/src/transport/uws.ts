@@ -1,6 +1,6 @@
 import { SUBPROTOCOL } from '@switchboard/protocol';
 import uWS from 'uWebSockets.js';
-import { errorBody, expectsBody, statusLine } from './http-util.js';
+import { errorBody, expectsBody, statusLine, upgradeErrorCode } from './http-util.js';
 import {
   SendStatus,
   type HttpResponse,
@@ -64,9 +64,10 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
 
   app.ws<UserData<D>>(handlers.wsPath, {
     compression: uWS.DISABLED,
-    // Headroom so we, not uWS, see oversized frames and close them with 1009; uWS drops a frame
-    // beyond this hard ceiling without a close code.
-    maxPayloadLength: Math.min(16 * 1024 * 1024, options.maxFrameBytes * 16),
+    // Headroom so we, not uWS, see oversized frames and close them with 1009. uWS drops a frame
+    // beyond this hard ceiling abruptly (1006, no close frame) and buffers a whole frame before
+    // delivering it, so the ceiling stays at 1 MiB by default: memory an attacker can claim.
+    maxPayloadLength: Math.min(16 * 1024 * 1024, options.maxFrameBytes * 8),
     maxBackpressure: options.maxBackpressureBytes * 4,
     closeOnBackpressureLimit: 0,
     idleTimeout: options.idleTimeoutSec,
@@ -87,7 +88,7 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
           res.cork(() => {
             if (!decision.accept) {
               res.writeStatus(statusLine(decision.status)).writeHeader('content-type', 'application/json');
-              res.end(errorBody(decision.status === 429 ? 'rate_limited' : 'unauthorized', decision.message));
+              res.end(errorBody(upgradeErrorCode(decision.status), decision.message));
               return;
             }
             const offered = protocols.split(',').map((p) => p.trim());
@@ -149,10 +150,22 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
       res.cork(() => {
         res.writeStatus(statusLine(response.status));
         for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);
-        res.end(response.body ?? '');
+        // HEAD: the GET's headers, never its body (a body would desynchronize keep-alive). Sent
+        // with Content-Length 0: this uWS build's endWithoutBody(length) leaves the connection
+        // unusable for the next request.
+        res.end(method === 'HEAD' ? '' : (response.body ?? ''));
       });
     };
     const stream = async (response: Extract<HttpResponse, { stream: AsyncIterable<string> }>) => {
+      if (method === 'HEAD') {
+        done = true;
+        res.cork(() => {
+          res.writeStatus(statusLine(response.status));
+          for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);
+          res.end('');
+        });
+        return;
+      }
       res.cork(() => {
         res.writeStatus(statusLine(response.status));
         for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);

@@ -2,7 +2,7 @@ import { SUBPROTOCOL } from '@switchboard/protocol';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type WebSocket } from 'ws';
-import { errorBody, expectsBody, statusLine } from './http-util.js';
+import { errorBody, expectsBody, statusLine, upgradeErrorCode } from './http-util.js';
 import { SendStatus, type Socket, type Transport, type TransportHandlers, type TransportOptions } from './types.js';
 
 class WsSocket<D> implements Socket<D> {
@@ -120,7 +120,7 @@ export function createWsTransport<D>(handlers: TransportHandlers<D>, options: Tr
   server.on('upgrade', (req: IncomingMessage, raw: Duplex, head: Buffer) => {
     const url = new URL(req.url ?? '/', 'http://x');
     const reject = (status: number, message: string) => {
-      const body = errorBody(status === 429 ? 'rate_limited' : status === 404 ? 'not_found' : 'unauthorized', message);
+      const body = errorBody(upgradeErrorCode(status), message);
       raw.end(
         `HTTP/1.1 ${statusLine(status)}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
       );

@@ -72,6 +72,22 @@ export function storageContract(name: string, factory: StorageFactory): void {
         expect((await storage.refreshTokens.findByHash(`h2-${familyId}`))?.revokedAt).not.toBeNull();
         expect((await storage.refreshTokens.findByHash(`o-${familyId}`))?.revokedAt).toBeNull();
       });
+      it('says a family is live while it holds a valid token of its user, and not after revocation', async () => {
+        const familyId = randomUUID();
+        expect(await storage.refreshTokens.isFamilyLive(familyId, alice.id)).toBe(false);
+        const first = await storage.refreshTokens.create({ userId: alice.id, familyId, tokenHash: `l1-${familyId}`, expiresAt: expiresAt() });
+        expect(await storage.refreshTokens.isFamilyLive(familyId, alice.id)).toBe(true);
+        expect(await storage.refreshTokens.isFamilyLive(familyId, bob.id)).toBe(false);
+        const second = await storage.refreshTokens.create({ userId: alice.id, familyId, tokenHash: `l2-${familyId}`, expiresAt: expiresAt() });
+        await storage.refreshTokens.rotate(first.id, second.id);
+        expect(await storage.refreshTokens.isFamilyLive(familyId, alice.id)).toBe(true);
+        await storage.refreshTokens.revokeFamily(familyId);
+        expect(await storage.refreshTokens.isFamilyLive(familyId, alice.id)).toBe(false);
+        const expired = randomUUID();
+        await storage.refreshTokens.create({ userId: alice.id, familyId: expired, tokenHash: `l3-${expired}`, expiresAt: new Date(Date.now() - 1000) });
+        expect(await storage.refreshTokens.isFamilyLive(expired, alice.id)).toBe(false);
+        expect(await storage.refreshTokens.isFamilyLive('nope', alice.id)).toBe(false);
+      });
       it('revokes all of a user and nobody else', async () => {
         const a = await storage.refreshTokens.create({ userId: alice.id, familyId: randomUUID(), tokenHash: `a-${randomUUID()}`, expiresAt: expiresAt() });
         const b = await storage.refreshTokens.create({ userId: bob.id, familyId: randomUUID(), tokenHash: `b-${randomUUID()}`, expiresAt: expiresAt() });

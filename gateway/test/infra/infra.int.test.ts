@@ -92,7 +92,7 @@ describe('Prometheus', () => {
     const config = parse(read('infra/prometheus.yml')) as { scrape_configs: Array<{ job_name: string; metrics_path?: string; static_configs: Array<{ targets: string[] }> }>; rule_files: string[] };
     const job = config.scrape_configs.find((j) => j.job_name === 'switchboard')!;
     expect(job.metrics_path).toBe('/metrics');
-    expect(job.static_configs.flatMap((c) => c.targets)).toEqual(['gateway-1:8080', 'gateway-2:8080']);
+    expect(job.static_configs.flatMap((c) => c.targets)).toEqual(['gateway-1:9464', 'gateway-2:9464']);
     expect(config.rule_files).toEqual(['alerts.yml']);
   });
 

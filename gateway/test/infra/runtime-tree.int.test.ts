@@ -100,6 +100,7 @@ describe('runtime tree', () => {
             DATABASE_URL: db.url,
             REDIS_URL: TEST_REDIS_URL,
             JWT_SECRET,
+            METRICS_TOKEN: 'runtime-tree-metrics-token-0123',
             LLM_MODELS: JSON.stringify([{ name: 'primary', model: 'mock-model', baseURL: mock.url, apiKey: 'mock-key' }]),
           },
         });

@@ -1,5 +1,7 @@
 import { createNodeClient, type SwitchboardClient } from '@switchboard/protocol/node';
 import { SUBPROTOCOL, WS_PATH, type ServerFrame } from '@switchboard/protocol';
+import { Writable } from 'node:stream';
+import winston from 'winston';
 import WebSocket from 'ws';
 import { startGateway, type Gateway } from '../../src/app.js';
 import { createBackends, type BackendOverrides, type Backends } from '../../src/backends/index.js';
@@ -23,7 +25,13 @@ export interface TestGateway {
 let counter = 0;
 
 /** Starts a gateway on port 0 with embedded backends (in-memory PGlite unless `storage` is given). */
-export async function startTestGateway(options: { transport: 'uws' | 'ws'; env?: Record<string, string>; overrides?: BackendOverrides }): Promise<TestGateway> {
+export async function startTestGateway(options: {
+  transport: 'uws' | 'ws';
+  env?: Record<string, string>;
+  overrides?: BackendOverrides;
+  /** Receives every log line (debug and up, as written, after redaction); the console keeps LOG_LEVEL. */
+  logSink?: (line: Record<string, unknown>) => void;
+}): Promise<TestGateway> {
   const config = loadConfig({
     APP_ENV: 'test',
     HOST: '127.0.0.1',
@@ -32,9 +40,23 @@ export async function startTestGateway(options: { transport: 'uws' | 'ws'; env?:
     LOCAL_MODEL_TOKEN_DELAY_MS: '1',
     JWT_SECRET: 'test-secret-test-secret-test-secret-0123',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
+    // Suites register many users and sessions from one address; the limit tests lower these.
+    RATE_REGISTRATIONS_PER_IP_PER_HOUR: '1000000',
+    RATE_SESSIONS_PER_USER_PER_MINUTE: '1000000',
     ...options.env,
   });
-  const logger = createLogger({ level: config.LOG_LEVEL, env: 'test', format: 'json' });
+  const logger = createLogger({ level: options.logSink ? 'debug' : config.LOG_LEVEL, env: 'test', format: 'json' });
+  if (options.logSink) {
+    const sink = options.logSink;
+    for (const transport of logger.transports) transport.level = config.LOG_LEVEL;
+    const stream = new Writable({
+      write(chunk, _encoding, done) {
+        sink(JSON.parse(String(chunk)) as Record<string, unknown>);
+        done();
+      },
+    });
+    logger.add(new winston.transports.Stream({ stream, level: 'debug' }));
+  }
   const backends = await createBackends(config, logger, { inMemoryDatabase: true, ...options.overrides });
   const gw = await startGateway(config, backends, logger);
   const url = gw.url;

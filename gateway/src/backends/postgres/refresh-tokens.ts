@@ -65,6 +65,20 @@ export function refreshTokenRepository({ db }: DbContext): RefreshTokenRepositor
       return Number(result.numUpdatedRows) === 1;
     },
 
+    async isFamilyLive(familyId, userId) {
+      if (!isUuid(familyId) || !isUuid(userId)) return false;
+      const row = await db
+        .selectFrom('refresh_tokens')
+        .select('id')
+        .where('family_id', '=', familyId)
+        .where('user_id', '=', userId)
+        .where('revoked_at', 'is', null)
+        .where('expires_at', '>', new Date())
+        .limit(1)
+        .executeTakeFirst();
+      return row !== undefined;
+    },
+
     async revokeFamily(familyId) {
       if (!isUuid(familyId)) return 0;
       const result = await db

@@ -98,6 +98,11 @@ export interface RefreshTokenRepository {
    * should revoke the family.
    */
   rotate(id: string, replacedById: string): Promise<boolean>;
+  /**
+   * True while a family (one sign-in) still holds a token of `userId` that is neither used nor
+   * revoked nor expired: the login is live. Logout, reuse detection and a deleted user end it.
+   */
+  isFamilyLive(familyId: string, userId: string): Promise<boolean>;
   /** Revokes every still-valid token of a family; returns how many. */
   revokeFamily(familyId: string): Promise<number>;
   /** Revokes every still-valid token of a user; returns how many. */

@@ -1,0 +1,3 @@
+import { describeHostileSuites } from '../test/contracts/hostile/index.js';
+
+describeHostileSuites('uws');
