@@ -46,11 +46,20 @@ describe.skipIf(!chromium.available)('chat page in Chromium', () => {
     crossOriginUrl = `http://127.0.0.1:${(crossOrigin.address() as AddressInfo).port}`;
     mock = await createMockOpenAI({ scenarios: { broken: { fault: '500' } } });
     const models = [{ name: 'broken', model: 'broken', baseURL: mock.url, apiKey: 'x', maxRetries: 0 }];
-    [browser, gw, shortTtl, failing] = await Promise.all([
-      launchChromium(),
+    let chromiumStarted: Promise<Browser>;
+    [browser, gw] = await Promise.all([
+      (chromiumStarted = launchChromium()),
       startTestGateway({ transport: 'uws', env: { LOCAL_MODEL_TOKEN_DELAY_MS: TOKEN_DELAY_MS, CORS_ORIGINS: crossOriginUrl } }),
-      startTestGateway({ transport: 'uws', env: { LOCAL_MODEL_TOKEN_DELAY_MS: TOKEN_DELAY_MS, ACCESS_TOKEN_TTL_S: '10' } }),
-      startTestGateway({ transport: 'uws', env: { LLM_MODELS: JSON.stringify(models) } }),
+    ]).catch(async (e: unknown) => {
+      await chromiumStarted.then((b) => b.close()).catch(() => {});
+      throw e;
+    });
+    // The other two share the first one's database (opening one is most of a gateway's start);
+    // only the first one closes it.
+    const storage = { ...gw.backends.storage, close: async () => {} };
+    [shortTtl, failing] = await Promise.all([
+      startTestGateway({ transport: 'uws', env: { LOCAL_MODEL_TOKEN_DELAY_MS: TOKEN_DELAY_MS, ACCESS_TOKEN_TTL_S: '10' }, overrides: { storage } }),
+      startTestGateway({ transport: 'uws', env: { LLM_MODELS: JSON.stringify(models) }, overrides: { storage } }),
     ]);
     longReference = await referenceAnswer(gw, LONG);
     expect(longReference.split(' ').length).toBeGreaterThan(300);
@@ -59,7 +68,8 @@ describe.skipIf(!chromium.available)('chat page in Chromium', () => {
 
   afterAll(async () => {
     await browser?.close();
-    await Promise.all([gw?.stop(), shortTtl?.stop(), failing?.stop(), mock?.close()]);
+    await Promise.all([shortTtl?.stop(), failing?.stop(), mock?.close()]);
+    await gw?.stop();
     crossOrigin?.close();
   });
 
@@ -89,19 +99,24 @@ describe.skipIf(!chromium.available)('chat page in Chromium', () => {
     await page.waitForSelector('#auth', { state: 'visible' });
     await page.reload();
     await page.waitForSelector('#auth', { state: 'visible' });
+    expect(await page.evaluate(() => Object.keys(localStorage).filter((k) => k.startsWith('switchboard.')))).toEqual([]);
   });
 
   it('chats with a tool call, Send locked while the answer streams', async () => {
     const context = await newContext(browser, 'tool-call');
     const page = await context.newPage();
     await register(page, gw.url);
-    await ask(page, 'What is 12*(3+4)?');
-    expect(await page.isDisabled('#send')).toBe(true); // locked at once, before the first token
+    await page.fill('#text', 'What is 12*(3+4)?');
+    await page.waitForSelector('#send:not([disabled])');
+    // Locked by the click itself, before the server acknowledged anything.
+    expect(await page.evaluate(() => (document.querySelector<HTMLButtonElement>('#send')!.click(), document.querySelector<HTMLButtonElement>('#send')!.disabled))).toBe(true);
     const answer = await finishedAnswer(page);
     expect(answer).toContain('84');
     expect(await page.textContent('#log .tool')).toMatch(/calculator.*84/);
     await page.waitForSelector('#send:not([disabled])');
     expect(await page.isDisabled('#stop')).toBe(true);
+    // A disabled button looks it.
+    expect(await page.$eval('#stop', (b) => [getComputedStyle(b).opacity, getComputedStyle(b).cursor])).toEqual(['0.45', 'not-allowed']);
     // A new session, from the list.
     await page.click('#new-session');
     await page.waitForFunction(() => document.querySelectorAll('#sessions li').length === 2);
@@ -124,6 +139,9 @@ describe.skipIf(!chromium.available)('chat page in Chromium', () => {
     expect(await finishedAnswer(page)).toBe(longReference);
     await expectHealthy(page);
     expect((await stateText(page)).text).toBe('connected'); // no stale reason from the drop
+    // The long answer scrolls inside the log, which follows its end.
+    const log = await page.$eval('#log', (l) => ({ overflow: l.scrollHeight > l.clientHeight, atEnd: l.scrollTop + l.clientHeight >= l.scrollHeight - 2 }));
+    expect(log).toEqual({ overflow: true, atEnd: true });
   });
 
   it('a reload mid-answer continues the answer with no text lost or doubled', async () => {
@@ -186,6 +204,7 @@ describe.skipIf(!chromium.available)('chat page in Chromium', () => {
     await page.waitForSelector('#problem', { state: 'visible' });
     const message = await page.textContent('#error');
     expect(message).toBeTruthy();
+    console.info(`model failure shown as: ${message}`);
     expect(message).not.toMatch(/^error$|model-chain$/);
     expect(await page.textContent('#log .msg.assistant .meta')).toContain(message!);
     await page.click('#retry');
