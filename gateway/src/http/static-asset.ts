@@ -5,6 +5,8 @@ import type { HttpRequest, HttpResponse } from '../transport/types.js';
 /** A file served from memory: its bytes compressed once, and a strong ETag from its content. */
 export interface StaticAsset {
   contentType: string;
+  /** The content as text (for headers computed from it, such as a page's CSP hashes). */
+  text: string;
   /** First 16 hex digits of the content's SHA-256 (the `v` of a versioned URL). */
   hash: string;
   etag: string;
@@ -24,6 +26,7 @@ export function staticAsset(body: string | Buffer, contentType: string): StaticA
   const hash = createHash('sha256').update(identity).digest('hex').slice(0, 16);
   return {
     contentType,
+    text: identity.toString('utf8'),
     hash,
     etag: `"${hash}"`,
     identity,
@@ -65,10 +68,12 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 /**
  * Answers a GET or HEAD for an asset: the smallest coding the client accepts, `Vary:
  * Accept-Encoding`, the ETag, `304` when `If-None-Match` matches, and no body for HEAD (with the
- * length the GET would have). `cacheControl` defaults to revalidating every time.
+ * length the GET would have). `cacheControl` defaults to revalidating every time; `extraHeaders`
+ * (a page's CSP, say) go on every answer.
  */
-export function serveAsset(req: HttpRequest, asset: StaticAsset, cacheControl = 'no-cache'): HttpResponse {
+export function serveAsset(req: HttpRequest, asset: StaticAsset, cacheControl = 'no-cache', extraHeaders: Record<string, string> = {}): HttpResponse {
   const headers: Record<string, string> = {
+    ...extraHeaders,
     'content-type': asset.contentType,
     'cache-control': cacheControl,
     etag: asset.etag,
