@@ -213,18 +213,27 @@ describe.skipIf(!chromium.available)('chat page in Chromium', () => {
     expect((await stateText(page)).state).toBe('connected');
   });
 
-  it('a message over the frame limit is refused with the reason, and the page keeps working', async () => {
+  it('a message over the limits is refused with the reason, and the page keeps working', async () => {
     const context = await newContext(browser, 'too-large');
     const page = await context.newPage();
     await register(page, gw.url);
     await page.waitForSelector('#send:not([disabled])');
-    await page.fill('#text', '€'.repeat(25_000));
+    await page.fill('#text', 'x'.repeat(40_000)); // over the 32,000-character text limit
     await page.waitForSelector('#send[disabled]');
-    expect(await page.textContent('#hint')).toMatch(/bytes|characters/);
+    expect(await page.textContent('#hint')).toMatch(/characters/);
     await page.press('#text', 'Enter'); // no way around the disabled button
+    // 25,000 "€": under the text limit but 75,000 bytes. Refused before sending when over the
+    // server's frame limit, else sent; either way the socket and the page stay up.
+    await page.fill('#text', '€'.repeat(25_000));
+    if (await page.isDisabled('#send')) expect(await page.textContent('#hint')).toMatch(/bytes/);
+    else {
+      await page.click('#send');
+      await finishedAnswer(page);
+    }
     expect((await stateText(page)).state).toBe('connected');
+    const before = await page.$$eval('#log .msg.assistant', (m) => m.length);
     await ask(page, 'What is 2+3?');
-    expect(await finishedAnswer(page)).toContain('5');
+    expect(await finishedAnswer(page, before + 1)).toContain('5');
   });
 
   // Skipped: CORS lands with the security branch (CORS_ORIGINS, preflights, the socket's Origin check).
