@@ -44,7 +44,7 @@ describe('static assets', () => {
     expect(plain.headers).not.toHaveProperty('content-encoding');
     expect(plain.headers?.['cache-control']).toBe('public, max-age=1');
     const head = serveAsset(req('HEAD', { 'accept-encoding': 'br' }), asset);
-    expect(head).toMatchObject({ status: 200, body: '', headers: { 'content-length': String(asset.br.length), 'content-encoding': 'br' } });
+    expect(head).toMatchObject({ status: 200, body: '', headers: { 'content-encoding': 'br', etag: asset.etag } });
     for (const tag of [asset.etag, `W/${asset.etag}`, `"other", ${asset.etag}`, '*']) {
       const r = serveAsset(req('GET', { 'if-none-match': tag }), asset);
       expect(r.status).toBe(304);

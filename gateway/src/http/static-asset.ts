@@ -67,9 +67,9 @@ function matches(ifNoneMatch: string | undefined, etag: string): boolean {
 
 /**
  * Answers a GET or HEAD for an asset: the smallest coding the client accepts, `Vary:
- * Accept-Encoding`, the ETag, `304` when `If-None-Match` matches, and no body for HEAD (with the
- * length the GET would have). `cacheControl` defaults to revalidating every time; `extraHeaders`
- * (a page's CSP, say) go on every answer.
+ * Accept-Encoding`, the ETag, `304` when `If-None-Match` matches, and no body for HEAD.
+ * `cacheControl` defaults to revalidating every time; `extraHeaders` (a page's CSP, say) go on
+ * every answer.
  */
 export function serveAsset(req: HttpRequest, asset: StaticAsset, cacheControl = 'no-cache', extraHeaders: Record<string, string> = {}): HttpResponse {
   const headers: Record<string, string> = {
@@ -83,6 +83,7 @@ export function serveAsset(req: HttpRequest, asset: StaticAsset, cacheControl = 
   const coding = pickEncoding(req.headers['accept-encoding']);
   const body = coding === 'identity' ? asset.identity : asset[coding];
   if (coding !== 'identity') headers['content-encoding'] = coding;
-  if (req.method === 'HEAD') return { status: 200, headers: { ...headers, 'content-length': String(body.length) }, body: '' };
+  // HEAD: the GET's headers without its body (the transport reports the length it sends, 0).
+  if (req.method === 'HEAD') return { status: 200, headers, body: '' };
   return { status: 200, headers, body };
 }

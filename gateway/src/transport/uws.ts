@@ -148,12 +148,8 @@ export function createUwsTransport<D>(handlers: TransportHandlers<D>, options: T
       done = true;
       res.cork(() => {
         res.writeStatus(statusLine(response.status));
-        // uWS writes Content-Length itself: a HEAD answer reports the handler's length with no body
-        // (and closes the connection: uWS stalls the next request on a kept-alive one after it).
-        const { 'content-length': length, ...headers } = response.headers ?? {};
-        for (const [k, v] of Object.entries(headers)) res.writeHeader(k, v);
-        if (method === 'HEAD') res.endWithoutBody(Number(length ?? Buffer.byteLength(response.body ?? '')), true);
-        else res.end(response.body ?? '');
+        for (const [k, v] of Object.entries(response.headers ?? {})) res.writeHeader(k, v);
+        res.end(response.body ?? '');
       });
     };
     const stream = async (response: Extract<HttpResponse, { stream: AsyncIterable<string> }>) => {
