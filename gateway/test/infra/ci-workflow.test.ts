@@ -64,11 +64,13 @@ describe('.github/workflows/ci.yml', () => {
     expect(job.services.redis!.ports).toContain('6379:6379');
     expect(job.env.TEST_DATABASE_URL).toBe('postgres://postgres@127.0.0.1:5432/switchboard_test');
     expect(job.env.TEST_REDIS_URL).toBe('redis://127.0.0.1:6379');
-    // What .ci/run installs from apt (nginx, prometheus) plus redis-server (ensure-redis.sh).
+    // What .ci/run installs from apt (nginx, prometheus, chromium) plus redis-server (ensure-redis.sh);
+    // the workflow gives the browser suites the runner's own Chrome instead of Ubuntu's snap stub.
     const fromApt = [...ciRun.matchAll(/missing="\$missing ([a-z0-9-]+)"/g)].map((m) => m[1]!);
-    expect(fromApt.sort()).toEqual(['nginx', 'prometheus']);
+    expect(fromApt.sort()).toEqual(['chromium', 'nginx', 'prometheus']);
     const aptLine = workflowCommands.find((c) => /apt-get install/.test(c)) ?? '';
-    for (const pkg of [...fromApt, 'redis-server']) expect(aptLine.split(/\s+/), pkg).toContain(pkg);
+    for (const pkg of [...fromApt.filter((p) => p !== 'chromium'), 'redis-server']) expect(aptLine.split(/\s+/), pkg).toContain(pkg);
+    expect(job.env.CHROMIUM_BIN).toBe('/usr/bin/google-chrome');
   });
 
   it('uses Node 20 and caches the pnpm store', () => {
