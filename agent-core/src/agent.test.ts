@@ -87,6 +87,28 @@ describe('agent state', () => {
     expect(last[1].type).toBe('human');
   });
 
+  it('prunes stored turns that fell out of the context window, keeping the checkpoint bounded', async () => {
+    const model = new ScriptedChatModel([{ text: 'x '.repeat(100) }]);
+    const checkpointer = new MemorySaver();
+    const agent = createAgent({ model, checkpointer, maxContextTokens: 600, systemPrompt: 'Be brief. {{memories}} {{now}}' });
+    const stored = async (): Promise<number> => {
+      const saved = await checkpointer.getTuple({ configurable: { thread_id: 'pruned' } });
+      return (saved?.checkpoint.channel_values.messages as unknown[]).length;
+    };
+    const sizes: number[] = [];
+    for (let i = 0; i < 30; i += 1) {
+      await collect(agent.stream(turn(`question ${i} ` + 'q'.repeat(200), 'pruned')));
+      sizes.push(await stored());
+    }
+    // Without pruning 60 messages would be stored; the window holds a few turns, plus the batch.
+    expect(Math.max(...sizes.slice(10))).toBeLessThanOrEqual(20);
+    const last = model.state.calls.at(-1)!;
+    expect(last[1].type).toBe('human');
+    expect(last.at(-1)?.content).toContain('question 29');
+    // What the model sees is what trimming alone would give: whole recent turns.
+    expect(last.length).toBeGreaterThan(2);
+  });
+
   it('reports usage from the provider and the model that answered', async () => {
     const model = new ScriptedChatModel([
       { toolCalls: [{ name: 'calculator', args: { expression: '1+1' } }], usage: { input_tokens: 10, output_tokens: 3, total_tokens: 13 }, modelName: 'm-1' },

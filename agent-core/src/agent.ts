@@ -1,13 +1,16 @@
 import { HumanMessage } from '@langchain/core/messages';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { StructuredToolInterface } from '@langchain/core/tools';
+import { convertToOpenAITool } from '@langchain/core/utils/function_calling';
 import { MemorySaver } from '@langchain/langgraph';
 import { AGENT_DEFAULTS, type AgentOptions, type AgentStreamInput } from './agent-options.js';
 import { AgentError, AgentErrorCode, errorMessage, toAgentError } from './errors.js';
 import type { AgentEvent, DoneEvent, DoneReason, TokenUsage } from './events.js';
-import { buildAgentGraph, type GraphSignal } from './graph.js';
+import { buildAgentGraph, type AnswerStreamer, type GraphSignal } from './graph.js';
+import { ModelChain } from './models/model-chain.js';
 import { loadPrompt, renderPrompt } from './prompts.js';
-import { estimateTextTokens } from './tokens.js';
+import { SignalQueue } from './signal-queue.js';
+import { CHARS_PER_TOKEN } from './tokens.js';
 import { calculatorTool } from './tools/calculator.js';
 import { clockTool } from './tools/clock.js';
 
@@ -39,7 +42,12 @@ function toolRegistry(extra: readonly StructuredToolInterface[]): Map<string, St
   return registry;
 }
 
-function withTimeout<T>(promise: Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+/**
+ * Runs `task` with a signal that fires when `signal` aborts or `ms` pass: one controller and
+ * one timer per call (no AbortSignal.any or AbortSignal.timeout per run).
+ */
+function withTimeout<T>(task: (signal: AbortSignal) => Promise<T>, ms: number, signal: AbortSignal): Promise<T> {
+  const limit = new AbortController();
   return new Promise<T>((resolve, reject) => {
     const cleanup = (): void => {
       clearTimeout(timer);
@@ -47,24 +55,40 @@ function withTimeout<T>(promise: Promise<T>, ms: number, signal: AbortSignal): P
     };
     const onAbort = (): void => {
       cleanup();
+      limit.abort(signal.reason);
       reject(new DOMException('Aborted', 'AbortError'));
     };
     const timer = setTimeout(() => {
       cleanup();
+      limit.abort(new DOMException(`timed out after ${ms} ms`, 'TimeoutError'));
       reject(new Error(`timed out after ${ms} ms`));
     }, ms);
     signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        cleanup();
-        resolve(value);
-      },
-      (error: unknown) => {
-        cleanup();
-        reject(error);
-      },
-    );
+    Promise.resolve()
+      .then(() => task(limit.signal))
+      .then(
+        (value) => {
+          cleanup();
+          resolve(value);
+        },
+        (error: unknown) => {
+          cleanup();
+          reject(error);
+        },
+      );
   });
+}
+
+/**
+ * The model chain's own streaming path, with the tools converted to OpenAI's format once per
+ * process; undefined for other chat models (they stream through LangChain).
+ */
+function answerStreamer(model: BaseChatModel, tools: StructuredToolInterface[]): AnswerStreamer | undefined {
+  if (!(model instanceof ModelChain)) return undefined;
+  const openAITools = tools.map((tool) => convertToOpenAITool(tool));
+  return {
+    streamAnswer: (messages, options) => model.streamAnswer(messages, { ...options, tools: openAITools }),
+  };
 }
 
 function validateInput(input: AgentStreamInput): void {
@@ -98,6 +122,7 @@ export function createAgent(options: AgentOptions): Agent {
   const modelName = ownModelName(model);
   const graph = buildAgentGraph({
     model: model.bindTools([...tools.values()]),
+    answers: answerStreamer(model, [...tools.values()]),
     tools,
     checkpointer: settings.checkpointer ?? new MemorySaver(),
     systemPrompt,
@@ -111,9 +136,7 @@ export function createAgent(options: AgentOptions): Agent {
   async function recallMemories(input: AgentStreamInput, signal: AbortSignal): Promise<string> {
     if (!memory) return '';
     try {
-      const limit = AbortSignal.any([signal, AbortSignal.timeout(settings.recallTimeoutMs)]);
-      const recalled = memory.recall(input.userId, input.text, limit);
-      const memories = await withTimeout(Promise.resolve(recalled), settings.recallTimeoutMs, signal);
+      const memories = await withTimeout((limit) => memory.recall(input.userId, input.text, limit), settings.recallTimeoutMs, signal);
       return memories
         .filter((m): m is string => typeof m === 'string' && m.trim() !== '')
         .slice(0, MAX_MEMORIES)
@@ -149,41 +172,53 @@ export function createAgent(options: AgentOptions): Agent {
     let usage: TokenUsage | undefined;
     let model: string | undefined;
     let answer = '';
-    let unfinishedText = '';
+    let unfinishedChars = 0;
     const openCalls = new Map<string, string>();
     try {
       try {
         validateInput(input);
         controller.signal.throwIfAborted();
         const memoryContext = await recallMemories(input, controller.signal);
-        const events = await graph.stream(
-          { messages: [new HumanMessage(input.text)], memoryContext, toolRounds: 0, limitReached: false },
-          {
-            configurable: { thread_id: input.sessionId, sessionId: input.sessionId, userId: input.userId, runId: input.runId },
-            streamMode: 'custom',
-            signal: controller.signal,
-            recursionLimit: settings.maxToolRounds * 2 + 10,
-            durability: options.durability ?? 'async',
-          },
-        );
-        for await (const chunk of events) {
-          const signal = chunk as GraphSignal;
-          if (signal.kind === 'token') {
-            unfinishedText += signal.text;
-            yield { type: 'token', text: signal.text };
-          } else if (signal.kind === 'tool') {
+        // The nodes write straight into this run's queue: no LangGraph stream per token.
+        const queue = new SignalQueue<GraphSignal>();
+        // LangGraph keeps a writer given in the run's config (and hands it to every node).
+        const runConfig = {
+          configurable: { thread_id: input.sessionId, sessionId: input.sessionId, userId: input.userId, runId: input.runId },
+          streamMode: 'custom' as const,
+          writer: queue.push,
+          signal: controller.signal,
+          recursionLimit: settings.maxToolRounds * 2 + 10,
+          durability: options.durability ?? 'async',
+        };
+        graph
+          .stream({ messages: [new HumanMessage(input.text)], memoryContext, toolRounds: 0, limitReached: false }, runConfig)
+          .then(async (events) => {
+            for await (const _ of events); // nothing arrives here: the writer is ours
+          })
+          .then(
+            () => queue.close(),
+            (error: unknown) => queue.close({ error }),
+          );
+        while (!queue.done) {
+          const signal = queue.take();
+          if (signal === undefined) {
+            await queue.wait();
+          } else if (signal.type === 'token') {
+            unfinishedChars += signal.text.length;
+            yield signal;
+          } else if (signal.type === 'tool') {
             if (signal.event.type === 'tool-start') openCalls.set(signal.event.callId, signal.event.name);
             else openCalls.delete(signal.event.callId);
             yield signal.event;
-          } else if (signal.kind === 'model-end') {
+          } else if (signal.type === 'model-end') {
             usage = {
               inputTokens: (usage?.inputTokens ?? 0) + signal.usage.inputTokens,
               outputTokens: (usage?.outputTokens ?? 0) + signal.usage.outputTokens,
             };
             model = signal.model ?? model;
             answer = signal.text;
-            unfinishedText = '';
-          } else if (signal.kind === 'limit') {
+            unfinishedChars = 0;
+          } else if (signal.type === 'limit') {
             reason = 'length';
           }
         }
@@ -196,8 +231,8 @@ export function createAgent(options: AgentOptions): Agent {
           failure = toAgentError(error, AgentErrorCode.Internal);
         }
       }
-      if (unfinishedText !== '') {
-        usage = { inputTokens: usage?.inputTokens ?? 0, outputTokens: (usage?.outputTokens ?? 0) + estimateTextTokens(unfinishedText) };
+      if (unfinishedChars > 0) {
+        usage = { inputTokens: usage?.inputTokens ?? 0, outputTokens: (usage?.outputTokens ?? 0) + Math.ceil(unfinishedChars / CHARS_PER_TOKEN) };
       }
       if (reason === 'cancelled') {
         for (const [callId, name] of openCalls) yield { type: 'tool-end', callId, name, error: 'cancelled' };

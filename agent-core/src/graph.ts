@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Runnable } from '@langchain/core/runnables';
 import type { BaseLanguageModelInput } from '@langchain/core/language_models/base';
-import { AIMessage, AIMessageChunk, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
+import { AIMessage, AIMessageChunk, RemoveMessage, SystemMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import {
   Annotation,
@@ -13,18 +13,30 @@ import {
   type LangGraphRunnableConfig,
 } from '@langchain/langgraph';
 import { AgentError, AgentErrorCode, toAgentError } from './errors.js';
-import type { TokenUsage, ToolEndEvent, ToolStartEvent } from './events.js';
+import type { TokenEvent, TokenUsage, ToolEndEvent, ToolStartEvent } from './events.js';
+import type { StreamedAnswer } from './models/answer.js';
 import { renderPrompt } from './prompts.js';
 import { runToolCalls, type ToolCallRequest } from './tool-runner.js';
 import { contentText, estimateMessagesTokens, estimateTextTokens } from './tokens.js';
 import { trimMessagesToBudget } from './trim.js';
 
-/** What the graph's nodes report on the `custom` stream; the agent turns these into AgentEvents. */
+/**
+ * What the graph's nodes report through the run's writer; the agent turns these into
+ * AgentEvents. A token is already the AgentEvent it becomes (one object per token).
+ */
 export type GraphSignal =
-  | { kind: 'token'; text: string }
-  | { kind: 'tool'; event: ToolStartEvent | ToolEndEvent }
-  | { kind: 'model-end'; usage: TokenUsage; model: string | undefined; text: string }
-  | { kind: 'limit' };
+  | TokenEvent
+  | { type: 'tool'; event: ToolStartEvent | ToolEndEvent }
+  | { type: 'model-end'; usage: TokenUsage; model: string | undefined; text: string }
+  | { type: 'limit' };
+
+/**
+ * A model that streams one answer without LangChain chunks or callbacks (the model chain),
+ * with the agent's tools already bound.
+ */
+export interface AnswerStreamer {
+  streamAnswer(messages: BaseMessage[], options: { signal?: AbortSignal; onText(text: string): void }): Promise<StreamedAnswer>;
+}
 
 export const AgentState = Annotation.Root({
   messages: Annotation<BaseMessage[]>({ reducer: messagesStateReducer, default: () => [] }),
@@ -43,6 +55,8 @@ export type AgentStateUpdate = typeof AgentState.Update;
 
 export interface GraphDeps {
   model: Runnable<BaseLanguageModelInput, AIMessageChunk>;
+  /** When set, used instead of `model`: tokens go straight to the writer. */
+  answers?: AnswerStreamer;
   tools: ReadonlyMap<string, StructuredToolInterface>;
   checkpointer: BaseCheckpointSaver;
   systemPrompt: string;
@@ -126,6 +140,38 @@ function toAIMessage(chunk: AIMessageChunk): { message: AIMessage; invalidCalls:
   return { message, invalidCalls };
 }
 
+/** A stored AI message from a streamed answer; as {@link toAIMessage} for calls that are not JSON objects. */
+function answerToAIMessage(answer: StreamedAnswer): { message: AIMessage; invalidCalls: Record<string, string> } {
+  const invalidCalls: Record<string, string> = {};
+  const toolCalls = answer.toolCalls.map((call) => {
+    const id = call.id || `call_${randomUUID()}`;
+    let args: unknown = {};
+    try {
+      args = call.args.trim() === '' ? {} : JSON.parse(call.args);
+    } catch (error) {
+      invalidCalls[id] = `unparseable arguments: ${(error as Error).message}`;
+    }
+    if (args === null || typeof args !== 'object' || Array.isArray(args)) {
+      invalidCalls[id] ??= 'the arguments are not a JSON object';
+      args = {};
+    }
+    return { type: 'tool_call' as const, id, name: call.name, args: args as Record<string, unknown> };
+  });
+  const response_metadata: Record<string, unknown> = { model_name: answer.model };
+  if (answer.finishReason !== undefined) response_metadata.finish_reason = answer.finishReason;
+  const message = new AIMessage({
+    content: answer.text,
+    tool_calls: toolCalls,
+    response_metadata,
+    usage_metadata: answer.usage && {
+      input_tokens: answer.usage.inputTokens,
+      output_tokens: answer.usage.outputTokens,
+      total_tokens: answer.usage.inputTokens + answer.usage.outputTokens,
+    },
+  });
+  return { message, invalidCalls };
+}
+
 function pendingCalls(message: BaseMessage | undefined, invalidCalls: Record<string, string> = {}): ToolCallRequest[] {
   if (!message || !AIMessage.isInstance(message)) return [];
   return (message.tool_calls ?? []).map((call) => {
@@ -142,6 +188,56 @@ function publicConfigurable(config: LangGraphRunnableConfig): Record<string, unk
   );
 }
 
+/** Streams through the chain's own path: no chunk objects, tokens straight to the writer. */
+async function answerOf(answers: AnswerStreamer, window: BaseMessage[], config: LangGraphRunnableConfig) {
+  const writer = config.writer;
+  let answer: StreamedAnswer;
+  try {
+    answer = await answers.streamAnswer(window, { signal: config.signal, onText: (text) => writer?.({ type: 'token', text }) });
+  } catch (error) {
+    if (config.signal?.aborted) throw error;
+    throw toAgentError(error, AgentErrorCode.ModelUnavailable);
+  }
+  if (answer.text === '' && answer.toolCalls.length === 0) {
+    throw new AgentError(AgentErrorCode.ModelUnavailable, 'The model returned an empty response');
+  }
+  return answerToAIMessage(answer);
+}
+
+/** Streams any LangChain chat model, merging its chunks into one message. */
+async function streamChunks(model: GraphDeps['model'], window: BaseMessage[], config: LangGraphRunnableConfig) {
+  let full: AIMessageChunk | undefined;
+  try {
+    for await (const chunk of await model.stream(window, config)) {
+      const text = contentText(chunk.content);
+      if (text !== '') emit(config, { type: 'token', text });
+      full = appendChunk(full, chunk);
+    }
+  } catch (error) {
+    if (config.signal?.aborted) throw error;
+    throw toAgentError(error, AgentErrorCode.ModelUnavailable);
+  }
+  if (!full) throw new AgentError(AgentErrorCode.ModelUnavailable, 'The model returned an empty response');
+  return toAIMessage(finishChunk(full));
+}
+
+/** Stored turns that no longer fit the context window are removed once at least this many messages can go. */
+const PRUNE_MIN_MESSAGES = 8;
+
+/**
+ * Removals for the stored turns older than the context window: they are never sent to the model
+ * again, and keeping them makes every later run load, deserialise and checkpoint more. Only
+ * whole earlier turns go (the cut backs up to the human message that opens the first kept turn).
+ */
+function pruneOutsideWindow(history: readonly BaseMessage[], window: readonly BaseMessage[]): RemoveMessage[] {
+  const firstKept = window.find((m) => m.type !== 'system');
+  if (!firstKept) return [];
+  let cut = history.indexOf(firstKept);
+  while (cut > 0 && history[cut].type !== 'human') cut--;
+  if (cut < PRUNE_MIN_MESSAGES) return [];
+  return history.slice(0, cut).flatMap((m) => (m.id ? [new RemoveMessage({ id: m.id })] : []));
+}
+
 /** Builds and compiles the model ⇄ tools StateGraph. */
 export function buildAgentGraph(deps: GraphDeps) {
   async function callModel(state: AgentStateValue, config: LangGraphRunnableConfig): Promise<AgentStateUpdate> {
@@ -149,19 +245,9 @@ export function buildAgentGraph(deps: GraphDeps) {
       renderPrompt(deps.systemPrompt, { memories: state.memoryContext || '(nothing yet)', now: deps.now().toISOString() }),
     );
     const window = trimMessagesToBudget([system, ...state.messages], { maxTokens: deps.maxContextTokens });
-    let full: AIMessageChunk | undefined;
-    try {
-      for await (const chunk of await deps.model.stream(window, config)) {
-        const text = contentText(chunk.content);
-        if (text !== '') emit(config, { kind: 'token', text });
-        full = appendChunk(full, chunk);
-      }
-    } catch (error) {
-      if (config.signal?.aborted) throw error;
-      throw toAgentError(error, AgentErrorCode.ModelUnavailable);
-    }
-    if (!full) throw new AgentError(AgentErrorCode.ModelUnavailable, 'The model returned an empty response');
-    const { message, invalidCalls } = toAIMessage(finishChunk(full));
+    const { message, invalidCalls } = deps.answers
+      ? await answerOf(deps.answers, window, config)
+      : await streamChunks(deps.model, window, config);
     const text = contentText(message.content);
     const usage = message.usage_metadata
       ? { inputTokens: message.usage_metadata.input_tokens, outputTokens: message.usage_metadata.output_tokens }
@@ -169,15 +255,15 @@ export function buildAgentGraph(deps: GraphDeps) {
           inputTokens: estimateMessagesTokens(window),
           outputTokens: estimateTextTokens(text) + estimateTextTokens(JSON.stringify(message.tool_calls ?? [])),
         };
-    emit(config, { kind: 'model-end', usage, model: modelNameOf(message), text });
-    return { messages: [message], invalidCalls };
+    emit(config, { type: 'model-end', usage, model: modelNameOf(message), text });
+    return { messages: [...pruneOutsideWindow(state.messages, window), message], invalidCalls };
   }
 
   async function callTools(state: AgentStateValue, config: LangGraphRunnableConfig): Promise<AgentStateUpdate> {
     const calls = pendingCalls(state.messages.at(-1), state.invalidCalls);
     const rounds = state.toolRounds ?? 0;
     if (rounds >= deps.maxToolRounds) {
-      emit(config, { kind: 'limit' });
+      emit(config, { type: 'limit' });
       const content = `Error: the limit of ${deps.maxToolRounds} tool rounds per run was reached; the tool was not run.`;
       return {
         messages: calls.map((call) => new ToolMessage({ content, tool_call_id: call.id, name: call.name, status: 'error' })),
@@ -190,7 +276,7 @@ export function buildAgentGraph(deps: GraphDeps) {
       maxOutputChars: deps.maxToolOutputChars,
       signal: config.signal,
       config: { callbacks: config.callbacks, configurable: publicConfigurable(config) },
-      onEvent: (event) => emit(config, { kind: 'tool', event }),
+      onEvent: (event) => emit(config, { type: 'tool', event }),
     });
     return { messages, toolRounds: rounds + 1 };
   }

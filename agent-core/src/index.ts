@@ -14,6 +14,7 @@ export {
   createModelChain,
   isModelUnavailableError,
   ModelChain,
+  ModelClientKind,
   ModelErrorCode,
   ModelsConfigError,
   modelSpecDefaults,
@@ -59,6 +60,9 @@ export type {
   ModelChainOptions,
   ModelChainStats,
   ModelFailureSummary,
+  StreamAnswerOptions,
+  StreamedAnswer,
+  StreamedToolCall,
   ModelsConfig,
   ModelSpec,
 } from './models/index.js';

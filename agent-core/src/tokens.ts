@@ -11,9 +11,12 @@ export function contentText(content: MessageContent): string {
     .join('');
 }
 
+/** The estimate's characters per token. */
+export const CHARS_PER_TOKEN = 4;
+
 /** Estimated tokens of a string: about four characters per token. */
 export function estimateTextTokens(text: string): number {
-  return Math.ceil(text.length / 4);
+  return Math.ceil(text.length / CHARS_PER_TOKEN);
 }
 
 function contentChars(content: MessageContent): number {

@@ -3,7 +3,8 @@
  * a bare uWS server (the ceiling), our gateway on the `ws` transport, a plain `ws` server and a
  * Socket.IO server, all streaming the same token-sized frames to the same subscribers.
  *
- *   pnpm bench [--subscribers 100] [--frames 20000] [--idle 5000] [--only uws-bare,gateway-uws]
+ *   pnpm bench [--subscribers 100] [--frames 20000] [--idle 2000,10000] [--only uws-bare,gateway-uws]
+ *   pnpm bench chat [...]   the chat path's cost model and its floors (see bench/chat-cost.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -12,6 +13,8 @@ import { MOCK_MODEL, startMock } from './scenarios/common.js';
 import { type PeerKind } from './bench/frames.js';
 import { runPeer, type PeerResult } from './bench/run-peer.js';
 import { machineInfo } from './support/proc.js';
+import { gatewayCommand } from './support/gateway-process.js';
+import { chatCostMain } from './bench/chat-cost.js';
 import { fmtNum, markdownTable, resultsDir } from './support/report.js';
 
 /** A peer that takes longer than this is reported failed (keeps the whole bench bounded). */
@@ -36,12 +39,25 @@ function positive(raw: string | undefined, def: number, name: string): number {
   return n;
 }
 
-/** `ours ÷ peer` as `1.00×`. */
-const ratio = (ours: number | undefined, peer: number | undefined) => (ours && peer ? `${(ours / peer).toFixed(2)}×` : '—');
+/** `a ÷ b` as `1.00×`. */
+const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
 
+/** Every peer beside bare uWS (the ceiling): fan-out frames/s, frames per server CPU-second, idle memory. */
 function table(results: PeerResult[]): { header: string[]; rows: string[][] } {
-  const ours = results.find((r) => r.peer === 'gateway-uws');
-  const header = ['peer', 'status', 'fan-out frames/s', 'ours ÷ peer', 'frames per server CPU-s', 'ours ÷ peer', 'server CPU', 'client CPU-s', 'idle KB/socket', 'peer ÷ ours'];
+  const bare = results.find((r) => r.peer === 'uws-bare');
+  const header = [
+    'peer',
+    'status',
+    'fan-out frames/s',
+    '÷ bare uWS',
+    'frames per server CPU-s',
+    '÷ bare uWS',
+    'server CPU',
+    'client CPU-s',
+    'idle RSS KB/socket',
+    '÷ bare uWS',
+    'idle heap KB/socket',
+  ];
   const rows = results.map((r) => {
     const f = r.fanout;
     const i = r.idle;
@@ -49,16 +65,29 @@ function table(results: PeerResult[]): { header: string[]; rows: string[][] } {
       LABEL[r.peer],
       r.status === 'ok' ? 'ok' : `${r.status}: ${r.reason ?? ''}`,
       f ? fmtNum(f.framesPerSecond) : '—',
-      ratio(ours?.fanout?.framesPerSecond, f?.framesPerSecond),
+      ratio(f?.framesPerSecond, bare?.fanout?.framesPerSecond),
       f ? fmtNum(f.framesPerCpuSecond) : '—',
-      ratio(ours?.fanout?.framesPerCpuSecond, f?.framesPerCpuSecond),
+      ratio(f?.framesPerCpuSecond, bare?.fanout?.framesPerCpuSecond),
       f ? `${f.serverCores.toFixed(2)} cores` : '—',
       f ? f.clientCpuSeconds.toFixed(1) : '—',
-      i ? `${i.kbPerSocket.toFixed(2)} (${fmtNum(i.sockets)})` : '—',
-      ratio(i?.kbPerSocket, ours?.idle?.kbPerSocket),
+      i ? `${i.kbPerSocket.toFixed(2)} (${fmtNum(i.lowSockets)}→${fmtNum(i.highSockets)})` : '—',
+      ratio(i?.kbPerSocket, bare?.idle?.kbPerSocket),
+      i ? i.heapKbPerSocket.toFixed(2) : '—',
     ];
   });
   return { header, rows };
+}
+
+/** `ours (gateway on uws) ÷ bare uWS: …` for the summary line. */
+function oursVsBare(results: PeerResult[]): string {
+  const ours = results.find((r) => r.peer === 'gateway-uws');
+  const bare = results.find((r) => r.peer === 'uws-bare');
+  if (!ours || !bare) return '';
+  return (
+    `ours (gateway on uws) ÷ bare uWS: fan-out frames/s ${ratio(ours.fanout?.framesPerSecond, bare.fanout?.framesPerSecond)}, ` +
+    `frames per server CPU-s ${ratio(ours.fanout?.framesPerCpuSecond, bare.fanout?.framesPerCpuSecond)}, ` +
+    `idle RSS per socket ${ratio(ours.idle?.kbPerSocket, bare.idle?.kbPerSocket)}`
+  );
 }
 
 function textTable(header: string[], rows: string[][]): string {
@@ -68,6 +97,10 @@ function textTable(header: string[], rows: string[][]): string {
 }
 
 async function main(): Promise<void> {
+  if (process.argv[2] === 'chat') {
+    await chatCostMain(process.argv.slice(3));
+    process.exit(0);
+  }
   let v;
   try {
     v = parseArgs({
@@ -75,6 +108,7 @@ async function main(): Promise<void> {
         subscribers: { type: 'string' },
         frames: { type: 'string' },
         idle: { type: 'string' },
+        'gateway-cmd': { type: 'string' },
         only: { type: 'string' },
         'no-write': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -84,19 +118,24 @@ async function main(): Promise<void> {
     fail((e as Error).message);
   }
   if (v.help) {
-    process.stdout.write('usage: pnpm bench [--subscribers 100] [--frames 20000] [--idle 5000] [--only peer,peer] [--no-write]\n');
+    process.stdout.write('usage: pnpm bench [--subscribers 100] [--frames 20000] [--idle 2000,10000] [--only peer,peer] [--gateway-cmd CMD] [--no-write]\n');
+    process.stdout.write('       pnpm bench chat --help   (the chat path cost model)\n');
     process.stdout.write(`peers: ${PEERS.join(', ')}\n`);
     return;
   }
   const subscribers = positive(v.subscribers, 100, 'subscribers');
   const frames = positive(v.frames, 20_000, 'frames');
-  const idleSockets = positive(v.idle, 5000, 'idle');
+  const idleMarks = (v.idle ?? '2000,10000').split(',').map((x) => Number(x));
+  if (idleMarks.length !== 2 || !idleMarks.every((n) => Number.isInteger(n) && n >= 1) || idleMarks[0]! >= idleMarks[1]!)
+    fail(`--idle must be LOW,HIGH socket counts with LOW < HIGH (e.g. 2000,10000), got "${v.idle}"`);
+  const [idleLow, idleHigh] = idleMarks as [number, number];
+  if (idleHigh > 18_000) fail('--idle HIGH must stay below 18000: one client process holds fewer than 20,000 open files');
   const only = v.only ? (v.only.split(',') as PeerKind[]) : PEERS;
   for (const p of only) if (!PEERS.includes(p)) fail(`unknown peer "${p}"; one of ${PEERS.join(', ')}`);
   const machine = machineInfo();
   const startedAt = new Date().toISOString();
   process.stdout.write(
-    `bench: ${subscribers} subscribers × ${fmtNum(frames)} token frames; ${fmtNum(idleSockets)} idle sockets; ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}\n`,
+    `bench: ${subscribers} subscribers × ${fmtNum(frames)} token frames; idle sockets ${fmtNum(idleLow)} → ${fmtNum(idleHigh)}; ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}\n`,
   );
   const { mock, env } = await startMock({ ttftMs: 0, tokensPerSecond: 0, responseTokens: frames });
   const t0 = performance.now();
@@ -105,7 +144,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${LABEL[peer]} …\n`);
     const peerT0 = performance.now();
     const r = await Promise.race([
-      runPeer(peer, { subscribers, frames, idleSockets, gatewayEnv: env }, (l) => process.stdout.write(`${l}\n`)),
+      runPeer(peer, { subscribers, frames, idleLow, idleHigh, gatewayEnv: env, gatewayCmd: v['gateway-cmd'] }, (l) => process.stdout.write(`${l}\n`)),
       new Promise<PeerResult>((resolve) =>
         setTimeout(() => resolve({ peer, status: 'failed', reason: `no result within ${PEER_TIMEOUT_S} s`, seconds: (performance.now() - peerT0) / 1000 }), PEER_TIMEOUT_S * 1000).unref(),
       ),
@@ -116,13 +155,14 @@ async function main(): Promise<void> {
   await mock.close();
   const seconds = (performance.now() - t0) / 1000;
   const { header, rows } = table(results);
-  process.stdout.write(`\n${textTable(header, rows)}\n\nbench took ${seconds.toFixed(0)} s\n`);
+  const summary = oursVsBare(results);
+  process.stdout.write(`\n${textTable(header, rows)}\n\n${summary}\nbench took ${seconds.toFixed(0)} s\n`);
 
   if (!v['no-write']) {
     mkdirSync(resultsDir, { recursive: true });
     const json = join(resultsDir, 'bench-latest.json');
     const md = join(resultsDir, 'bench-latest.md');
-    const options = { subscribers, frames, idleSockets, peers: only, mockModel: MOCK_MODEL };
+    const options = { subscribers, frames, idleLow, idleHigh, peers: only, mockModel: MOCK_MODEL, gatewayCommand: gatewayCommand(v['gateway-cmd']) };
     writeFileSync(json, `${JSON.stringify({ startedAt, seconds, machine, options, results }, null, 2)}\n`);
     writeFileSync(
       md,
@@ -132,14 +172,18 @@ async function main(): Promise<void> {
         `Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}. Took ${seconds.toFixed(0)} s.`,
         '',
         '```sh',
-        `pnpm bench --subscribers ${subscribers} --frames ${frames} --idle ${idleSockets}${v.only ? ` --only ${v.only}` : ''}`,
+        `pnpm bench --subscribers ${subscribers} --frames ${frames} --idle ${idleLow},${idleHigh}${v.only ? ` --only ${v.only}` : ''}`,
         '```',
         '',
-        `Fan-out: one stream of ${fmtNum(frames)} token-sized frames (~110 bytes of JSON, shaped like the gateway's \`token\` frame) to ${subscribers} subscribers in one client process. The bare servers publish as fast as backpressure allows (pausing above 1 MiB queued per socket); the gateway streams one run from the mock LLM (unpaced) through the real agent, session log and hub. Frames/s is counted at the clients from first to last arrival; CPU is the server process's user+system time over the stream (/proc/<pid>/stat). Idle: ${fmtNum(idleSockets)} sockets (authenticated with \`hello\` on the gateway), (RSS after − RSS before) / sockets.`,
+        `Fan-out: one stream of ${fmtNum(frames)} token-sized frames (~110 bytes of JSON, shaped like the gateway's \`token\` frame) to ${subscribers} subscribers in one client process. The bare servers publish as fast as backpressure allows (pausing above 1 MiB queued per socket); the gateway streams one run from the mock LLM (unpaced) through the real agent, session log and hub. Frames/s is counted at the clients from first to last arrival; CPU is the server process's user+system time over the stream (/proc/<pid>/stat). Idle: one client process opens ${fmtNum(idleLow)} sockets (authenticated with \`hello\` on the gateway), the server settles, is garbage-collected twice through its inspector (\`--inspect\`, \`HeapProfiler.collectGarbage\`) and measured (median RSS over a second, JS heap used); then ${fmtNum(idleHigh - idleLow)} more, and the same again. KB per socket = (high − low) / added sockets, so startup garbage and pool sizing fall out of the difference. Gateway: \`${gatewayCommand(v['gateway-cmd'])}\`.`,
+        '',
+        summary,
         '',
         markdownTable(header, rows),
         '',
         'All processes share the same cores: the client process (one Node thread) often limits the ceiling, so compare frames per server CPU-second as well as frames/s.',
+        '',
+        'The heap figure is exact (live objects after a full collection); the RSS figure also holds native memory (uWS sockets, buffers) but can come out below the heap figure when pages the low mark had committed but not used are filled by the new sockets. Quote the larger of the two.',
         '',
       ].join('\n'),
     );

@@ -8,6 +8,27 @@ import type { MemoryStore } from './types.js';
 const turn = (userId: string, userText: string) => ({ userId, sessionId: 's1', userText, answer: 'ok' });
 
 describe('memory service', () => {
+  it('bounds the work of one turn: the recall query and the facts stored per turn', async () => {
+    const local = createLocalEmbedder();
+    const embedded: string[] = [];
+    const embedder = { ...local, embed: (texts: string[], signal?: AbortSignal) => (embedded.push(...texts), local.embed(texts, signal)) };
+    const seen: Array<{ userText: string; answer: string }> = [];
+    const extractor = {
+      extract: (t: { userText: string; answer: string }) => {
+        seen.push(t);
+        return Promise.resolve(Array.from({ length: 20 }, (_, i) => `distinct fact number ${i} about ${'xyz'.repeat(i)}`));
+      },
+    };
+    const memory = createMemory({ store: createInMemoryStore(), embedder, extractor, dedupThreshold: 1.01 });
+    await memory.recall('alice', 'q'.repeat(50_000));
+    expect(embedded[0].length).toBe(2_000);
+    memory.afterTurn({ userId: 'alice', sessionId: 's', userText: 'u'.repeat(50_000), answer: 'a'.repeat(50_000) });
+    await memory.drain();
+    expect(seen[0].userText.length).toBe(4_000);
+    expect(seen[0].answer.length).toBe(4_000);
+    expect(memory.stats().stored).toBe(5);
+  });
+
   it('extracts facts after a turn, off the caller, and recalls them for that user only', async () => {
     const memory = createMemory({ store: createInMemoryStore(), embedder: createLocalEmbedder() });
     expect(memory.afterTurn(turn('alice', 'Remember that my favourite colour is teal.'))).toBe(true);

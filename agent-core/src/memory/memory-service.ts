@@ -66,6 +66,12 @@ export interface Memory {
 
 const DEFAULTS = { queueSize: 256, dedupThreshold: 0.9, topK: 5, minScore: 0.2 } satisfies Partial<MemoryOptions>;
 const MAX_FACT = 1_000;
+/** Longest query embedded by `recall` (a huge message must not make every recall expensive). */
+const MAX_QUERY = 2_000;
+/** Longest user text / answer handed to the extractor. */
+const MAX_TURN_TEXT = 4_000;
+/** Facts stored per turn at most (each costs an embedding and a search). */
+const MAX_FACTS_PER_TURN = 5;
 
 /**
  * Creates the memory service.
@@ -104,8 +110,12 @@ export function createMemory(options: MemoryOptions): Memory {
 
   async function processTurn(turn: TurnInput): Promise<void> {
     try {
-      const facts = await extractor.extract(turn);
-      for (const fact of facts) await remember(turn.userId, fact);
+      const facts = await extractor.extract({
+        ...turn,
+        userText: turn.userText.slice(0, MAX_TURN_TEXT),
+        answer: turn.answer.slice(0, MAX_TURN_TEXT),
+      });
+      for (const fact of facts.slice(0, MAX_FACTS_PER_TURN)) await remember(turn.userId, fact);
     } catch (error) {
       counters.failed += 1;
       logger?.warn('memory extraction failed', { error: (error as Error).message, sessionId: turn.sessionId });
@@ -126,8 +136,9 @@ export function createMemory(options: MemoryOptions): Memory {
 
   return {
     async recall(userId, query, signal) {
-      if (!query.trim()) return [];
-      const [embedding] = await embedder.embed([query], signal);
+      const text = query.trim().slice(0, MAX_QUERY);
+      if (!text) return [];
+      const [embedding] = await embedder.embed([text], signal);
       const hits = await store.search(userId, embedding, topK);
       return hits.filter((h) => h.score >= minScore).map((h) => h.text);
     },

@@ -42,9 +42,9 @@ export class AttemptError extends Error {
     return { model, kind: this.kind, status: this.status, message: this.message };
   }
 
-  /** The same failure, marked as happening after the first token. */
-  afterToken(): AttemptError {
-    if (this.afterFirstToken) return this;
+  /** The same failure, marked as happening after the first token (when `after`). */
+  afterToken(after = true): AttemptError {
+    if (!after || this.afterFirstToken) return this;
     return new AttemptError({ ...this, message: this.message, afterFirstToken: true, cause: this.cause });
   }
 }

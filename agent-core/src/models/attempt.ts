@@ -1,132 +1,131 @@
 /**
- * One attempt against one model: open the stream and wait for the first token under a
- * cockatiel timeout, then stream the rest with an idle-gap timer.
+ * One attempt against one model: start the request, wait for the first token under a
+ * first-token timer, then pass every piece straight to the caller's sink under an idle timer.
+ *
+ * Per token this costs one timestamp: the idle timer is a single timeout that, when it fires,
+ * compares the time since the last piece with the limit and sleeps again for the rest (no
+ * re-arming per token, no AbortSignal per token).
  */
-import type { BaseMessage } from '@langchain/core/messages';
-import { AIMessageChunk } from '@langchain/core/messages';
-import type { ChatGenerationChunk } from '@langchain/core/outputs';
-import type { ChatOpenAI } from '@langchain/openai';
-import { isTaskCancelledError, timeout, TimeoutStrategy } from 'cockatiel';
 import { AttemptTimeout, classifyAttemptError } from './attempt-error.js';
+import type { AnswerSink, ChatClient, ChatRequest, StreamSink } from './chat-client.js';
 
-type CallOptions = ChatOpenAI['ParsedCallOptions'];
-
-/** A stream whose first token has arrived. */
-export interface OpenStream {
-  /** Chunks received up to and including the first token. */
-  buffered: ChatGenerationChunk[];
-  iterator: AsyncIterator<ChatGenerationChunk>;
-  /** The stream ended before or with the first token. */
-  ended: boolean;
-  ctrl: AbortController;
-  /** Detaches from the caller's signal and aborts the HTTP request if still open. */
-  close(): void;
+export interface AttemptOptions {
+  firstTokenTimeoutMs: number;
+  idleTimeoutMs: number;
+  /** The caller's signal: aborting it cancels the HTTP request; the attempt rejects with its reason. */
+  signal: AbortSignal | undefined;
+  /** Called once, synchronously, when the first token (or the end of an empty answer) arrives. */
+  onFirstToken(): void;
 }
 
-/** A chunk that reaches the client: text, or a piece of a tool call. */
-export function isToken(chunk: ChatGenerationChunk): boolean {
-  if (chunk.text.length > 0) return true;
-  const message = chunk.message;
-  return AIMessageChunk.isInstance(message) && (message.tool_call_chunks?.length ?? 0) > 0;
-}
-
-function timeoutReason(ctrl: AbortController): AttemptTimeout | undefined {
-  return ctrl.signal.reason instanceof AttemptTimeout ? ctrl.signal.reason : undefined;
-}
+type Pending =
+  | { kind: 'usage'; input: number; output: number }
+  | { kind: 'finish'; reason: string };
 
 /**
- * Sends the request and resolves once the first token (or the end of an empty answer) arrived.
- * Rejects with an `AttemptError` (or the caller's abort reason when the caller aborted).
+ * Runs the attempt to its end. Pieces before the first token are held back (and dropped if the
+ * attempt fails); from the first token on they go to `sink` as they arrive. Rejects with an
+ * `AttemptError` (marked `afterFirstToken` once a token went out) or the caller's abort reason.
  */
-export async function openUntilFirstToken(
-  model: ChatOpenAI,
-  messages: BaseMessage[],
-  options: CallOptions,
-  firstTokenTimeoutMs: number,
-): Promise<OpenStream> {
-  const callerSignal = options.signal;
-  const ctrl = new AbortController();
-  const onCallerAbort = (): void => ctrl.abort(callerSignal?.reason);
-  callerSignal?.addEventListener('abort', onCallerAbort, { once: true });
-  const release = (): void => callerSignal?.removeEventListener('abort', onCallerAbort);
-  if (callerSignal?.aborted) onCallerAbort();
+export function runAttempt(client: ChatClient, request: ChatRequest, sink: AnswerSink, options: AttemptOptions): Promise<void> {
+  const { signal } = options;
+  if (signal?.aborted) return Promise.reject(signal.reason);
+  return new Promise<void>((resolve, reject) => {
+    let started = false;
+    let done = false;
+    let held: Pending[] | undefined;
+    let lastPieceAt = 0;
+    let timedOut: AttemptTimeout | undefined;
+    let cancel: (reason?: unknown) => void = () => undefined;
+    const firstTokenMs = Math.max(1, Math.floor(options.firstTokenTimeoutMs));
+    const idleMs = Math.max(1, Math.floor(options.idleTimeoutMs));
 
-  const ms = Math.max(1, Math.floor(firstTokenTimeoutMs));
-  const policy = timeout(ms, { strategy: TimeoutStrategy.Aggressive, abortOnReturn: false });
-  try {
-    return await policy.execute(async ({ signal: timeoutSignal }) => {
-      const onTimeout = (): void => ctrl.abort(new AttemptTimeout('first_token_timeout', ms));
-      timeoutSignal.addEventListener('abort', onTimeout, { once: true });
-      try {
-        const iterator = model
-          ._streamResponseChunks(messages, { ...options, signal: ctrl.signal })
-          [Symbol.asyncIterator]();
-        const buffered: ChatGenerationChunk[] = [];
-        for (;;) {
-          const next = await iterator.next();
-          if (ctrl.signal.aborted) throw ctrl.signal.reason;
-          if (next.done) {
-            return { buffered, iterator, ended: true, ctrl, close: () => release() };
-          }
-          buffered.push(next.value);
-          if (isToken(next.value)) {
-            const close = (): void => {
-              release();
-              if (!ctrl.signal.aborted) ctrl.abort();
-            };
-            return { buffered, iterator, ended: false, ctrl, close };
-          }
+    const settle = (err?: unknown): void => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      if (err === undefined) resolve();
+      else reject(err);
+    };
+    const onAbort = (): void => {
+      cancel(signal?.reason);
+      settle(signal?.reason);
+    };
+    const onTimer = (): void => {
+      if (done) return;
+      if (started) {
+        const quiet = performance.now() - lastPieceAt;
+        if (quiet < idleMs) {
+          timer = setTimeout(onTimer, idleMs - quiet);
+          return;
         }
-      } finally {
-        timeoutSignal.removeEventListener('abort', onTimeout);
+        timedOut = new AttemptTimeout('idle_timeout', idleMs);
+      } else {
+        timedOut = new AttemptTimeout('first_token_timeout', firstTokenMs);
       }
-    });
-  } catch (err) {
-    // Our timer's reason on ctrl, or cockatiel's TaskCancelledError if it won the race.
-    const timedOut =
-      timeoutReason(ctrl) ?? (isTaskCancelledError(err) ? new AttemptTimeout('first_token_timeout', ms) : undefined);
-    if (!ctrl.signal.aborted) ctrl.abort();
-    release();
-    if (callerSignal?.aborted) throw callerSignal.reason;
-    throw classifyAttemptError(err, timedOut);
-  }
-}
+      cancel(timedOut);
+      settle(classifyAttemptError(new Error(timedOut.message), timedOut).afterToken(started));
+    };
+    const begin = (): void => {
+      started = true;
+      lastPieceAt = performance.now();
+      clearTimeout(timer);
+      timer = setTimeout(onTimer, idleMs);
+      options.onFirstToken();
+      if (held) {
+        for (const piece of held) {
+          if (piece.kind === 'usage') sink.usage(piece.input, piece.output);
+          else sink.finish(piece.reason);
+        }
+        held = undefined;
+      }
+    };
 
-/**
- * Streams the rest of an open stream. The idle timer runs only while waiting for the provider,
- * never while the consumer holds a chunk. Errors are classified; the caller marks them as
- * happening after the first token.
- */
-export async function* streamRest(open: OpenStream, idleTimeoutMs: number, callerSignal: AbortSignal | undefined): AsyncGenerator<ChatGenerationChunk> {
-  for (const chunk of open.buffered) yield chunk;
-  if (open.ended) return;
-  const { ctrl, iterator } = open;
-  let waiting = false;
-  const timer = setTimeout(function onIdle() {
-    if (waiting) ctrl.abort(new AttemptTimeout('idle_timeout', idleTimeoutMs));
-    else timer.refresh();
-  }, idleTimeoutMs);
-  try {
-    for (;;) {
-      waiting = true;
-      timer.refresh();
-      let next: IteratorResult<ChatGenerationChunk>;
-      try {
-        next = await iterator.next();
-      } catch (err) {
-        if (callerSignal?.aborted) throw callerSignal.reason;
-        throw classifyAttemptError(err, timeoutReason(ctrl));
-      } finally {
-        waiting = false;
-      }
-      if (ctrl.signal.aborted) {
-        if (callerSignal?.aborted) throw callerSignal.reason;
-        throw classifyAttemptError(new Error('stream aborted'), timeoutReason(ctrl));
-      }
-      if (next.done) return;
-      yield next.value;
+    const streamSink: StreamSink = {
+      text(text) {
+        if (done) return;
+        if (started) lastPieceAt = performance.now();
+        else begin();
+        sink.text(text);
+      },
+      toolCall(index, id, name, args) {
+        if (done) return;
+        if (started) lastPieceAt = performance.now();
+        else begin();
+        sink.toolCall(index, id, name, args);
+      },
+      usage(input, output) {
+        if (done) return;
+        if (started) {
+          lastPieceAt = performance.now();
+          sink.usage(input, output);
+        } else (held ??= []).push({ kind: 'usage', input, output });
+      },
+      finish(reason) {
+        if (done) return;
+        if (started) {
+          lastPieceAt = performance.now();
+          sink.finish(reason);
+        } else (held ??= []).push({ kind: 'finish', reason });
+      },
+      end() {
+        if (done) return;
+        if (!started) begin(); // an empty answer: nothing to wait for
+        settle();
+      },
+      error(err) {
+        if (done) return;
+        settle(classifyAttemptError(err, timedOut).afterToken(started));
+      },
+    };
+
+    let timer = setTimeout(onTimer, firstTokenMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    try {
+      cancel = client.start(request, streamSink);
+    } catch (err) {
+      settle(classifyAttemptError(err));
     }
-  } finally {
-    clearTimeout(timer);
-  }
+  });
 }

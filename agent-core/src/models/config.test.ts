@@ -56,7 +56,18 @@ describe('parseModelsConfig', () => {
     ]);
   });
 
+  it('reads the client of each model (lean by default, so unset stays unset)', () => {
+    const config = parseModelsConfig({
+      LLM_MODELS: JSON.stringify([{ model: 'a', client: 'langchain' }, { model: 'b', client: 'lean' }, { model: 'c' }]),
+    });
+    expect(config?.models.map((m) => m.client)).toEqual(['langchain', 'lean', undefined]);
+  });
+
   it.each([
+    [{ LLM_MODELS: '[{"model": "a", "client": "fetch"}]' }, 'LLM_MODELS', /0\.client: must be "lean" or "langchain"/],
+    [{ LLM_MODELS: '[{"model": "a", "client": ""}]' }, 'LLM_MODELS', /0\.client/],
+    [{ LLM_MODELS: '[{"model": "a", "client": 1}]' }, 'LLM_MODELS', /0\.client/],
+    [{ LLM_MODELS: '[{"model": "a", "client": "LEAN"}]' }, 'LLM_MODELS', /0\.client/],
     [{ LLM_MODELS: '[{"model": "a"' }, 'LLM_MODELS', /invalid JSON/],
     [{ LLM_MODELS: '[]' }, 'LLM_MODELS', /at least one model/],
     [{ LLM_MODELS: '[{"name": "a"}]' }, 'LLM_MODELS', /0\.model/],

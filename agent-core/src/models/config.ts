@@ -37,6 +37,7 @@ const modelSpecSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).optional(),
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().positive().optional(),
+  client: z.enum(['lean', 'langchain'], { error: 'must be "lean" or "langchain"' }).optional(),
 });
 
 function describe(error: z.ZodError): string {
@@ -60,7 +61,8 @@ function checkUrl(variable: string, value: string | undefined): string | undefin
 /**
  * Reads the model chain configuration.
  * - `LLM_MODELS` as a JSON array of model objects (`name`, `model`, `baseURL`, `apiKey`, and the
- *   per-model options of `ModelSpec`); `baseURL`/`apiKey` default to `OPENAI_BASE_URL`/`OPENAI_API_KEY`.
+ *   per-model options of `ModelSpec`, e.g. `client: "lean" | "langchain"`); `baseURL`/`apiKey`
+ *   default to `OPENAI_BASE_URL`/`OPENAI_API_KEY`.
  * - `LLM_MODELS` as `gpt-4o-mini,gpt-4o`: those model names, all on `OPENAI_BASE_URL`/`OPENAI_API_KEY`.
  * - only `OPENAI_API_KEY` and/or `OPENAI_BASE_URL`: one model, `OPENAI_MODEL` (default gpt-4o-mini).
  * - nothing set: `null` (use the offline local model).

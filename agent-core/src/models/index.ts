@@ -8,7 +8,9 @@ export {
   isModelUnavailableError,
 } from './errors.js';
 export { modelSpecDefaults } from './model-spec.js';
-export type { ModelChainCallOptions, ModelChainOptions, ModelChainStats } from './model-chain.js';
+export { ModelClientKind } from './chat-client.js';
+export type { ModelChainCallOptions, ModelChainOptions, ModelChainStats, StreamAnswerOptions } from './model-chain.js';
+export type { StreamedAnswer, StreamedToolCall } from './answer.js';
 export type { ModelsConfig } from './config.js';
 export type { ModelFailureSummary } from './errors.js';
 export type { ModelChainEvent, ModelChainEventListener } from './events.js';

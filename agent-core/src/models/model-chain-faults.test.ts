@@ -5,7 +5,7 @@
 import { createMockOpenAI, type MockOpenAI } from '@switchboard/mock-llm';
 import { ModelUnavailableError } from './errors.js';
 import type { ModelChainEvent } from './events.js';
-import { collect, mockChain, mockModel } from '../../test/support/model-chain.js';
+import { collect, MODEL_CLIENTS, mockKit } from '../../test/support/model-chain.js';
 
 let mock: MockOpenAI;
 beforeAll(async () => {
@@ -25,14 +25,16 @@ function answeredBy(chunks: Array<{ response_metadata: Record<string, unknown> }
   return chunks.find((c) => c.response_metadata.model_name !== undefined)?.response_metadata.model_name;
 }
 
-describe('model chain faults', () => {
+describe.each(MODEL_CLIENTS)('model chain faults (%s client)', (client) => {
+  const { model: mockModel, chain: mockChain } = mockKit(() => mock, client);
+
   it('opens the breaker, skips the model while open, then recovers through half-open', async () => {
     mock.setScenario('primary', { fault: '500' });
     const events: ModelChainEvent[] = [];
     let openedAt = 0;
     const halfOpenAfterMs = 400;
-    const primary = mockModel(mock, 'primary', { maxRetries: 0, breakerThreshold: 2, halfOpenAfterMs });
-    const chain = mockChain(mock, [primary, 'backup'], {
+    const primary = mockModel('primary', { maxRetries: 0, breakerThreshold: 2, halfOpenAfterMs });
+    const chain = mockChain([primary, 'backup'], {
       onEvent: (e) => {
         events.push(e);
         if (e.type === 'breaker' && e.state === 'open') openedAt = performance.now();
@@ -60,8 +62,8 @@ describe('model chain faults', () => {
 
   it('a failed half-open trial opens the breaker again', async () => {
     mock.setScenario('primary', { fault: '503', retryAfterSec: 0 });
-    const primary = mockModel(mock, 'primary', { maxRetries: 0, breakerThreshold: 1, halfOpenAfterMs: 100 });
-    const chain = mockChain(mock, [primary, 'backup']);
+    const primary = mockModel('primary', { maxRetries: 0, breakerThreshold: 1, halfOpenAfterMs: 100 });
+    const chain = mockChain([primary, 'backup']);
     await collect(chain.stream('a'));
     expect(chain.stats().models[0].breaker).toBe('open');
     await new Promise((r) => setTimeout(r, 150));
@@ -72,8 +74,8 @@ describe('model chain faults', () => {
 
   it('while a half-open trial is in flight, other requests use the fallback instead of queueing', async () => {
     mock.setScenario('primary', { fault: '500' });
-    const primary = mockModel(mock, 'primary', { maxRetries: 0, breakerThreshold: 1, halfOpenAfterMs: 50 });
-    const chain = mockChain(mock, [primary, 'backup']);
+    const primary = mockModel('primary', { maxRetries: 0, breakerThreshold: 1, halfOpenAfterMs: 50 });
+    const chain = mockChain([primary, 'backup']);
     await collect(chain.stream('a'));
     mock.setScenario('primary', { ttftMs: 300 });
     await new Promise((r) => setTimeout(r, 80));
@@ -88,8 +90,8 @@ describe('model chain faults', () => {
 
   it('breaker state is per chain (process) and per model, shared by every request', async () => {
     mock.setScenario('primary', { fault: '500' });
-    const primary = mockModel(mock, 'primary', { maxRetries: 0, breakerThreshold: 3 });
-    const chain = mockChain(mock, [primary, 'backup']);
+    const primary = mockModel('primary', { maxRetries: 0, breakerThreshold: 3 });
+    const chain = mockChain([primary, 'backup']);
     await Promise.all([1, 2, 3].map(() => collect(chain.stream('concurrent'))));
     expect(chain.stats().models.map((m) => m.breaker)).toEqual(['open', 'closed']);
     // The configured order is never changed by a request: the primary stays first.
@@ -98,7 +100,7 @@ describe('model chain faults', () => {
 
   it('a stream cut after the first token ends with ModelUnavailableError, no fallback', async () => {
     mock.setScenario('primary', { fault: 'cut', cutAfterChunks: 3, tokensPerSecond: 1000 });
-    const chain = mockChain(mock, ['primary', 'backup']);
+    const chain = mockChain(['primary', 'backup']);
     const { chunks, error } = await collect(chain.stream('cut me'));
     expect(chunks.some((c) => c.text.length > 0)).toBe(true);
     expect(error).toBeInstanceOf(ModelUnavailableError);
@@ -110,7 +112,7 @@ describe('model chain faults', () => {
 
   it('a cut before the first token is retried', async () => {
     mock.setScenario('primary', { fault: 'cut', cutAfterChunks: 1, failFirst: 1 });
-    const chain = mockChain(mock, ['primary', 'backup']);
+    const chain = mockChain(['primary', 'backup']);
     const { chunks, error } = await collect(chain.stream('cut early'));
     expect(error).toBeUndefined();
     expect(answeredBy(chunks)).toBe('primary');
@@ -119,7 +121,7 @@ describe('model chain faults', () => {
 
   it('a malformed chunk before the first token is retried; after it, the run fails', async () => {
     mock.setScenario('primary', { fault: 'malformed', malformedAfterChunks: 1, failFirst: 1 });
-    const chain = mockChain(mock, ['primary', 'backup']);
+    const chain = mockChain(['primary', 'backup']);
     const early = await collect(chain.stream('garbage early'));
     expect(early.error).toBeUndefined();
     expect(mock.stats.models.primary.outcomes).toEqual({ malformed: 1, ok: 1 });
@@ -133,8 +135,8 @@ describe('model chain faults', () => {
   it('a hang hits the first-token timeout, then the backup answers', async () => {
     mock.setScenario('primary', { fault: 'hang' });
     const events: ModelChainEvent[] = [];
-    const primary = mockModel(mock, 'primary', { firstTokenTimeoutMs: 100, maxRetries: 1 });
-    const chain = mockChain(mock, [primary, 'backup'], { onEvent: (e) => events.push(e) });
+    const primary = mockModel('primary', { firstTokenTimeoutMs: 100, maxRetries: 1 });
+    const chain = mockChain([primary, 'backup'], { onEvent: (e) => events.push(e) });
     const { chunks, error } = await collect(chain.stream('anyone?'));
     expect(error).toBeUndefined();
     expect(answeredBy(chunks)).toBe('backup');
@@ -148,8 +150,8 @@ describe('model chain faults', () => {
 
   it('a stalled stream hits the idle timeout after the first token', async () => {
     mock.setScenario('primary', { tokensPerSecond: 2, responseTokens: 5 });
-    const primary = mockModel(mock, 'primary', { idleTimeoutMs: 100 });
-    const chain = mockChain(mock, [primary, 'backup']);
+    const primary = mockModel('primary', { idleTimeoutMs: 100 });
+    const chain = mockChain([primary, 'backup']);
     const { error } = await collect(chain.stream('slow'));
     expect(error).toMatchObject({ afterFirstToken: true });
     expect((error as ModelUnavailableError).failures.at(-1)?.kind).toBe('idle_timeout');
@@ -160,8 +162,7 @@ describe('model chain faults', () => {
     mock.setScenario('primary', { fault: 'hang' });
     mock.setScenario('backup', { fault: '500' });
     const chain = mockChain(
-      mock,
-      [mockModel(mock, 'primary', { firstTokenTimeoutMs: 5_000 }), mockModel(mock, 'backup', { retryBaseDelayMs: 50 })],
+      [mockModel('primary', { firstTokenTimeoutMs: 5_000 }), mockModel('backup', { retryBaseDelayMs: 50 })],
       { totalBudgetMs: 300 },
     );
     const started = performance.now();
@@ -179,7 +180,7 @@ describe('model chain faults', () => {
   it('reports the smallest Retry-After when every model is rate limited', async () => {
     mock.setScenario('primary', { fault: '429', retryAfterSec: 40 });
     mock.setScenario('backup', { fault: '429', retryAfterSec: 20 });
-    const chain = mockChain(mock, ['primary', 'backup']);
+    const chain = mockChain(['primary', 'backup']);
     const { error } = await collect(chain.stream('busy'));
     expect(error).toMatchObject({ code: 'model_unavailable', afterFirstToken: false, retryAfterMs: 20_000 });
   });

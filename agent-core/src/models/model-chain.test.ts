@@ -9,7 +9,7 @@ import { createMockOpenAI, type MockOpenAI, type MockRequestRecord } from '@swit
 import { z } from 'zod';
 import { ModelUnavailableError } from './errors.js';
 import type { ModelChainEvent } from './events.js';
-import { collect, mockChain, mockModel } from '../../test/support/model-chain.js';
+import { collect, MODEL_CLIENTS, mockKit } from '../../test/support/model-chain.js';
 
 const calculator = tool(async ({ expression }) => String(expression.length), {
   name: 'calculator',
@@ -37,9 +37,11 @@ function merged(chunks: AIMessageChunk[]): AIMessageChunk {
   return chunks.reduce((a, b) => a.concat(b));
 }
 
-describe('model chain over the mock server', () => {
+describe.each(MODEL_CLIENTS)('model chain over the mock server (%s client)', (client) => {
+  const { model: mockModel, chain: mockChain } = mockKit(() => mock, client);
+
   it('streams an answer with the answering model name and provider usage', async () => {
-    const chain = mockChain(mock, ['primary', 'backup']);
+    const chain = mockChain(['primary', 'backup']);
     const { chunks, text, error } = await collect(chain.stream('hello there'));
     expect(error).toBeUndefined();
     expect(text.split(' ').length).toBe(12);
@@ -57,7 +59,7 @@ describe('model chain over the mock server', () => {
   });
 
   it('round-trips a tool call and the tool result', async () => {
-    const chain = mockChain(mock, ['primary']).bindTools([calculator]);
+    const chain = mockChain(['primary']).bindTools([calculator]);
     const first = merged((await collect(chain.stream([new HumanMessage('what is 2 + 3 * 4?')]))).chunks);
     expect(first.tool_calls).toHaveLength(1);
     expect(first.tool_calls?.[0]).toMatchObject({ name: 'calculator', args: { expression: '2 + 3 * 4' } });
@@ -74,7 +76,7 @@ describe('model chain over the mock server', () => {
 
   it('streams tokens through a LangGraph node in messages mode, once per token', async () => {
     mock.setScenario('primary', { fault: '500', failFirst: 1 });
-    const model = mockChain(mock, ['primary', 'backup']).bindTools([calculator]);
+    const model = mockChain(['primary', 'backup']).bindTools([calculator]);
     const graph = new StateGraph(MessagesAnnotation)
       .addNode('model', async (state, config) => ({ messages: [await model.invoke(state.messages, config)] }))
       .addEdge('__start__', 'model')
@@ -96,7 +98,7 @@ describe('model chain over the mock server', () => {
   it('retries on the same model, then succeeds (3 attempts)', async () => {
     mock.setScenario('primary', { fault: '500', failFirst: 2 });
     const events: ModelChainEvent[] = [];
-    const chain = mockChain(mock, ['primary', 'backup'], { onEvent: (e) => events.push(e) });
+    const chain = mockChain(['primary', 'backup'], { onEvent: (e) => events.push(e) });
     const { error, chunks } = await collect(chain.stream('retry me'));
     expect(error).toBeUndefined();
     expect(merged(chunks).response_metadata.model_name).toBe('primary');
@@ -108,7 +110,7 @@ describe('model chain over the mock server', () => {
 
   it('waits at least Retry-After before retrying a 429', async () => {
     mock.setScenario('primary', { fault: '429', failFirst: 1, retryAfterSec: 0.3 });
-    const chain = mockChain(mock, ['primary']);
+    const chain = mockChain(['primary']);
     const { error } = await collect(chain.stream('slow down'));
     expect(error).toBeUndefined();
     const [first, second] = chatRequests('primary');
@@ -121,7 +123,7 @@ describe('model chain over the mock server', () => {
   it('falls back to the next model when retries are exhausted, with tools still bound', async () => {
     mock.setScenario('primary', { fault: '503', retryAfterSec: 0 });
     const events: ModelChainEvent[] = [];
-    const chain = mockChain(mock, ['primary', 'backup'], { onEvent: (e) => events.push(e) });
+    const chain = mockChain(['primary', 'backup'], { onEvent: (e) => events.push(e) });
     const bound = chain.bindTools([calculator]);
     const result = merged((await collect(bound.stream('what is 6 * 7?'))).chunks);
     expect(result.response_metadata.model_name).toBe('backup');
@@ -135,7 +137,7 @@ describe('model chain over the mock server', () => {
 
   it('does not retry a Retry-After longer than the cap; falls back at once', async () => {
     mock.setScenario('primary', { fault: '429', retryAfterSec: 30 });
-    const chain = mockChain(mock, ['primary', 'backup']);
+    const chain = mockChain(['primary', 'backup']);
     const { error, chunks } = await collect(chain.stream('later'));
     expect(error).toBeUndefined();
     expect(merged(chunks).response_metadata.model_name).toBe('backup');
@@ -144,8 +146,8 @@ describe('model chain over the mock server', () => {
 
   it('does not retry or count a 400 against the breaker, but still falls back', async () => {
     // The mock answers 400 to an unknown scenario in the x-mock-scenario header.
-    const rejected = mockModel(mock, 'primary', { breakerThreshold: 1, headers: { 'x-mock-scenario': 'bogus' } });
-    const chain = mockChain(mock, [rejected, 'backup']);
+    const rejected = mockModel('primary', { breakerThreshold: 1, headers: { 'x-mock-scenario': 'bogus' } });
+    const chain = mockChain([rejected, 'backup']);
     for (let i = 0; i < 2; i++) {
       const { error, chunks } = await collect(chain.stream('hi'));
       expect(error).toBeUndefined();
@@ -157,7 +159,7 @@ describe('model chain over the mock server', () => {
 
   it('aborting the call disconnects the in-flight HTTP request and stops retries', async () => {
     mock.setScenario('primary', { ttftMs: 5_000 });
-    const chain = mockChain(mock, ['primary', 'backup']);
+    const chain = mockChain(['primary', 'backup']);
     const ctrl = new AbortController();
     const pending = collect(chain.stream('wait for it', { signal: ctrl.signal }));
     await mock.waitFor((s) => s.inFlight === 1);
@@ -172,7 +174,7 @@ describe('model chain over the mock server', () => {
 
   it('aborting during a backoff returns at once without another attempt', async () => {
     mock.setScenario('primary', { fault: '429', retryAfterSec: 1.5 });
-    const chain = mockChain(mock, ['primary']);
+    const chain = mockChain(['primary']);
     const ctrl = new AbortController();
     const pending = collect(chain.stream('backoff', { signal: ctrl.signal }));
     await mock.waitFor((s) => (s.outcomes['429'] ?? 0) === 1);

@@ -1,7 +1,9 @@
 /**
  * The model provider chain: an ordered list of OpenAI-compatible models behind one LangChain
- * chat model. Per model: retries with backoff (honouring Retry-After), first-token and idle
- * timeouts, a circuit breaker. Falls back to the next model while no token has been emitted.
+ * chat model. Per model: a client (`lean` node:http, or LangChain's ChatOpenAI), retries with
+ * backoff (honouring Retry-After), first-token and idle timeouts, a circuit breaker. Falls back
+ * to the next model while no token has been emitted. Two ways to stream: `stream()` (LangChain
+ * chunks and callbacks) and `streamAnswer()` (text pieces to a callback, one answer at the end).
  */
 import type { CallbackManagerForLLMRun } from '@langchain/core/callbacks/manager';
 import type { BaseChatModelParams, BindToolsInput } from '@langchain/core/language_models/chat_models';
@@ -11,17 +13,30 @@ import type { AIMessageChunk, BaseMessage } from '@langchain/core/messages';
 import type { ChatGenerationChunk, ChatResult } from '@langchain/core/outputs';
 import type { Runnable } from '@langchain/core/runnables';
 import { convertToOpenAITool } from '@langchain/core/utils/function_calling';
-import type { ChatOpenAICallOptions } from '@langchain/openai';
 import { CircuitState } from 'cockatiel';
+import { AnswerAssembler, ChunkSink, type CommitSink, type StreamedAnswer } from './answer.js';
 import { AttemptError, classifyAttemptError } from './attempt-error.js';
-import { openUntilFirstToken, streamRest, type OpenStream } from './attempt.js';
+import { runAttempt } from './attempt.js';
+import type { ChatRequest } from './chat-client.js';
+import type { ModelChainCallOptions } from './model-chain-options.js';
 import { ModelUnavailableError, type ModelFailureSummary } from './errors.js';
 import type { ModelChainEvent, ModelChainEventListener } from './events.js';
 import type { ModelSpec } from './model-spec.js';
 import { ModelSlot, type BreakerState } from './model-slot.js';
 
-/** Call options: those of ChatOpenAI (tools, tool_choice, stop, signal, …). */
-export type ModelChainCallOptions = ChatOpenAICallOptions;
+export type { ModelChainCallOptions } from './model-chain-options.js';
+
+/** Options of {@link ModelChain.streamAnswer}. */
+export interface StreamAnswerOptions {
+  /** Tools in OpenAI's format (`convertToOpenAITool`); convert them once, not per call. @default none */
+  tools?: ModelChainCallOptions['tools'];
+  /** @default the provider's (`auto` when tools are given) */
+  tool_choice?: ModelChainCallOptions['tool_choice'];
+  /** Cancels the request (the HTTP request is aborted). */
+  signal?: AbortSignal;
+  /** Receives each text piece as it arrives, synchronously. */
+  onText?: (text: string) => void;
+}
 
 export interface ModelChainOptions {
   /** The models, in the order they are tried. At least one; names must be unique. */
@@ -47,23 +62,6 @@ export interface ModelChainStats {
 }
 
 const chainDefaults = { totalBudgetMs: 45_000 } satisfies Omit<Required<ModelChainOptions>, 'models' | 'onEvent'>;
-
-interface Deferred<T> {
-  promise: Promise<T>;
-  resolve(value: T): void;
-  reject(reason: unknown): void;
-}
-
-function deferred<T>(): Deferred<T> {
-  let resolve!: (value: T) => void;
-  let reject!: (reason: unknown) => void;
-  const promise = new Promise<T>((res, rej) => {
-    resolve = res;
-    reject = rej;
-  });
-  promise.catch(() => undefined);
-  return { promise, resolve, reject };
-}
 
 /** Rejects with the signal's reason as soon as it aborts. */
 function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -146,7 +144,69 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
     options: this['ParsedCallOptions'],
     runManager?: CallbackManagerForLLMRun,
   ): AsyncGenerator<ChatGenerationChunk> {
-    const signal = options.signal;
+    const queue: ChatGenerationChunk[] = [];
+    let head = 0;
+    let wake: (() => void) | undefined;
+    let finished = false;
+    let failure: unknown;
+    const sink = new ChunkSink((chunk) => {
+      queue.push(chunk);
+      wake?.();
+    });
+    // The consumer may stop early: then the request is cancelled without blaming the model.
+    const left = new AbortController();
+    const caller = options.signal;
+    const onCallerAbort = (): void => left.abort(caller?.reason);
+    if (caller?.aborted) onCallerAbort();
+    caller?.addEventListener('abort', onCallerAbort, { once: true });
+    this.run({ messages, options }, left.signal, sink).then(
+      () => {
+        finished = true;
+        wake?.();
+      },
+      (err: unknown) => {
+        failure = err;
+        finished = true;
+        wake?.();
+      },
+    );
+    try {
+      for (;;) {
+        while (head < queue.length) {
+          const chunk = queue[head++];
+          yield chunk;
+          await runManager?.handleLLMNewToken(chunk.text, { prompt: 0, completion: 0 }, undefined, undefined, undefined, { chunk });
+        }
+        if (finished) break;
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+        });
+        wake = undefined;
+      }
+      if (failure !== undefined) throw failure;
+    } finally {
+      caller?.removeEventListener('abort', onCallerAbort);
+      if (!finished) left.abort(new DOMException('The consumer stopped reading', 'AbortError'));
+    }
+  }
+
+  /**
+   * Streams one answer without LangChain's chunk objects and callbacks: `onText` receives each
+   * text piece as it arrives, and the answer (text, tool calls with their raw JSON arguments,
+   * usage) is assembled once at the end. Same retries, timeouts, breakers and fallbacks as
+   * `stream()`. Rejects with `ModelUnavailableError`, or the signal's reason when aborted.
+   * @example
+   * const answer = await chain.streamAnswer(messages, { tools, signal, onText: (t) => process.stdout.write(t) });
+   */
+  async streamAnswer(messages: BaseMessage[], options: StreamAnswerOptions = {}): Promise<StreamedAnswer> {
+    const assembler = new AnswerAssembler(options.onText);
+    const request: ChatRequest = { messages, options: { tools: options.tools, tool_choice: options.tool_choice } };
+    await this.run(request, options.signal, assembler);
+    return assembler.answer();
+  }
+
+  /** Tries the models in order; falls back while no token went out to `sink`. */
+  private async run(request: ChatRequest, signal: AbortSignal | undefined, sink: CommitSink): Promise<void> {
     const deadline = Date.now() + this.totalBudgetMs;
     const failures: ModelFailureSummary[] = [];
     let retryAfterMs: number | undefined;
@@ -163,21 +223,10 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
         if (!isLast && slot.breaker.state === CircuitState.HalfOpen) {
           throw new AttemptError({ kind: 'circuit_open', message: 'circuit breaker half-open (trial in flight)', retryable: false, countsForBreaker: false });
         }
-        let first = true;
-        for await (const chunk of this.streamFromSlot(slot, messages, options, deadline)) {
+        await this.runOnSlot(slot, request, signal, deadline, sink, () => {
           emitted = true;
-          // The provider's own model id would be concatenated with ours when chunks merge.
-          if (chunk.generationInfo?.model_name !== undefined) {
-            const { model_name: _providerModel, ...info } = chunk.generationInfo;
-            chunk.generationInfo = info;
-          }
-          if (first) {
-            first = false;
-            chunk.message.response_metadata = { ...chunk.message.response_metadata, model_name: slot.name };
-          }
-          yield chunk;
-          await runManager?.handleLLMNewToken(chunk.text, { prompt: 0, completion: 0 }, undefined, undefined, undefined, { chunk });
-        }
+          sink.commit(slot.name);
+        });
         return;
       } catch (err) {
         if (signal?.aborted) throw signal.reason;
@@ -212,15 +261,14 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
    * Runs one model under retry (per request) and its shared breaker. The breaker's execution
    * spans the whole stream, so a stream that breaks mid-way counts against the model too.
    */
-  private async *streamFromSlot(
+  private async runOnSlot(
     slot: ModelSlot,
-    messages: BaseMessage[],
-    options: this['ParsedCallOptions'],
+    request: ChatRequest,
+    signal: AbortSignal | undefined,
     deadline: number,
-  ): AsyncGenerator<ChatGenerationChunk> {
-    const signal = options.signal;
-    const started = deferred<OpenStream>();
-    const finished = deferred<void>();
+    sink: CommitSink,
+    onCommit: () => void,
+  ): Promise<void> {
     let attempt = 0;
     const run = slot.retryPolicy(deadline, signal).execute(() => {
       signal?.throwIfAborted();
@@ -229,43 +277,25 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
         slot.counters.calls++;
         this.emit({ type: 'attempt', model: slot.name, attempt });
         const startedAt = performance.now();
-        let open: OpenStream;
         try {
-          const budgetLeft = deadline - Date.now();
-          open = await openUntilFirstToken(slot.client, messages, options, Math.min(slot.spec.firstTokenTimeoutMs, budgetLeft));
+          await runAttempt(slot.client, request, sink, {
+            firstTokenTimeoutMs: Math.min(slot.spec.firstTokenTimeoutMs, deadline - Date.now()),
+            idleTimeoutMs: slot.spec.idleTimeoutMs,
+            signal,
+            onFirstToken: () => {
+              this.emit({ type: 'first-token', model: slot.name, attempt, latencyMs: performance.now() - startedAt });
+              onCommit();
+            },
+          });
         } catch (err) {
-          if (!signal?.aborted) this.recordFailure(slot, classifyAttemptError(err));
-          throw err;
+          if (signal?.aborted) throw err;
+          const failure = classifyAttemptError(err);
+          this.recordFailure(slot, failure);
+          throw failure;
         }
-        this.emit({ type: 'first-token', model: slot.name, attempt, latencyMs: performance.now() - startedAt });
-        started.resolve(open);
-        await finished.promise;
       });
     });
-    run.catch((err: unknown) => started.reject(err));
-
-    const open = await abortable(started.promise, signal);
-    let settled = false;
-    try {
-      yield* streamRest(open, slot.spec.idleTimeoutMs, signal);
-      settled = true;
-      finished.resolve();
-    } catch (err) {
-      settled = true;
-      if (signal?.aborted) {
-        finished.resolve();
-        throw err;
-      }
-      const failure = classifyAttemptError(err).afterToken();
-      this.recordFailure(slot, failure);
-      finished.reject(failure);
-      await run.catch(() => undefined);
-      throw failure;
-    } finally {
-      // The consumer stopped early: the model did nothing wrong.
-      if (!settled) finished.resolve();
-      open.close();
-    }
+    await abortable(run, signal);
   }
 
   private recordFailure(slot: ModelSlot, failure: AttemptError): void {

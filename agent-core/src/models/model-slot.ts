@@ -1,8 +1,7 @@
 /**
- * One model of the chain: its ChatOpenAI client, its circuit breaker (created once, shared by
+ * One model of the chain: its client (lean or ChatOpenAI), its circuit breaker (created once, shared by
  * every request of the process) and its counters; and the per-request retry policy.
  */
-import { ChatOpenAI } from '@langchain/openai';
 import {
   CircuitState,
   ConsecutiveBreaker,
@@ -15,6 +14,9 @@ import {
   type RetryPolicy,
 } from 'cockatiel';
 import { AttemptError } from './attempt-error.js';
+import type { ChatClient } from './chat-client.js';
+import { createLangChainClient } from './langchain-client.js';
+import { createLeanClient } from './lean-client.js';
 import type { ModelChainEvent } from './events.js';
 import { resolveModelSpec, type ModelSpec, type ResolvedModelSpec } from './model-spec.js';
 
@@ -42,23 +44,13 @@ export interface ModelCounters {
 
 export class ModelSlot {
   readonly spec: ResolvedModelSpec;
-  readonly client: ChatOpenAI;
+  readonly client: ChatClient;
   readonly breaker: CircuitBreakerPolicy;
   readonly counters: ModelCounters = { calls: 0, failures: 0, retries: 0, fallbacksFrom: 0, shortCircuited: 0 };
 
   constructor(spec: ModelSpec, private readonly emit: (event: ModelChainEvent) => void) {
     this.spec = resolveModelSpec(spec);
-    this.client = new ChatOpenAI({
-      model: this.spec.model,
-      apiKey: this.spec.apiKey,
-      configuration: { baseURL: this.spec.baseURL, defaultHeaders: this.spec.headers, logLevel: 'off' },
-      temperature: this.spec.temperature,
-      maxTokens: this.spec.maxTokens,
-      // Retries, timeouts and fallbacks are the chain's; the client must not add its own.
-      maxRetries: 0,
-      streaming: true,
-      streamUsage: true,
-    });
+    this.client = this.spec.client === 'langchain' ? createLangChainClient(this.spec) : createLeanClient(this.spec);
     this.breaker = circuitBreaker(
       handleWhen((err) => err instanceof AttemptError && err.countsForBreaker),
       { halfOpenAfter: this.spec.halfOpenAfterMs, breaker: new ConsecutiveBreaker(this.spec.breakerThreshold) },

@@ -14,6 +14,6 @@ export type PeerKind = 'uws-bare' | 'gateway-uws' | 'gateway-ws' | 'ws-bare' | '
 /** Control messages between the bench and a bare peer server. */
 export type PeerCommand = { type: 'stream'; frames: number };
 export type PeerReport =
-  | { type: 'listening'; port: number }
+  | { type: 'listening'; port: number; inspector?: string }
   | { type: 'unavailable'; reason: string }
   | { type: 'streamed'; frames: number; subscribers: number; ms: number };

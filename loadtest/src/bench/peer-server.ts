@@ -5,11 +5,13 @@
  *   node --import tsx loadtest/src/bench/peer-server.ts <uws-bare|ws-bare|socketio>
  */
 import { createServer } from 'node:http';
+import { url as inspectorUrl } from 'node:inspector';
 import type { Socket as NetSocket } from 'node:net';
 import { tokenFrame, type PeerCommand, type PeerReport } from './frames.js';
 
 const kind = process.argv[2];
-const send = (m: PeerReport) => process.send?.(m);
+// The bench forces GC through the inspector (when started with --inspect) before it reads memory.
+const send = (m: PeerReport) => process.send?.(m.type === 'listening' ? { ...m, inspector: inspectorUrl() } : m);
 /** Pause publishing while any subscriber has more than this queued. */
 const HIGH_WATER = 1024 * 1024;
 const BATCH = 32;

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { createNodeClient } from '@switchboard/protocol/node';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { gatewayApi, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
+import { connectInspector } from '../support/inspector.js';
 import { readCpuSeconds, settledRssKiB } from '../support/proc.js';
 import type { ClientCommand, ClientReport } from './bench-client.js';
 import type { PeerKind, PeerReport } from './frames.js';
@@ -15,9 +16,13 @@ import type { PeerKind, PeerReport } from './frames.js';
 export interface BenchSizes {
   subscribers: number;
   frames: number;
-  idleSockets: number;
+  /** Idle memory is the difference between these two socket counts (low < high). */
+  idleLow: number;
+  idleHigh: number;
   /** `LLM_MODELS` for gateway peers (the mock, unpaced). */
   gatewayEnv: Record<string, string>;
+  /** Command that runs the gateway (default: the load tests' gateway command). */
+  gatewayCmd?: string;
 }
 
 /** What one peer measured (`status` says why figures are missing). */
@@ -35,15 +40,58 @@ export interface PeerResult {
     framesPerCpuSecond: number;
     clientCpuSeconds: number;
   };
-  idle?: { sockets: number; failed: number; rss0KiB: number; rssNKiB: number; kbPerSocket: number };
+  idle?: IdleResult;
   seconds: number;
+}
+
+/** Idle memory per socket: settled, garbage-collected figures at two socket counts. */
+export interface IdleResult {
+  /** Sockets open at the low and at the high mark. */
+  lowSockets: number;
+  highSockets: number;
+  failed: number;
+  /** RSS (KiB) and JS heap used (KiB) after a forced full GC, at each mark. */
+  low: { rssKiB: number; heapKiB: number };
+  high: { rssKiB: number; heapKiB: number };
+  /** (high − low) / (highSockets − lowSockets). */
+  kbPerSocket: number;
+  heapKbPerSocket: number;
 }
 
 const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function forkTs(path: string, args: string[] = []): ChildProcess {
-  return fork(path, args, { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+function forkTs(path: string, args: string[] = [], nodeFlags: string[] = []): ChildProcess {
+  const child = fork(path, args, { execArgv: ['--import', 'tsx', ...nodeFlags], stdio: ['ignore', 'inherit', 'pipe', 'ipc'] });
+  // Pass the child's errors through, without the inspector's banner.
+  child.stderr!.on('data', (d: Buffer) => {
+    const text = d
+      .toString()
+      .split('\n')
+      .filter((l) => l && !/^Debugger (listening|ending|attached)|^For help, see|^Waiting for the debugger/.test(l))
+      .join('\n');
+    if (text) process.stderr.write(`${text}\n`);
+  });
+  return child;
+}
+
+/** Median RSS over a second and the JS heap, after two forced full GCs (the target settles first). */
+async function settledMemory(pid: number, inspectorUrl: string | null): Promise<{ rssKiB: number; heapKiB: number }> {
+  await sleep(1500);
+  if (!inspectorUrl) return { rssKiB: (await settledRssKiB(pid)) ?? 0, heapKiB: 0 };
+  const session = await connectInspector(inspectorUrl);
+  try {
+    // Two full collections a second apart: the second lets V8 release what the first freed.
+    await session.collectGarbage();
+    await sleep(1000);
+    await session.collectGarbage();
+    await sleep(500);
+    const heap = await session.heapUsage();
+    const rss = (await settledRssKiB(pid, 1000, 5)) ?? 0;
+    return { rssKiB: rss, heapKiB: heap.usedSize / 1024 };
+  } finally {
+    session.close();
+  }
 }
 
 function nextMessage<T>(child: ChildProcess, pick: (m: T) => boolean, timeoutMs: number, what: string): Promise<T> {
@@ -86,12 +134,18 @@ export async function runPeer(peer: PeerKind, sizes: BenchSizes, log: (line: str
   try {
     // 1. The server process.
     let pid: number, port: number, url: string, token: string | undefined, sessionId: string | undefined;
+    let inspector: () => string | null;
     const clientKind: 'ws' | 'socketio' | 'gateway' = peer === 'socketio' ? 'socketio' : peer.startsWith('gateway') ? 'gateway' : 'ws';
     let trigger: () => Promise<void>;
     if (peer === 'gateway-uws' || peer === 'gateway-ws') {
       const transport = peer === 'gateway-uws' ? 'uws' : 'ws';
       try {
-        gateway = await startGatewayProcess({ transport, env: { ...sizes.gatewayEnv, MAX_BACKPRESSURE_BYTES: String(8 * 1024 * 1024) } });
+        gateway = await startGatewayProcess({
+          transport,
+          command: sizes.gatewayCmd,
+          nodeOptions: ['--inspect=127.0.0.1:0'],
+          env: { ...sizes.gatewayEnv, MAX_BACKPRESSURE_BYTES: String(8 * 1024 * 1024) },
+        });
       } catch (e) {
         return { peer, status: 'unavailable', reason: `gateway on ${transport} did not start: ${(e as Error).message.split('\n')[0]}`, seconds: (performance.now() - t0) / 1000 };
       }
@@ -100,6 +154,8 @@ export async function runPeer(peer: PeerKind, sizes: BenchSizes, log: (line: str
       }
       pid = gateway.pid;
       port = gateway.port;
+      const gw = gateway;
+      inspector = () => gw.inspectorUrl();
       url = gateway.wsUrl;
       const api = gatewayApi(gateway.url);
       const email = loadUserEmail('bench', 0);
@@ -114,11 +170,13 @@ export async function runPeer(peer: PeerKind, sizes: BenchSizes, log: (line: str
         if (done.reason !== 'stop') throw new Error(`the run ended ${done.reason}`);
       };
     } else {
-      server = forkTs(here('./peer-server.ts'), [peer]);
+      server = forkTs(here('./peer-server.ts'), [peer], ['--inspect=127.0.0.1:0']);
       const first = await nextMessage<PeerReport>(server, (m) => m.type === 'listening' || m.type === 'unavailable', 30_000, `${peer} to listen`);
       if (first.type === 'unavailable') return { peer, status: 'unavailable', reason: first.reason, seconds: (performance.now() - t0) / 1000 };
       pid = server.pid!;
-      port = (first as Extract<PeerReport, { type: 'listening' }>).port;
+      const listening = first as Extract<PeerReport, { type: 'listening' }>;
+      port = listening.port;
+      inspector = () => listening.inspector ?? null;
       url = peer === 'socketio' ? `http://127.0.0.1:${port}` : `ws://127.0.0.1:${port}/`;
       const srv = server;
       trigger = async () => {
@@ -128,18 +186,26 @@ export async function runPeer(peer: PeerKind, sizes: BenchSizes, log: (line: str
     }
     void port;
 
-    // 2. Idle sockets: memory per socket.
-    // Warm up (startup garbage is collected, pools sized) before the baseline.
-    await withClient((client) => connect(client, { type: 'connect', kind: clientKind, url, count: Math.ceil(sizes.idleSockets / 10), token }));
-    await sleep(2000);
+    // 2. Idle sockets: memory per socket, as the difference between two settled, collected
+    // marks (startup garbage and pool sizing fall out of the difference).
     const idle = await withClient(async (client) => {
-      const rss0 = (await settledRssKiB(pid)) ?? 0;
-      const r = await connect(client, { type: 'connect', kind: clientKind, url, count: sizes.idleSockets, token });
-      await sleep(2000);
-      const rssN = (await settledRssKiB(pid)) ?? 0;
-      return { sockets: r.open, failed: r.failed, rss0KiB: rss0, rssNKiB: rssN, kbPerSocket: r.open ? (rssN - rss0) / r.open : 0 };
+      const a = await connect(client, { type: 'connect', kind: clientKind, url, count: sizes.idleLow, token });
+      const low = await settledMemory(pid, inspector());
+      const b = await connect(client, { type: 'connect', kind: clientKind, url, count: sizes.idleHigh - sizes.idleLow, token });
+      const high = await settledMemory(pid, inspector());
+      const added = b.open;
+      return {
+        lowSockets: a.open,
+        highSockets: a.open + b.open,
+        failed: a.failed + b.failed,
+        low,
+        high,
+        kbPerSocket: added ? (high.rssKiB - low.rssKiB) / added : 0,
+        heapKbPerSocket: added ? (high.heapKiB - low.heapKiB) / added : 0,
+      } satisfies IdleResult;
     });
-    log(`  ${peer}: idle ${idle.sockets} sockets → ${idle.kbPerSocket.toFixed(2)} KB/socket`);
+    if (!inspector()) log(`  ${peer}: no inspector URL, so no forced GC (heap not measured)`);
+    log(`  ${peer}: idle ${idle.lowSockets} → ${idle.highSockets} sockets: ${idle.kbPerSocket.toFixed(2)} KB RSS, ${idle.heapKbPerSocket.toFixed(2)} KB heap per socket`);
     await sleep(500);
 
     // 3. Fan-out.

@@ -1,15 +1,20 @@
 /**
- * `chat`: virtual users do the whole flow — register → login → session → socket → send → read
- * to `done` — against the mock LLM at a realistic pace, for a duration.
+ * `chat`: virtual users do the whole flow — register → session → socket → send → read to `done`
+ * — against the mock LLM at a realistic pace, for a duration, optionally thinking between runs.
+ * Setup (accounts, sessions, sockets) comes first and is reported apart; the measured window
+ * (latency, CPU) is the sending only.
  */
-import { createNodeClient } from '@switchboard/protocol/node';
-import type { SwitchboardClient } from '@switchboard/protocol';
-import { createLatencyRecorder, formatSummary } from '../stats/histogram.js';
+import { fork, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { addEncoded, createLatencyRecorder, formatSummary } from '../stats/histogram.js';
 import { counterDelta, describeCounters, readGatewayCounters } from '../support/metrics.js';
-import { CpuMeter } from '../support/proc.js';
+import { CpuMeter, type CpuWindow } from '../support/proc.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
-import { gatewayApi, HttpCallError, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
-import { cpuLine, cpuRows, MOCK_MODEL, openTarget, sleep, startMock, type CommonOptions, reportHead } from './common.js';
+import { UsersDriver, type ThinkDist, type UsersCounts, type UsersJob } from './chat-users.js';
+import type { ChatWorkerCommand, ChatWorkerReport } from './chat-worker.js';
+import { cpuLine, cpuRows, MOCK_MODEL, openTarget, startMock, type CommonOptions, reportHead } from './common.js';
+
+export { thinkMs, type ThinkDist } from './chat-users.js';
 
 /** Options of the chat scenario. */
 export interface ChatOptions extends CommonOptions {
@@ -27,9 +32,123 @@ export interface ChatOptions extends CommonOptions {
   tokens: number;
   /** Share of model requests answered 429 (with Retry-After 1 s). @default 0.05 */
   share429: number;
+  /** Mean think time between a user's `done` and next send, seconds (0: back to back). @default 0 */
+  thinkS?: number;
+  /** Think-time distribution: `exponential` (default; memoryless, Poisson-like sends) or `uniform` on [0, 2·mean]. */
+  thinkDist?: ThinkDist;
+  /** Users' sockets spread round-robin over 127.0.0.1 … 127.0.0.N. @default 8 */
+  addresses?: number;
+  /** Accounts the users share round-robin (0: one account per user). @default 0 */
+  accounts?: number;
+  /** Concurrent account/session/socket setups. @default 16 */
+  setupConcurrency?: number;
+  /** Scenario name in the report. @default 'chat' */
+  label?: string;
+  /** Load-generator processes driving the users (1: this process). @default 1 */
+  procs?: number;
 }
 
-const PROMPTS = ['tell me about sockets', 'how do streams work here', 'say something about gateways', 'describe the weather of ports'];
+const workerPath = fileURLToPath(new URL('./chat-worker.ts', import.meta.url));
+
+/** Sums driver counts. */
+function sumCounts(list: UsersCounts[]): UsersCounts {
+  const out: UsersCounts = { ready: 0, setupFailed: 0, activeUsers: 0, started: 0, succeeded: 0, frames: 0, tokens: 0, errors: {} };
+  for (const c of list) {
+    for (const k of ['ready', 'setupFailed', 'activeUsers', 'started', 'succeeded', 'frames', 'tokens'] as const) out[k] += c[k];
+    for (const [k, v] of Object.entries(c.errors)) out.errors[k] = (out.errors[k] ?? 0) + v;
+  }
+  return out;
+}
+
+/** The users, driven here or split over worker processes; same interface either way. */
+interface Drivers {
+  counts(): UsersCounts;
+  setup(): Promise<void>;
+  run(durationMs: number): Promise<void>;
+  /** CPU of the worker processes since `startCpu()` (null when driven in this process). */
+  startCpu(): void;
+  workerCpu(): CpuWindow | null;
+  recorders: ReturnType<UsersDriver['recorders']>;
+  close(): Promise<void>;
+}
+
+function localDrivers(job: UsersJob): Drivers {
+  const d = new UsersDriver(job);
+  return {
+    counts: () => d.counts,
+    setup: () => d.setup(),
+    run: (ms) => d.run(ms),
+    startCpu: () => {},
+    workerCpu: () => null,
+    recorders: d.recorders(),
+    close: async () => d.close(),
+  };
+}
+
+function workerDrivers(job: UsersJob, procs: number): Drivers {
+  const recorders = { ttft: createLatencyRecorder(), addedTtft: createLatencyRecorder(), gap: createLatencyRecorder(), runTime: createLatencyRecorder() };
+  const children: ChildProcess[] = [];
+  const counts: UsersCounts[] = [];
+  const meters: CpuMeter[] = [];
+  for (let w = 0; w < procs; w++) {
+    const child = fork(workerPath, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    children.push(child);
+    meters.push(new CpuMeter(child.pid!));
+    counts.push({ ready: 0, setupFailed: 0, activeUsers: 0, started: 0, succeeded: 0, frames: 0, tokens: 0, errors: {} });
+    child.on('message', (m: ChatWorkerReport) => (counts[w] = m.counts));
+  }
+  const each = (type: ChatWorkerReport['type'], send: (w: number) => ChatWorkerCommand) =>
+    Promise.all(
+      children.map(
+        (c, w) =>
+          new Promise<ChatWorkerReport>((resolve, reject) => {
+            const onMessage = (m: ChatWorkerReport) => m.type === type && (c.off('message', onMessage), c.off('exit', onExit), resolve(m));
+            const onExit = (code: number | null) => reject(new Error(`chat worker ${w} exited with ${code}`));
+            c.on('message', onMessage);
+            c.once('exit', onExit);
+            c.send(send(w));
+          }),
+      ),
+    );
+  return {
+    counts: () => sumCounts(counts),
+    async setup() {
+      await each('ready', (w) => {
+        const first = job.first + Math.floor((job.count * w) / procs);
+        const end = job.first + Math.floor((job.count * (w + 1)) / procs);
+        return { type: 'setup', job: { ...job, first, count: end - first } };
+      });
+    },
+    async run(durationMs) {
+      const results = await each('result', () => ({ type: 'go', durationMs }));
+      for (const r of results) {
+        if (r.type !== 'result') continue;
+        for (const [k, enc] of Object.entries(r.recorders)) addEncoded(recorders[k as keyof typeof recorders], enc);
+      }
+    },
+    startCpu: () => meters.forEach((m) => m.start()),
+    workerCpu() {
+      let seconds = 0, cores = 0;
+      for (const m of meters) {
+        const r = m.read();
+        seconds += r.seconds;
+        cores += r.cores;
+      }
+      return { seconds, cores };
+    },
+    recorders,
+    async close() {
+      await Promise.all(
+        children.map((c) => new Promise<void>((resolve) => {
+          if (c.exitCode !== null) return resolve();
+          c.once('exit', () => resolve());
+          c.send({ type: 'close' } satisfies ChatWorkerCommand);
+          setTimeout(() => (c.kill('SIGKILL'), resolve()), 3000).unref();
+        })),
+      );
+    },
+  };
+}
 
 /** Runs the scenario. */
 export async function runChat(o: ChatOptions, command: string): Promise<ScenarioResult> {
@@ -37,19 +156,50 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   const pace = { ttftMs: o.ttftMs, tokensPerSecond: o.tokensPerSecond, responseTokens: o.tokens };
   const { mock, env } = await startMock(pace);
   const target = await openTarget(o, env);
-  const api = gatewayApi(target.url);
+  const think = o.thinkS ?? 0;
+  const dist = o.thinkDist ?? 'exponential';
+  const nAddresses = Math.max(1, Math.min(254, o.addresses ?? 8));
+  const nAccounts = o.accounts && o.accounts > 0 ? Math.min(o.accounts, o.users) : o.users;
+  const procs = Math.max(1, Math.min(o.procs ?? 1, o.users));
+  // One process holds fewer than 20,000 open files (hard limit here): a socket each, plus slack.
+  if (Math.ceil(o.users / procs) > 18_000) {
+    await target.stop();
+    await mock.close();
+    throw new Error(`${Math.ceil(o.users / procs)} users per load process is over the 20,000 open-files limit per process: raise --procs`);
+  }
+  const job: UsersJob = {
+    url: target.url,
+    wsUrl: target.wsUrl,
+    first: 0,
+    count: o.users,
+    totalUsers: o.users,
+    accounts: nAccounts,
+    addresses: nAddresses,
+    setupConcurrency: Math.max(1, Math.ceil((o.setupConcurrency ?? 16) / procs)),
+    thinkS: think,
+    thinkDist: dist,
+    rampMs: (o.ramp ?? Math.min(5, o.duration / 4)) * 1000,
+    ttftMs: o.ttftMs,
+  };
+  const drivers = procs > 1 ? workerDrivers(job, procs) : localDrivers(job);
+
+  // Setup: accounts, one session and one socket per user — not in the measured window.
+  const setupT0 = performance.now();
+  const setupMeter = new CpuMeter();
+  const setupProgress = new Progress(() => {
+    const c = drivers.counts();
+    return `setup: ${c.ready}/${o.users} users ready, ${c.setupFailed} failed | ${cpuLine(setupMeter, target)}`;
+  }, o.quiet).start();
+  await drivers.setup();
+  setupProgress.stop();
+  const setupS = (performance.now() - setupT0) / 1000;
+
+  // The measured window.
   const loadgen = new CpuMeter();
+  drivers.startCpu();
   target.cpu?.start();
   const before = await readGatewayCounters(target.url);
-
-  const ttft = createLatencyRecorder();
-  const gap = createLatencyRecorder();
-  const runTime = createLatencyRecorder();
-  const errors: Record<string, number> = {};
-  const countError = (code: string) => (errors[code] = (errors[code] ?? 0) + 1);
-  let started = 0, succeeded = 0, frames = 0, tokens = 0, activeUsers = 0;
   const t0 = performance.now();
-  const endAt = t0 + o.duration * 1000;
 
   // A share of 429s, spread out: every 100 ms the next model request may get one 429 (mock
   // `failFirst: 1`), so that 429s rarely come back to back (five in a row open the breaker).
@@ -57,71 +207,32 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   let carry = 0;
   let injected = 0;
   const faultTimer = setInterval(() => {
-    carry += (o.share429 * activeUsers * 0.1) / Math.max(0.2, expectedRunS);
+    if (o.share429 <= 0) return;
+    carry += (o.share429 * drivers.counts().activeUsers * 0.1) / Math.max(0.2, expectedRunS + think);
     if (carry < 1) return;
     carry -= 1;
     injected++;
     mock.setScenario(MOCK_MODEL, { ...pace, fault: '429', failFirst: 1, retryAfterSec: 1 });
   }, 100);
 
+  const { ttft, addedTtft, gap, runTime } = drivers.recorders;
   const progress = new Progress(() => {
     const el = (performance.now() - t0) / 1000;
-    return `users ${activeUsers}/${o.users} | runs ${succeeded}/${started} ok | ${fmtNum(frames / el)} frames/s | ttft p99 ${ttft.summary().p99.toFixed(0)} ms | errors ${Object.values(errors).reduce((a, b) => a + b, 0)} | ${cpuLine(loadgen, target)}`;
+    const c = drivers.counts();
+    const w = drivers.workerCpu();
+    const local = procs > 1 ? ` (added TTFT and gap at the end)` : ` | added ttft p99 ${addedTtft.summary().p99.toFixed(0)} ms | gap p99 ${gap.summary().p99.toFixed(0)} ms`;
+    return `users ${c.activeUsers}/${o.users} | runs ${c.succeeded}/${c.started} ok | ${fmtNum(c.frames / el)} frames/s${local} | errors ${Object.values(c.errors).reduce((a, b) => a + b, 0)} | ${cpuLine(loadgen, target)}${w ? ` + workers ${w.cores.toFixed(2)} cores` : ''}`;
   }, o.quiet).start();
 
-  const ramp = (o.ramp ?? Math.min(5, o.duration / 4)) * 1000;
-  async function user(i: number): Promise<void> {
-    await sleep((ramp * i) / Math.max(1, o.users));
-    let client: SwitchboardClient | null = null;
-    try {
-      const email = loadUserEmail('chat', i);
-      await api.register(email, LOAD_PASSWORD);
-      const { accessToken } = await api.login(email, LOAD_PASSWORD);
-      const { id: sessionId } = await api.createSession(accessToken, `load ${i}`);
-      client = createNodeClient({ url: target.wsUrl, token: accessToken, clientName: 'loadtest-chat' });
-      await client.connect();
-      activeUsers++;
-      let turn = 0;
-      while (performance.now() < endAt) {
-        const sentAt = performance.now();
-        let firstAt = 0, lastAt = 0;
-        started++;
-        const run = client.send({ sessionId, text: `${PROMPTS[(i + turn++) % PROMPTS.length]} (user ${i})` });
-        const off = client.onFrame((f) => {
-          if (!('sessionId' in f) || f.sessionId !== sessionId || !('seq' in f)) return;
-          frames++;
-          if (f.type !== 'token') return;
-          const now = performance.now();
-          tokens++;
-          if (!firstAt) {
-            firstAt = now;
-            ttft.record(now - sentAt);
-          } else gap.record(now - lastAt);
-          lastAt = now;
-        });
-        try {
-          const done = await run.done;
-          runTime.record(performance.now() - sentAt);
-          if (done.reason === 'stop') succeeded++;
-          else countError(`done:${done.reason}${done.error ? `:${typeof done.error === 'string' ? done.error : JSON.stringify(done.error).slice(0, 40)}` : ''}`);
-        } catch (e) {
-          countError((e as { code?: string }).code ?? 'exception');
-        } finally {
-          off();
-        }
-      }
-    } catch (e) {
-      countError(e instanceof HttpCallError ? `http:${e.code}` : ((e as { code?: string }).code ?? 'exception'));
-    } finally {
-      if (client) activeUsers--;
-      client?.close();
-    }
-  }
-  await Promise.all(Array.from({ length: o.users }, (_, i) => user(i)));
+  await drivers.run(o.duration * 1000);
+  const { ready, setupFailed, started, succeeded, frames, tokens, errors } = drivers.counts();
   clearInterval(faultTimer);
   progress.stop();
   const wallS = (performance.now() - t0) / 1000;
-  const loadCpu = loadgen.read();
+  const mainCpu = loadgen.read();
+  const workersCpu = drivers.workerCpu();
+  await drivers.close();
+  const loadCpu: CpuWindow = workersCpu ? { seconds: mainCpu.seconds + workersCpu.seconds, cores: mainCpu.cores + workersCpu.cores } : mainCpu;
   const gwCpu = target.cpu?.read() ?? null;
   const rss = target.rssKiB();
   const after = await readGatewayCounters(target.url);
@@ -131,10 +242,16 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   await mock.close();
 
   const gapS = gap.summary();
+  const addedS = addedTtft.summary();
+  const thinkNote = think > 0 ? `${think} s mean, ${dist}${dist === 'uniform' ? ` on [0, ${2 * think}] s` : ''}` : 'none (back to back)';
   const rows: Row[] = [
-    ['virtual users', `${o.users}`],
-    ['runs (ok / started)', `${succeeded} / ${started}`],
+    ['virtual users', `${o.users} (${ready} ready, ${setupFailed} failed setup)`, `${nAccounts} accounts, sockets over ${nAddresses} source addresses 127.0.0.1–${nAddresses}, ${procs} load process${procs > 1 ? 'es' : ''}`],
+    ['stack', o.stack === 'postgres-redis' ? 'Postgres + Redis' : 'embedded (PGlite, in-process bus)', o.url ? 'as started at --url' : ''],
+    ['setup (accounts, sessions, sockets)', `${setupS.toFixed(1)} s`, 'not in the measured window'],
+    ['think time', thinkNote],
+    ['runs (ok / started)', `${succeeded} / ${started}`, `${(started / wallS).toFixed(1)} runs/s`],
     ['success', `${started ? ((100 * succeeded) / started).toFixed(2) : '0'} %`],
+    ['gateway-added TTFT p50/p90/p99/p99.9/max', formatSummary(addedS), `TTFT − mock TTFT ${o.ttftMs} ms`],
     ['time to first token p50/p90/p99/p99.9/max', formatSummary(ttft.summary()), `mock TTFT ${o.ttftMs} ms`],
     ['inter-token gap p50/p90/p99/p99.9/max', formatSummary(gapS, 2), `mock pace ${(1000 / o.tokensPerSecond).toFixed(1)} ms`],
     ['gap above the mock pace (p99)', `${Math.max(0, gapS.p99 - 1000 / o.tokensPerSecond).toFixed(2)} ms`, 'gateway + client + mock jitter'],
@@ -145,12 +262,26 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     ['mock LLM outcomes', Object.entries(mockStats.outcomes).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'],
     ['gateway counters', describeCounters(counters)],
     ...cpuRows(loadCpu, gwCpu, rss),
+    ...(workersCpu
+      ? ([['load generator split', `${procs} worker processes ${workersCpu.cores.toFixed(2)} cores + main (mock LLM) ${mainCpu.cores.toFixed(2)} cores`]] as Row[])
+      : []),
   ];
   return {
-    ...reportHead('chat', { command, startedAt, durationS: wallS, options: o, target }),
+    ...reportHead(o.label ?? 'chat', { command, startedAt, durationS: wallS, options: o, target }),
     rows,
     data: {
       users: o.users,
+      usersReady: ready,
+      setupFailed,
+      setupS,
+      accounts: nAccounts,
+      loadProcesses: procs,
+      mainProcessCpu: mainCpu,
+      workerProcessesCpu: workersCpu,
+      sourceAddresses: nAddresses,
+      think: { meanS: think, distribution: dist },
+      runsPerSecond: started / wallS,
+      gatewayAddedTtftMs: addedS,
       started,
       succeeded,
       successPct: started ? (100 * succeeded) / started : 0,
@@ -169,6 +300,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     loadgenCpu: loadCpu,
     gatewayCpu: gwCpu,
     notes: [
+      'The load generator\'s CPU includes the mock LLM (same process). Figures cover the measured window only (after setup).',
       `${injected} 429s armed. Mock LLM in the load-generator process: TTFT ${o.ttftMs} ms, ${o.tokensPerSecond} tokens/s, ${o.tokens} tokens per answer, ${(o.share429 * 100).toFixed(0)} % of model requests answered 429 (Retry-After 1 s; the gateway's model chain retries).`,
     ],
   };

@@ -3,6 +3,7 @@
  * mock LLM, CPU meters and the gateway's memory.
  */
 import { createMockOpenAI, type MockOpenAI, type MockScenario } from '@switchboard/mock-llm';
+import { startPostgresRedis } from '../support/backends.js';
 import { startGatewayProcess } from '../support/gateway-process.js';
 import { CpuMeter, readRssKiB, type CpuWindow } from '../support/proc.js';
 
@@ -18,6 +19,10 @@ export interface CommonOptions {
   cpuProf?: string;
   /** Gateway child log level. @default 'warn' */
   logLevel?: string;
+  /** Backends of the gateway child: embedded (PGlite, in-process bus) or a fresh Postgres database + a private Redis. @default 'embedded' */
+  stack?: 'embedded' | 'postgres-redis';
+  /** Command that runs the gateway child. @default `LOADTEST_GATEWAY_CMD`, else `node --import tsx gateway/src/main.ts` */
+  gatewayCmd?: string;
   /** No progress line. @default false */
   quiet: boolean;
 }
@@ -63,7 +68,14 @@ export async function openTarget(o: CommonOptions, env: Record<string, string> =
       stop: async () => {},
     };
   }
-  const gw = await startGatewayProcess({ transport: o.transport, env, cpuProfDir: o.cpuProf, logLevel: o.logLevel });
+  const backends = o.stack === 'postgres-redis' ? await startPostgresRedis('loadtest') : null;
+  let gw;
+  try {
+    gw = await startGatewayProcess({ transport: o.transport, env: { ...env, ...(backends?.env ?? {}) }, cpuProfDir: o.cpuProf, logLevel: o.logLevel, command: o.gatewayCmd });
+  } catch (e) {
+    await backends?.close();
+    throw e;
+  }
   return {
     url: gw.url,
     wsUrl: gw.wsUrl,
@@ -72,7 +84,10 @@ export async function openTarget(o: CommonOptions, env: Record<string, string> =
     rssKiB: () => readRssKiB(gw.pid),
     cpu: new CpuMeter(gw.pid),
     tail: () => gw.tail(),
-    stop: () => gw.stop(),
+    stop: async () => {
+      await gw.stop();
+      await backends?.close();
+    },
   };
 }
 

@@ -3,6 +3,7 @@
  */
 import type { ScenarioResult } from '../support/report.js';
 import { runChat } from './chat.js';
+import type { ThinkDist } from './chat-users.js';
 import type { CommonOptions } from './common.js';
 import { runFanout } from './fanout.js';
 import { runHttp } from './http.js';
@@ -17,29 +18,71 @@ export interface OptionSpec {
   min?: number;
 }
 
+/** An option that takes one of a few words. */
+export interface ChoiceSpec {
+  help: string;
+  default: string;
+  choices: string[];
+}
+
 /** A scenario: its options and how to run it. */
 export interface Scenario {
   options: Record<string, OptionSpec>;
-  run(common: CommonOptions, n: Record<string, number>, command: string): Promise<ScenarioResult>;
+  choices?: Record<string, ChoiceSpec>;
+  run(common: CommonOptions, n: Record<string, number>, command: string, words: Record<string, string>): Promise<ScenarioResult>;
 }
 
-export const SCENARIOS: Record<'chat' | 'idle' | 'fanout' | 'reconnect' | 'slow-consumer' | 'http', Scenario> = {
-  chat: {
+/** The chat scenario's options with the given defaults. */
+function chatScenario(label: string, d: { users: number; duration: number; ramp: number; share429: number; think: number; addresses: number; procs: number }): Scenario {
+  return {
     options: {
-      users: { help: 'virtual users', default: 20, min: 1 },
-      duration: { help: 'seconds of sending', default: 20, min: 1 },
-      ramp: { help: 'seconds over which users start', default: 5 },
+      users: { help: 'virtual users', default: d.users, min: 1 },
+      duration: { help: 'seconds of sending (measured window, after setup)', default: d.duration, min: 1 },
+      ramp: { help: 'seconds over which users start', default: d.ramp },
       ttft: { help: 'mock time to first token, ms', default: 300 },
       tps: { help: 'mock tokens per second', default: 50, min: 1 },
       tokens: { help: 'tokens per answer', default: 50, min: 1 },
-      'share-429': { help: 'share of model requests answered 429', default: 0.05 },
+      'share-429': { help: 'share of model requests answered 429', default: d.share429 },
+      think: { help: 'mean think time between runs, seconds (0: back to back)', default: d.think },
+      addresses: { help: 'source addresses 127.0.0.1..N for the sockets', default: d.addresses, min: 1 },
+      accounts: { help: 'accounts shared round-robin by the users (0: one each)', default: 0 },
+      'setup-concurrency': { help: 'concurrent user setups', default: 16, min: 1 },
+      procs: { help: 'load-generator processes driving the users (1: this one)', default: d.procs, min: 1 },
     },
-    run: (c, n, command) =>
+    choices: {
+      'think-dist': { help: 'think-time distribution: exponential (mean --think) or uniform on [0, 2×think]', default: 'exponential', choices: ['exponential', 'uniform'] },
+    },
+    run: (c, n, command, w) =>
       runChat(
-        { ...c, users: n.users!, duration: n.duration!, ramp: n.ramp, ttftMs: n.ttft!, tokensPerSecond: n.tps!, tokens: n.tokens!, share429: n['share-429']! },
+        {
+          ...c,
+          label,
+          users: n.users!,
+          duration: n.duration!,
+          ramp: n.ramp,
+          ttftMs: n.ttft!,
+          tokensPerSecond: n.tps!,
+          tokens: n.tokens!,
+          share429: n['share-429']!,
+          thinkS: n.think!,
+          thinkDist: w['think-dist'] as ThinkDist,
+          addresses: n.addresses!,
+          accounts: n.accounts!,
+          setupConcurrency: n['setup-concurrency']!,
+          procs: n.procs!,
+        },
         command,
       ),
-  },
+  };
+}
+
+export const SCENARIOS: Record<'chat' | 'chat-stress' | 'idle' | 'fanout' | 'reconnect' | 'slow-consumer' | 'http', Scenario> = {
+  chat: chatScenario('chat', { users: 20, duration: 20, ramp: 5, share429: 0.05, think: 0, addresses: 8, procs: 1 }),
+  /**
+   * The seeds' stress test: 1,500 users, 50 tokens at 50 tok/s, mock TTFT 300 ms, no injected
+   * 429s, 30 s of (exponential) think time between a user's runs.
+   */
+  'chat-stress': chatScenario('chat-stress', { users: 1500, duration: 90, ramp: 0, share429: 0, think: 30, addresses: 16, procs: 2 }),
   idle: {
     options: {
       sockets: { help: 'sockets to hold', default: 10_000, min: 1 },

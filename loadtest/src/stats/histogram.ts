@@ -87,3 +87,13 @@ export function formatSummary(s: LatencySummary, digits = 1): string {
   const f = (v: number) => v.toFixed(digits);
   return `${f(s.p50)} / ${f(s.p90)} / ${f(s.p99)} / ${f(s.p999)} / ${f(s.max)} ms`;
 }
+
+/** A recorder as compressed base64 (to send it between processes). */
+export function encodeRecorder(r: LatencyRecorder): string {
+  return hdr.encodeIntoCompressedBase64(r.histogram);
+}
+
+/** Merges a recorder encoded by {@link encodeRecorder} into `r`. */
+export function addEncoded(r: LatencyRecorder, encoded: string): void {
+  r.histogram.add(hdr.decodeFromCompressedBase64(encoded, 64, false));
+}

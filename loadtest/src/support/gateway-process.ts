@@ -1,6 +1,7 @@
 /**
- * Starts a gateway as a child process (`node --import tsx gateway/src/main.ts`) on a free port
- * with a temporary data directory, so a scenario measures a real node process it owns.
+ * Starts a gateway as a child process (`node --import tsx gateway/src/main.ts`, or the command in
+ * `LOADTEST_GATEWAY_CMD`, e.g. `node gateway/dist/main.js`) on a free port with a temporary data
+ * directory, so a scenario measures a real node process it owns.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +25,18 @@ export interface GatewayProcessOptions {
   logLevel?: string;
   /** How long to wait for `/healthz`. @default 60000 */
   startTimeoutMs?: number;
+  /** The command that runs the gateway, split on spaces. @default {@link gatewayCommand} */
+  command?: string;
+  /** Extra Node flags, passed through `NODE_OPTIONS` so they apply to any command. */
+  nodeOptions?: string[];
+}
+
+/** The default gateway command; `LOADTEST_GATEWAY_CMD` overrides it (run from the repository root). */
+export const DEFAULT_GATEWAY_CMD = 'node --import tsx gateway/src/main.ts';
+
+/** The gateway command in effect: `override`, else `LOADTEST_GATEWAY_CMD`, else the default. */
+export function gatewayCommand(override?: string): string {
+  return (override ?? process.env.LOADTEST_GATEWAY_CMD ?? '').trim() || DEFAULT_GATEWAY_CMD;
 }
 
 /** A running gateway child. */
@@ -38,6 +51,8 @@ export interface GatewayProcess {
   readonly transport: string;
   /** The last lines the child printed (for error reports). */
   tail(): string;
+  /** The inspector's WebSocket URL when the child runs with `--inspect` (see `nodeOptions`). */
+  inspectorUrl(): string | null;
   /** SIGTERM, then SIGKILL after `graceMs`; removes the data directory. */
   stop(graceMs?: number): Promise<void>;
 }
@@ -83,12 +98,14 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export async function startGatewayProcess(options: GatewayProcessOptions = {}): Promise<GatewayProcess> {
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-load-'));
-  const nodeArgs = ['--import', 'tsx'];
-  if (options.cpuProfDir) nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
-  const child: ChildProcess = spawn(process.execPath, [...nodeArgs, 'gateway/src/main.ts'], {
+  const nodeOptions = [...(options.nodeOptions ?? [])];
+  if (options.cpuProfDir) nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
+  const [bin, ...args] = gatewayCommand(options.command).split(/\s+/);
+  const child: ChildProcess = spawn(bin === 'node' ? process.execPath : bin!, args, {
     cwd: repoRoot,
     env: {
       ...process.env,
+      ...(nodeOptions.length ? { NODE_OPTIONS: [process.env.NODE_OPTIONS ?? '', ...nodeOptions].join(' ').trim() } : {}),
       ...loadTestGatewayEnv,
       LOG_LEVEL: options.logLevel ?? 'warn',
       TRANSPORT: options.transport ?? 'auto',
@@ -99,8 +116,11 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const lines: string[] = [];
+  let inspector: string | null = null;
   const keep = (chunk: Buffer) => {
-    for (const l of chunk.toString('utf8').split('\n')) if (l.trim()) lines.push(l);
+    const text = chunk.toString('utf8');
+    inspector ??= /Debugger listening on (ws:\/\/\S+)/.exec(text)?.[1] ?? null;
+    for (const l of text.split('\n')) if (l.trim()) lines.push(l);
     if (lines.length > 200) lines.splice(0, lines.length - 200);
   };
   child.stdout!.on('data', keep);
@@ -145,6 +165,7 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
     wsUrl: `ws://127.0.0.1:${port}/v1/ws`,
     transport,
     tail: () => lines.slice(-30).join('\n'),
+    inspectorUrl: () => inspector,
     async stop(graceMs = 8000) {
       if (exited === null) {
         child.kill('SIGTERM');
