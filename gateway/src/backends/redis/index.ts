@@ -46,7 +46,8 @@ export function createRedisBackends(url: string, options: { retention: LogRetent
   const keyPrefix = options.keyPrefix;
   return {
     redis,
-    log: createRedisSessionLog(redis, { retention: options.retention, keyPrefix }),
+    // The bus publishes on this same connection: a batch append publishes in its own script.
+    log: createRedisSessionLog(redis, { retention: options.retention, keyPrefix, publishes: true }),
     bus: createRedisPubSub({
       publisher: redis,
       subscriber,
