@@ -1,4 +1,5 @@
 import { GatewayError } from '../errors.js';
+import type { RunRecordInput } from '../backends/postgres/types.js';
 import type { Limiters, Storage } from '../ports.js';
 import type { RunHooks } from './run-manager.js';
 
@@ -6,12 +7,13 @@ const utcDay = (d = new Date()) => d.toISOString().slice(0, 10);
 
 /**
  * What happens around a run: before it, the send rate and the daily token budget are checked
- * (a refusal is a `rate_limited` / `quota_exceeded` error); after its `done`, the transcript rows
- * are written, the tokens it used are charged and counted, and an untitled session gets a title.
+ * (a refusal is a `rate_limited` / `quota_exceeded` error) and the user message is stored before
+ * the ack; after its `done`, one transaction writes the tool and assistant rows, the user row's
+ * `seq` range, the usage and the title of an untitled session, and the tokens are charged.
  * @example
  * const runs = new RunManager({ ...deps, hooks: createRunEffects({ storage, limiters }) });
  */
-export function createRunEffects(deps: { storage: Storage; limiters: Limiters }): Required<Pick<RunHooks, 'beforeRun' | 'afterRun'>> {
+export function createRunEffects(deps: { storage: Storage; limiters: Limiters }): Required<Pick<RunHooks, 'beforeRun' | 'accepted' | 'afterRun'>> {
   const { storage, limiters } = deps;
   return {
     async beforeRun({ userId }) {
@@ -20,18 +22,23 @@ export function createRunEffects(deps: { storage: Storage; limiters: Limiters })
       const budget = await limiters.tokens.check(userId);
       if (!budget.ok) throw new GatewayError('quota_exceeded', 'the daily token budget is used up', { retryAfterMs: budget.retryAfterMs, retryable: false });
     },
+    async accepted(r) {
+      await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: r.text, clientMessageId: r.clientMessageId });
+    },
     async afterRun(r) {
-      await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: r.text, seqFrom: r.seqFrom, seqTo: r.seqFrom, clientMessageId: r.clientMessageId });
-      for (const t of r.tools)
-        await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'tool', content: t.error ? `error: ${t.error}` : (t.output ?? ''), toolName: t.name });
-      if (r.answer) await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'assistant', content: r.answer, seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
       const used = (r.done.usage?.inputTokens ?? 0) + (r.done.usage?.outputTokens ?? 0);
-      if (used > 0) {
-        await limiters.tokens.consume(r.userId, used);
-        await storage.usage.add(r.userId, utcDay(), used);
-      }
-      const session = await storage.sessions.get(r.userId, r.sessionId);
-      if (session && !session.title) await storage.sessions.update(r.userId, r.sessionId, { title: autoTitle(r.text) });
+      const rows: RunRecordInput['rows'] = r.tools.map((t) => ({ role: 'tool', content: t.error ? `error: ${t.error}` : (t.output ?? ''), toolName: t.name }));
+      if (r.answer) rows.push({ role: 'assistant', content: r.answer, seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
+      await storage.runs.record({
+        userId: r.userId,
+        sessionId: r.sessionId,
+        runId: r.runId,
+        userSeq: r.seqFrom > 0 ? { from: r.seqFrom, to: r.seqFrom } : undefined,
+        rows,
+        usage: used > 0 ? { day: utcDay(), tokens: used } : undefined,
+        title: autoTitle(r.text),
+      });
+      if (used > 0) await limiters.tokens.consume(r.userId, used);
     },
   };
 }

@@ -20,6 +20,11 @@ interface LocalRun {
 export interface RunHooks {
   /** Before a run starts (quota checks); throw a GatewayError to refuse. */
   beforeRun?(input: { userId: string; sessionId: string; text: string }): Promise<void>;
+  /**
+   * After the run holds the session and before the ack: stores the user message, so an acked
+   * send is a stored one. Throw to refuse the send (nothing of it stays).
+   */
+  accepted?(input: { userId: string; sessionId: string; runId: string; clientMessageId: string; text: string }): Promise<void>;
   /** After `done`, off the stream's path. */
   afterRun?(input: {
     userId: string;
@@ -158,6 +163,7 @@ export class RunManager {
     try {
       await this.acquire(frame, runId);
       await this.o.hooks?.beforeRun?.({ userId: ctx.userId, sessionId: frame.sessionId, text: frame.text });
+      await this.o.hooks?.accepted?.({ userId: ctx.userId, sessionId: frame.sessionId, runId, clientMessageId: frame.id, text: frame.text });
     } catch (e) {
       await this.o.idempotency.release(key, runId).catch(() => {});
       await this.o.lock.release(frame.sessionId, runId).catch(() => {});
