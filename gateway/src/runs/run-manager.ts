@@ -316,8 +316,6 @@ export class RunManager {
     } catch (e) {
       logger.error('run stream failed', { error: e instanceof Error ? e.message : String(e) });
       done = failedDone(base);
-    } finally {
-      clearInterval(renew);
     }
     done ??= endedWithoutDone(base, abortReason(run.controller.signal));
     // The `done` goes with whatever the run still has queued, in one batch.
@@ -333,6 +331,9 @@ export class RunManager {
         logger.error('could not write done', { error: String(e2) });
       }
     }
+    // The lease is renewed until the last frame is written: frames still queued when the agent
+    // ended must not outlive it.
+    clearInterval(renew);
     seqTo = Math.max(seqTo, writer.lastSeq);
     await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
