@@ -8,6 +8,7 @@ import type { Config } from './config.js';
 import { ConnectionManager, type ConnData } from './connections/connection-manager.js';
 import { addAuthRoutes } from './http/auth-routes.js';
 import { createClientAddress, createHttpHandler } from './http/handler.js';
+import { addFeedbackRoutes } from './http/feedback-routes.js';
 import { addMemoryRoutes } from './http/memory-routes.js';
 import { addOpsRoutes } from './http/ops-routes.js';
 import { addPageRoutes } from './http/page-routes.js';
@@ -123,6 +124,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   addAuthRoutes(router, { auth, tokens, storage });
   addSessionRoutes(router, { tokens, storage, runs, hub, log: backends.log, onDeleted: (userId, sessionId) => access.forget(userId, sessionId) });
   addMemoryRoutes(router, { tokens, storage });
+  addFeedbackRoutes(router, { tokens, storage, log: backends.log, instrumentation: events, scores: obs.scores });
   obs.addMetricsRoute(router);
   addPageRoutes(router);
 

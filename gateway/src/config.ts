@@ -1,9 +1,41 @@
+// The light entry (zod only): the configuration is checked before the agent's libraries load.
+import { parseModelsConfig } from '@switchboard/agent-core/models-config';
 import { z } from 'zod';
+import { parseRedisUrl, RedisUrlError } from './backends/redis/url.js';
 
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no', ''])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+
+/** A Postgres connection URL; the message never repeats the value (it may hold a password). */
+const postgresUrl = z.string().superRefine((value, ctx) => {
+  const problem = postgresUrlProblem(value);
+  if (problem) ctx.addIssue({ code: 'custom', message: problem });
+});
+
+function postgresUrlProblem(value: string): string | null {
+  const example = ' (e.g. postgres://user:password@host:5432/dbname)';
+  if (!/^postgres(ql)?:\/\//i.test(value)) return `must start with postgres:// or postgresql://${example}`;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return `is not a valid URL${example}`;
+  }
+  if (!url.hostname && !url.searchParams.get('host')) return `names no host${example}`;
+  if (url.pathname.replace(/^\//, '') === '') return `names no database${example}`;
+  return null;
+}
+
+/** A Redis URL or cluster seed list (checked again with `REDIS_CLUSTER` once the whole environment is parsed). */
+const redisUrl = z.string().superRefine((value, ctx) => {
+  try {
+    parseRedisUrl(value, { cluster: true });
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: e instanceof RedisUrlError ? e.message : String(e) });
+  }
+});
 
 /** The gateway's configuration, parsed once from the environment at start; the defaults live here. */
 export const ConfigSchema = z.object({
@@ -11,8 +43,15 @@ export const ConfigSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   PORT: int(8080),
   DATA_DIR: z.string().default('./data'),
-  DATABASE_URL: z.string().url().optional(),
-  REDIS_URL: z.string().url().optional(),
+  DATABASE_URL: postgresUrl.optional(),
+  /** `redis://host:6379`, or a Redis Cluster's seeds `redis+cluster://host:7000,host:7001`. */
+  REDIS_URL: redisUrl.optional(),
+  /** Read a `redis://` REDIS_URL (one or several comma-separated hosts) as Redis Cluster seeds. */
+  REDIS_CLUSTER: bool.default(false),
+  /** One gateway process is all there is: production may then run without REDIS_URL. */
+  SINGLE_NODE: bool.default(false),
+  /** How long start-up retries an unreachable DATABASE_URL or REDIS_URL before it exits 78. */
+  STARTUP_TIMEOUT_MS: int(15_000, 0),
   JWT_SECRET: z.string().optional(),
   TRANSPORT: z.enum(['auto', 'uws', 'ws']).default('auto'),
   NODE_ID: z.string().optional(),
@@ -72,6 +111,8 @@ export const ConfigSchema = z.object({
   LANGFUSE_PUBLIC_KEY: z.string().optional(),
   LANGFUSE_SECRET_KEY: z.string().optional(),
   LANGFUSE_BASE_URL: z.string().url().optional(),
+  /** JSONL file for user feedback scores when Langfuse keys are not set. @default `<DATA_DIR>/scores.jsonl` */
+  SCORES_FILE: z.string().optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
 
@@ -90,17 +131,42 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   const parsed = ConfigSchema.safeParse(cleaned);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`invalid configuration:\n  ${lines.join('\n  ')}`);
+    throw new ConfigError(`invalid configuration: ${lines.join('; ')}`);
   }
   const config = parsed.data;
+  const problems: string[] = [];
+  if (config.REDIS_URL) {
+    try {
+      parseRedisUrl(config.REDIS_URL, { cluster: config.REDIS_CLUSTER });
+    } catch (e) {
+      problems.push(`REDIS_URL: ${(e as Error).message}`);
+    }
+  }
+  try {
+    // The model chain is checked here, before any connection opens, not when the agent is built.
+    parseModelsConfig({
+      LLM_MODELS: config.LLM_MODELS,
+      OPENAI_API_KEY: config.OPENAI_API_KEY,
+      OPENAI_BASE_URL: config.OPENAI_BASE_URL,
+      OPENAI_MODEL: config.OPENAI_MODEL,
+      LLM_BUDGET_MS: config.LLM_BUDGET_MS,
+    });
+  } catch (e) {
+    if (!(e instanceof Error && e.name === 'ModelsConfigError')) throw e;
+    problems.push(e.message);
+  }
+  if (problems.length) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   if (config.APP_ENV === 'production') {
-    const problems: string[] = [];
     if (!config.JWT_SECRET || config.JWT_SECRET.length < 32)
       problems.push('JWT_SECRET must be set to at least 32 characters in production');
     if (!config.DATABASE_URL) problems.push('DATABASE_URL must be set in production (the embedded database is for development)');
     if (!config.LLM_MODELS && !config.OPENAI_API_KEY && !config.OPENAI_BASE_URL && !config.ALLOW_LOCAL_MODEL_IN_PRODUCTION)
       problems.push('LLM_MODELS or OPENAI_API_KEY/OPENAI_BASE_URL must be set in production (or ALLOW_LOCAL_MODEL_IN_PRODUCTION=true)');
-    if (problems.length) throw new ConfigError(`refusing to start in production:\n  ${problems.join('\n  ')}`);
+    if (!config.REDIS_URL && !config.SINGLE_NODE)
+      problems.push(
+        'REDIS_URL must be set in production (replicas share the session log through it), or SINGLE_NODE=true for exactly one gateway process',
+      );
+    if (problems.length) throw new ConfigError(`refusing to start in production: ${problems.join('; ')}`);
   }
   return config;
 }

@@ -1,7 +1,6 @@
-import { startGateway } from './app.js';
-import { createBackends } from './backends/index.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createLogger } from './logger.js';
+import { StartupError, waitForDependencies } from './startup.js';
 
 /** The entry point: the only place that reads `process.env`. */
 async function main(): Promise<void> {
@@ -17,7 +16,24 @@ async function main(): Promise<void> {
     throw e;
   }
   const logger = createLogger({ level: config.LOG_LEVEL, format: config.LOG_FORMAT, env: config.APP_ENV });
-  const backends = await createBackends(config, logger);
+  let backends;
+  try {
+    await waitForDependencies(config, logger);
+    // The gateway's heavy libraries (agent, database, transports) load only once the configuration holds.
+    const { createBackends } = await import('./backends/index.js');
+    backends = await createBackends(config, logger);
+  } catch (e) {
+    if (e instanceof StartupError) {
+      console.error(e.message);
+      process.exit(78);
+    }
+    // Reached a moment ago but failed while opening (e.g. a migration): still one line, no stack.
+    const storageError = e instanceof Error && /^(StorageUnavailableError|MigrationError)$/.test(e.name);
+    const variable = storageError ? (config.DATABASE_URL ? 'DATABASE_URL' : 'DATA_DIR') : null;
+    console.error(variable ? `${variable}: ${(e as Error).message}` : `start-up failed: ${e instanceof Error ? e.message : String(e)}`);
+    process.exit(variable ? 78 : 1);
+  }
+  const { startGateway } = await import('./app.js');
   const gateway = await startGateway(config, backends, logger);
   logger.info(`ready in ${Math.round(performance.now() - t0)} ms — open ${gateway.url}/`, { transport: gateway.transport });
 

@@ -66,7 +66,7 @@ describe('durable state on the embedded database', () => {
     } finally {
       await t.stop();
     }
-  });
+  }, 120_000);
 });
 
 const server = await serverPostgres();

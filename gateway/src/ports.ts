@@ -102,12 +102,16 @@ export interface RunLock {
   holder(sessionId: string): Promise<string | null>;
 }
 
-/** Remembers client message ids so a repeated `send` gets the same run. */
+/**
+ * Remembers client message ids so a repeated `send` gets the same run. `sessionId`, when given,
+ * scopes the key to that session (the same key under two sessions is two keys); on a Redis Cluster
+ * it keeps the key in the session's hash slot, beside its log and run lock.
+ */
 export interface IdempotencyStore {
   /** Stores `value` under `key` unless present; returns the value already stored, or null if we stored ours. */
-  claim(key: string, value: string, ttlMs: number): Promise<string | null>;
+  claim(key: string, value: string, ttlMs: number, sessionId?: string): Promise<string | null>;
   /** Removes `key` if it still holds `value` (a send that was refused must be retryable). */
-  release(key: string, value: string): Promise<void>;
+  release(key: string, value: string, sessionId?: string): Promise<void>;
 }
 
 /** What a closed connection was attached to, so a resume without `after` picks up where it left. */
@@ -163,6 +167,8 @@ export interface Instrumentation {
   http(method: string, route: string, status: number, seconds: number): void;
   /** An event of the model chain (first token, failure, retry, fallback). */
   modelEvent(event: ModelChainEvent): void;
+  /** A user's thumbs up (1) or down (-1) on a run. */
+  feedback(score: 1 | -1): void;
 }
 
 /** An {@link Instrumentation} that records nothing. */
@@ -178,4 +184,5 @@ export const NO_INSTRUMENTATION: Instrumentation = {
   limited() {},
   http() {},
   modelEvent() {},
+  feedback() {},
 };

@@ -97,11 +97,16 @@ export function generatedTokens(prompt: string, count: number): string[] {
 export function decideAnswer(
   messages: ChatMessageIn[],
   tools: ToolIn[] | undefined,
-  opts: { responseTokens: number; text?: string },
+  opts: { responseTokens: number; text?: string; toolCall?: { name: string; arguments: Record<string, unknown> }; textAfterTool?: string },
 ): MockAnswer {
   const last = messages[messages.length - 1];
   if (last?.role === 'tool') {
-    return { kind: 'text', tokens: textTokens(`The result is ${contentText(last.content)}.`) };
+    return { kind: 'text', tokens: textTokens(opts.textAfterTool ?? `The result is ${contentText(last.content)}.`) };
+  }
+  const scripted = opts.toolCall;
+  if (scripted && tools?.some((t) => t.function?.name === scripted.name)) {
+    const args = JSON.stringify(scripted.arguments);
+    return { kind: 'tool', id: `call_${fnv1a(scripted.name + args + messages.length).toString(16)}`, name: scripted.name, arguments: args };
   }
   if (opts.text !== undefined) return { kind: 'text', tokens: textTokens(opts.text) };
   const lastUser = [...messages].reverse().find((m) => m.role === 'user');

@@ -42,11 +42,18 @@ export interface MockScenario {
   cutAfterChunks?: number;
   /** Chunks (role chunk included) streamed before the malformed one. @default 2 */
   malformedAfterChunks?: number;
+  /**
+   * Answer with this tool call (when the request offers the tool and its last message is not a
+   * tool result), instead of deciding from the text. Lets a test script any tool, not only `calculator`.
+   */
+  toolCall?: { name: string; arguments: Record<string, unknown> };
+  /** Fixed answer after a tool result, instead of quoting the result ("The result is …"). */
+  textAfterTool?: string;
 }
 
 /** A scenario with every field filled in. */
-export type ResolvedScenario = Required<Omit<MockScenario, 'text' | 'failFirst'>> &
-  Pick<MockScenario, 'text' | 'failFirst'>;
+export type ResolvedScenario = Required<Omit<MockScenario, 'text' | 'failFirst' | 'toolCall' | 'textAfterTool'>> &
+  Pick<MockScenario, 'text' | 'failFirst' | 'toolCall' | 'textAfterTool'>;
 
 export const scenarioDefaults = {
   ttftMs: 0,
@@ -101,9 +108,16 @@ export function validateScenario(value: unknown, where: string): MockScenario {
         );
       }
       out.fault = fault as MockFault;
-    } else if (key === 'text') {
-      if (typeof raw !== 'string') throw new MockScenarioError(`${where}: text must be a string`);
-      out.text = raw;
+    } else if (key === 'text' || key === 'textAfterTool') {
+      if (typeof raw !== 'string') throw new MockScenarioError(`${where}: ${key} must be a string`);
+      out[key] = raw;
+    } else if (key === 'toolCall') {
+      const call = raw as { name?: unknown; arguments?: unknown } | null;
+      const args = call?.arguments ?? {};
+      if (typeof call?.name !== 'string' || call.name === '' || typeof args !== 'object' || args === null || Array.isArray(args)) {
+        throw new MockScenarioError(`${where}: toolCall must be {"name": string, "arguments"?: object}`);
+      }
+      out.toolCall = { name: call.name, arguments: args as Record<string, unknown> };
     } else {
       throw new MockScenarioError(`${where}: unknown scenario key "${key}"`);
     }

@@ -106,6 +106,8 @@ export const DoneFrame = z.object({
   usage: usage.optional(),
   model: z.string().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
+  /** The run's trace id (when tracing is on), so feedback and eval scores can attach to it. */
+  traceId: z.string().max(64).optional(),
 });
 export const ErrorFrame = z.object({
   type: z.literal('error'),

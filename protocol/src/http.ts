@@ -45,6 +45,12 @@ export const PostMessageBody = z.object({
   text: z.string().trim().min(1, 'text is empty').max(Limits.maxTextChars),
 });
 
+/** `POST /v1/sessions/:id/runs/:runId/feedback` body: thumbs up (1) or down (-1). */
+export const FeedbackBody = z.object({
+  score: z.union([z.literal(1), z.literal(-1)]),
+  comment: z.string().max(1000).optional(),
+});
+
 export const ErrorBody = z.object({
   error: z.object({ code: z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]), message: z.string() }),
 });
@@ -59,3 +65,4 @@ export type UpdateSessionBody = z.infer<typeof UpdateSessionBody>;
 export type SessionDto = z.infer<typeof SessionDto>;
 export type PostMessageBody = z.infer<typeof PostMessageBody>;
 export type ErrorBody = z.infer<typeof ErrorBody>;
+export type FeedbackBody = z.infer<typeof FeedbackBody>;

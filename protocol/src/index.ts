@@ -29,6 +29,7 @@ export {
   AuthResponse,
   CreateSessionBody,
   ErrorBody,
+  FeedbackBody,
   LoginBody,
   PostMessageBody,
   RefreshBody,

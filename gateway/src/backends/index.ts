@@ -87,7 +87,7 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
   const agent = await createAgentBackend(config, logger, storage, overrides.agent);
 
   const retention = { maxFrames: config.LOG_RETENTION_FRAMES, maxAgeMs: config.LOG_RETENTION_MS };
-  const redis = config.REDIS_URL ? createRedisBackends(config.REDIS_URL, { retention, keyPrefix: overrides.redisKeyPrefix, logger }) : null;
+  const redis = config.REDIS_URL ? createRedisBackends(config.REDIS_URL, { retention, keyPrefix: overrides.redisKeyPrefix, logger, cluster: config.REDIS_CLUSTER }) : null;
   const shared = redis ?? createMemoryBackends({ retention });
   const limiters = createLimiters(
     {
@@ -112,7 +112,7 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
     limiters,
     agent,
     health: {
-      labels: { database: storage.kind, bus: redis ? 'redis' : 'memory', model: agent.label },
+      labels: { database: storage.kind, bus: redis ? (redis.cluster ? 'redis-cluster' : 'redis') : 'memory', model: agent.label },
       probes: redis ? [redis.probe] : [],
     },
     async close() {

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../backends/redis/client.js';
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes, type RateLimiterAbstract } from 'rate-limiter-flexible';
 import { DEFAULT_KEY_PREFIX } from '../backends/redis/script.js';
 import { createSocketLimit } from './socket-limit.js';
@@ -60,7 +60,7 @@ async function decide(limit: LimitName, run: () => Promise<unknown>, code: 'rate
  * const d = await limits.sends.consume(userId);
  * if (!d.ok) socket.send({ type: 'error', code: d.code, retryAfterMs: d.retryAfterMs, … });
  */
-export function createLimiters(config: Partial<LimitsConfig> = {}, redis?: Redis, options: LimitersOptions = {}): Limiters {
+export function createLimiters(config: Partial<LimitsConfig> = {}, redis?: RedisClient, options: LimitersOptions = {}): Limiters {
   const limits = checkConfig({ ...DEFAULT_LIMITS, ...config });
   const prefix = `${options.keyPrefix ?? DEFAULT_KEY_PREFIX}rl:`;
   const now = options.now ?? Date.now;

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from '../backends/redis/client.js';
 import { redisScript } from '../backends/redis/script.js';
 import type { LimitDenied, SocketLimit, SocketSlot } from './types.js';
 
@@ -47,7 +47,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[1])
 return n - 1
 `);
 
-function redisCounter(redis: Redis, max: number, prefix: string, ttlMs: number): Counter {
+function redisCounter(redis: RedisClient, max: number, prefix: string, ttlMs: number): Counter {
   const key = (userId: string) => `${prefix}${userId}`;
   return {
     async acquire(userId) {
@@ -64,7 +64,7 @@ function redisCounter(redis: Redis, max: number, prefix: string, ttlMs: number):
 
 export interface SocketLimitOptions {
   max: number;
-  redis?: Redis;
+  redis?: RedisClient;
   /** Prefix of the Redis counters. */
   keyPrefix: string;
   /**

@@ -34,5 +34,6 @@ export function createInstrumentation(metrics: Metrics, onModelEvent: (e: ModelC
       if (status === 429 && route === '/v1/auth/login') metrics.rateLimited('login');
     },
     modelEvent: (e) => onModelEvent(e),
+    feedback: (score) => metrics.feedback(score),
   };
 }

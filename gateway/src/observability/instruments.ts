@@ -25,6 +25,7 @@ export const METRIC_HELP = {
   switchboard_backpressure_closes_total: 'Sockets closed 4009 because their unsent buffer passed the limit',
   switchboard_rate_limited_total: 'Requests or frames refused by a limit, by limit',
   switchboard_replayed_frames_total: 'Frames replayed from the session log on join or resume',
+  switchboard_feedback_total: 'User feedback on runs, by score (up, down)',
   switchboard_resumes_total: 'Resume attempts by outcome (resumed, expired, gap)',
   switchboard_runs_active: 'Runs executing on this node',
   switchboard_runs_total: 'Runs ended, by done reason',
@@ -62,6 +63,7 @@ export interface Instruments {
   backpressureCloses: Counter;
   rateLimited: Counter<Attrs>;
   replayed: Counter;
+  feedback: Counter<Attrs>;
   resumes: Counter<Attrs>;
   runs: Counter<Attrs>;
   runDuration: Histogram<Attrs>;
@@ -92,6 +94,7 @@ export function createInstruments(meter: Meter): Instruments {
     backpressureCloses: counter('switchboard_backpressure_closes_total'),
     rateLimited: counter('switchboard_rate_limited_total'),
     replayed: counter('switchboard_replayed_frames_total'),
+    feedback: counter('switchboard_feedback_total'),
     resumes: counter('switchboard_resumes_total'),
     runs: counter('switchboard_runs_total'),
     runDuration: histogram('switchboard_run_duration_seconds', SECONDS.run),

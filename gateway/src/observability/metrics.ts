@@ -32,6 +32,8 @@ const BREAKER_VALUE = { closed: 0, 'half-open': 1, open: 2 } as const;
 const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1008, 1009, 1011, 1012, 4001, 4002, 4003, 4008, 4009]);
 const EMPTY = Object.freeze({});
 const SLOW_CONSUMER = 4009;
+const FEEDBACK_UP = Object.freeze({ score: 'up' });
+const FEEDBACK_DOWN = Object.freeze({ score: 'down' });
 
 const pair = <A extends string, B extends string>(a: A, b: B) =>
   new LabelSet<A | B>((v) => {
@@ -120,6 +122,8 @@ export function createMetrics(options: MetricsOptions = {}) {
   i.connects.add(0);
   i.backpressureCloses.add(0);
   i.replayed.add(0);
+  i.feedback.add(0, FEEDBACK_UP);
+  i.feedback.add(0, FEEDBACK_DOWN);
   i.busErrors.add(0);
   for (const limit of LIMIT_NAMES) i.rateLimited.add(0, limitLabels.get(limit));
 
@@ -145,6 +149,9 @@ export function createMetrics(options: MetricsOptions = {}) {
     },
     replayed(count: number): void {
       if (count > 0) i.replayed.add(count);
+    },
+    feedback(score: 1 | -1): void {
+      i.feedback.add(1, score === 1 ? FEEDBACK_UP : FEEDBACK_DOWN);
     },
     resume(outcome: 'resumed' | 'expired' | 'gap'): void {
       i.resumes.add(1, resumeLabels.get(outcome));

@@ -92,6 +92,8 @@ describe('traces', () => {
     expect(attr(run!, 'session.id')).toBe(flow.ids.sessionId);
     expect(attr(run!, 'switchboard.run.reason')).toBe('stop');
     expect(attr(run!, 'gen_ai.response.model')).toBe('backup');
+    // The run's `done` names its trace, so feedback and eval scores can attach to it.
+    expect(flow.runFrames.find((f) => f.type === 'done')).toMatchObject({ traceId: run!.traceId });
     const children = spans.filter((s) => s.traceId === run!.traceId && s.parentSpanId === run!.spanId);
     const llm = children.filter((s) => s.name === 'llm');
     const failed = llm.filter((s) => attr(s, 'gen_ai.request.model') === 'primary');

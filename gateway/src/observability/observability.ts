@@ -1,3 +1,5 @@
+import { join } from 'node:path';
+import { createScoreSink, langfuseKeysFrom, type ScoreSink } from './scores.js';
 import type { Config } from '../config.js';
 import type { Router } from '../http/router.js';
 import type { Instrumentation } from '../ports.js';
@@ -23,6 +25,8 @@ export type ObservabilityConfig = Pick<
   | 'LANGFUSE_PUBLIC_KEY'
   | 'LANGFUSE_SECRET_KEY'
   | 'LANGFUSE_BASE_URL'
+  | 'DATA_DIR'
+  | 'SCORES_FILE'
 >;
 
 /**
@@ -47,6 +51,10 @@ export function createObservability(config: ObservabilityConfig, logger: Logger,
   metrics.observe({ dailyTokenBudget: config.DAILY_TOKEN_BUDGET });
   const runs = createRunObserver({ tracer: tracing.tracer, metrics });
   const instrumentation: Instrumentation = createInstrumentation(metrics, runs.onModelEvent);
+  const scores: ScoreSink = createScoreSink({
+    langfuse: langfuseKeysFrom({ LANGFUSE_PUBLIC_KEY: config.LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY: config.LANGFUSE_SECRET_KEY, LANGFUSE_BASE_URL: config.LANGFUSE_BASE_URL }),
+    file: config.SCORES_FILE ?? join(config.DATA_DIR, 'scores.jsonl'),
+  });
 
   return {
     metrics,
@@ -56,6 +64,8 @@ export function createObservability(config: ObservabilityConfig, logger: Logger,
     wrapAgent: (agent: AgentRunner): AgentRunner => runs.wrapAgent(agent),
     /** The events every component reports; metrics subscribe here. */
     instrumentation,
+    /** Scores on run traces (user feedback): Langfuse when its keys are set, else a JSONL file. */
+    scores,
     addMetricsRoute: (router: Router) => addMetricsRoute(router, { metrics, token: config.METRICS_TOKEN }),
 
     /** Times every publish of the session bus. */
@@ -83,6 +93,7 @@ export function createObservability(config: ObservabilityConfig, logger: Logger,
     async shutdown(): Promise<void> {
       await tracing.shutdown().catch((e: unknown) => logger.warn('trace flush failed', { error: String(e) }));
       await metrics.shutdown();
+      await scores.close().catch((e: unknown) => logger.warn('score flush failed', { error: String(e) }));
     },
   };
 }

@@ -5,7 +5,7 @@
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AgentEvent, ModelChainEvent } from '@switchboard/agent-core';
-import { ROOT_CONTEXT, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
+import { isSpanContextValid, ROOT_CONTEXT, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { withLogContext } from '../logger.js';
 import type { RunHooks } from '../runs/run-manager.js';
 import type { AgentRunner } from '../ports.js';
@@ -124,8 +124,9 @@ export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): R
             attributes: { 'session.id': run.sessionId, 'user.id': run.userId, 'switchboard.run.id': run.runId, 'langfuse.trace.name': 'chat run' },
           });
           const state: RunState = { span, started: now(), firstToken: 0, lastToken: 0, model: null, tools: new Map(), reason: null };
-          const traceId = span.spanContext().traceId;
-          const inner = () => (base.wrapRun ? base.wrapRun(run, body) : body());
+          const context = span.spanContext();
+          const traceId = isSpanContextValid(context) ? context.traceId : undefined;
+          const inner = () => (base.wrapRun ? base.wrapRun(run, () => body(traceId)) : body(traceId));
           return store.run(state, () => withLogContext({ traceId }, inner)).finally(() => finish(state));
         },
         afterRun(r) {

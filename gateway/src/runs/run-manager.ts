@@ -38,8 +38,8 @@ export interface RunHooks {
     seqFrom: number;
     seqTo: number;
   }): Promise<void>;
-  /** Runs the whole run inside `body` (a trace span and its id in the log context). */
-  wrapRun?(run: { sessionId: string; runId: string; userId: string }, body: () => Promise<void>): Promise<void>;
+  /** Runs the whole run inside `body` (a trace span and its id in the log context); `body` gets the run's trace id. */
+  wrapRun?(run: { sessionId: string; runId: string; userId: string }, body: (traceId?: string) => Promise<void>): Promise<void>;
 }
 
 export interface RunManagerOptions {
@@ -155,7 +155,7 @@ export class RunManager {
     if (this.draining) throw new GatewayError('busy', 'this node is draining; reconnect and retry', { retryable: true });
     const runId = randomUUID();
     const key = `send:${ctx.userId}:${frame.sessionId}:${frame.id}`;
-    const existing = await this.o.idempotency.claim(key, runId, IDEMPOTENCY_TTL_MS);
+    const existing = await this.o.idempotency.claim(key, runId, IDEMPOTENCY_TTL_MS, frame.sessionId);
     if (existing) {
       onAccepted(existing, true);
       return;
@@ -165,7 +165,7 @@ export class RunManager {
       await this.o.hooks?.beforeRun?.({ userId: ctx.userId, sessionId: frame.sessionId, text: frame.text });
       await this.o.hooks?.accepted?.({ userId: ctx.userId, sessionId: frame.sessionId, runId, clientMessageId: frame.id, text: frame.text });
     } catch (e) {
-      await this.o.idempotency.release(key, runId).catch(() => {});
+      await this.o.idempotency.release(key, runId, frame.sessionId).catch(() => {});
       await this.o.lock.release(frame.sessionId, runId).catch(() => {});
       throw e;
     }
@@ -254,7 +254,7 @@ export class RunManager {
       finished: new Promise((r) => (resolveFinished = r)),
     };
     this.runs.set(frame.sessionId, run);
-    const body = () => this.runToEnd(ctx, frame, run);
+    const body = (traceId?: string) => this.runToEnd(ctx, frame, run, traceId);
     const wrapRun = this.o.hooks?.wrapRun;
     void withLogContext({ sessionId: frame.sessionId, runId }, () => (wrapRun ? wrapRun({ sessionId: frame.sessionId, runId, userId: ctx.userId }, body) : body()))
       .catch((e) => this.o.logger.error('run failed outside the agent', { error: String(e) }))
@@ -264,7 +264,7 @@ export class RunManager {
       });
   }
 
-  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun): Promise<void> {
+  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun, traceId?: string): Promise<void> {
     const { hub, logger } = this.o;
     const base = { sessionId: frame.sessionId, runId: run.runId };
     const started = Date.now();
@@ -318,6 +318,7 @@ export class RunManager {
       done = failedDone(base);
     }
     done ??= endedWithoutDone(base, abortReason(run.controller.signal));
+    if (traceId) done = { ...done, traceId };
     // The `done` goes with whatever the run still has queued, in one batch.
     try {
       writer.push(done);

@@ -47,7 +47,8 @@ export interface SessionHubOptions {
 }
 
 export const sessionTopic = (sessionId: string) => `s:${sessionId}`;
-export const sessionChannel = (sessionId: string) => `sb:session:${sessionId}`;
+/** `sb:session:{<sessionId>}`: the hash tag puts a sharded channel in the slot of the session's keys. */
+export const sessionChannel = (sessionId: string) => `sb:session:{${sessionId}}`;
 
 /** A bus message: `<seq> <frame json>`, so a node orders frames without parsing them. */
 function encodeBus(seq: number, json: string): string {

@@ -115,6 +115,18 @@ export function describeSharedStateContract(name: string, factory: SharedStateFa
       await a.release('missing', 'x');
     });
 
+    it('keeps the same key apart under two sessions, and scoped apart from unscoped', async () => {
+      const [a, b] = [await h.ids(), await h.ids()];
+      expect(await a.claim('u1:c1', 'run-1', 10_000, 's1')).toBeNull();
+      expect(await b.claim('u1:c1', 'run-2', 10_000, 's2')).toBeNull();
+      expect(await b.claim('u1:c1', 'run-3', 10_000)).toBeNull();
+      expect(await b.claim('u1:c1', 'run-4', 10_000, 's1')).toBe('run-1');
+      await b.release('u1:c1', 'run-1', 's2');
+      expect(await a.claim('u1:c1', 'run-5', 10_000, 's1')).toBe('run-1');
+      await b.release('u1:c1', 'run-1', 's1');
+      expect(await a.claim('u1:c1', 'run-6', 10_000, 's1')).toBeNull();
+    });
+
     it('forgets a key after its ttl', async () => {
       const ids = await h.ids();
       await ids.claim('k', 'run-1', ttlMs);

@@ -249,6 +249,31 @@ export function storageContract(name: string, factory: StorageFactory): void {
       });
     });
 
+    describe('feedback', () => {
+      it('stores one vote per user and run, the last one wins, and knows which runs a session has', async () => {
+        const session = await storage.sessions.create(alice.id);
+        await storage.messages.append({ sessionId: session.id, runId: 'run-1', role: 'user', content: 'hi' });
+        expect(await storage.feedback.hasRun(session.id, 'run-1')).toBe(true);
+        expect(await storage.feedback.hasRun(session.id, 'run-2')).toBe(false);
+        expect(await storage.feedback.hasRun('nope', 'run-1')).toBe(false);
+        expect(await storage.feedback.get(alice.id, 'run-1')).toBeNull();
+        await storage.feedback.record({ userId: alice.id, sessionId: session.id, runId: 'run-1', score: 1 });
+        await storage.feedback.record({ userId: alice.id, sessionId: session.id, runId: 'run-1', score: -1, comment: 'wrong total', traceId: 'abc' });
+        expect(await storage.feedback.get(alice.id, 'run-1')).toEqual({ score: -1, comment: 'wrong total', traceId: 'abc' });
+        expect(await storage.feedback.get(bob.id, 'run-1')).toBeNull();
+      });
+      it('rejects bad input clearly and unknown sessions as not found', async () => {
+        const session = await storage.sessions.create(alice.id);
+        const base = { userId: alice.id, sessionId: session.id, runId: 'r' };
+        await expect(storage.feedback.record({ ...base, score: 0 as 1 })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.feedback.record({ ...base, score: 1, comment: 'x'.repeat(1001) })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.feedback.record({ ...base, score: 1, comment: 'a\u0000b' })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.feedback.record({ ...base, runId: '', score: 1 })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.feedback.record({ ...base, sessionId: randomUUID(), score: 1 })).rejects.toBeInstanceOf(NotFoundError);
+        await expect(storage.feedback.record({ ...base, sessionId: 'nope', score: 1 })).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+
     it('pings', async () => {
       await expect(storage.ping()).resolves.toBeUndefined();
     });

@@ -53,6 +53,8 @@ describe('docker-compose.yml', () => {
       expect(s[g]!.environment?.NODE_ID).toBe(g);
       expect(s[g]!.environment?.REDIS_URL).toBe('redis://redis:6379');
       expect(s[g]!.environment?.DATABASE_URL).toMatch(/@postgres:5432\//);
+      // no model configured: compose refuses to start (naming LLM_MODELS) instead of a restart loop
+      expect(s[g]!.environment?.LLM_MODELS).toMatch(/^\$\{LLM_MODELS:\?set LLM_MODELS /);
     }
   });
 

@@ -83,7 +83,7 @@ describe('runtime tree', () => {
       expect(chat.status).toBe(200);
       expect(chat.done).toMatchObject({ type: 'done', reason: 'stop', model: 'local' });
       expect(chat.frames.map((f) => f.seq)).toEqual(chat.frames.map((_, i) => i + 1));
-    });
+    }, 120_000);
 
     it.skipIf(!services.available)('serves with production settings: server Postgres, Redis, a model endpoint', async () => {
       const db = await createTestDatabase();
@@ -119,6 +119,6 @@ describe('runtime tree', () => {
         await mock.close();
         await db.drop();
       }
-    });
+    }, 120_000);
   });
 });

@@ -54,12 +54,15 @@ export function createMemoryRunLock(now: () => number = Date.now): RunLock {
   };
 }
 
+const scoped = (key: string, sessionId: string | undefined) => (sessionId === undefined ? key : `${sessionId}\n${key}`);
+
 /** In-process idempotency keys with expiry. */
 export function createMemoryIdempotencyStore(now: () => number = Date.now): IdempotencyStore {
   const keys = new Map<string, { value: string; until: number }>();
   let sweepAt = now() + 60_000;
   return {
-    async claim(key, value, ttlMs) {
+    async claim(k, value, ttlMs, sessionId) {
+      const key = scoped(k, sessionId);
       const t = now();
       if (t > sweepAt) {
         for (const [k, v] of keys) if (v.until <= t) keys.delete(k);
@@ -70,7 +73,8 @@ export function createMemoryIdempotencyStore(now: () => number = Date.now): Idem
       keys.set(key, { value, until: t + ttlMs });
       return null;
     },
-    async release(key, value) {
+    async release(k, value, sessionId) {
+      const key = scoped(k, sessionId);
       if (keys.get(key)?.value === value) keys.delete(key);
     },
   };

@@ -70,10 +70,14 @@ export async function openDatabase(options: OpenStorageOptions): Promise<DbConte
   }
 
   try {
-    if (wantVector) await enableVector(ctx);
-    await migrate(ctx);
-    await upgradeEmbeddingColumn(ctx);
-    await setupCheckpointTables(ctx);
+    const prepare = async () => {
+      if (wantVector) await enableVector(ctx);
+      await migrate(ctx);
+      await upgradeEmbeddingColumn(ctx);
+      await setupCheckpointTables(ctx);
+    };
+    if (options.databaseUrl) await underMigrationLock(options.databaseUrl, schema, logger, prepare);
+    else await prepare();
   } catch (error) {
     await ctx.close().catch(() => {});
     throw error;
@@ -88,6 +92,39 @@ export async function openDatabase(options: OpenStorageOptions): Promise<DbConte
   }
   logger.info('storage open', { kind: ctx.kind, vector: ctx.hasVector, schema: ctx.schema });
   return ctx;
+}
+
+/** The advisory lock's first key: the same for every Switchboard process (`hashtext('switchboard.migrate')` would do too; a constant is plainer). */
+export const MIGRATION_LOCK_KEY = 0x5b0a_4d19;
+
+/**
+ * Runs `fn` (extensions, migrations, checkpoint tables) while holding a session-level Postgres
+ * advisory lock on (`MIGRATION_LOCK_KEY`, hash of the schema) on a connection of its own, so
+ * replicas that start together on a fresh database migrate one after the other: the first does
+ * the work, the rest find it done. The lock is released on unlock or when the connection ends,
+ * also if the process dies.
+ */
+async function underMigrationLock(url: string, schema: string, logger: StorageLogger, fn: () => Promise<void>): Promise<void> {
+  const client = new pg.Client({ connectionString: url });
+  client.on('error', (error) => logger.error('postgres migration lock connection error', { error: error.message }));
+  try {
+    await client.connect();
+  } catch (error) {
+    throw new StorageUnavailableError(`cannot connect to Postgres: ${(error as Error).message}`, { cause: error });
+  }
+  try {
+    const started = Date.now();
+    await client.query('SELECT pg_advisory_lock($1, hashtext($2))', [MIGRATION_LOCK_KEY, schema]);
+    const waitedMs = Date.now() - started;
+    if (waitedMs > 100) logger.info('waited for another process to finish migrating', { waitedMs });
+    try {
+      await fn();
+    } finally {
+      await client.query('SELECT pg_advisory_unlock($1, hashtext($2))', [MIGRATION_LOCK_KEY, schema]).catch(() => {});
+    }
+  } finally {
+    await client.end().catch(() => {});
+  }
 }
 
 function base(

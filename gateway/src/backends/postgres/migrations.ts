@@ -88,11 +88,31 @@ function init(ctx: MigrationContext): Migration {
   };
 }
 
+/** User feedback on runs: one row per user and run. */
+const feedback: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      CREATE TABLE feedback (
+        user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        session_id uuid NOT NULL REFERENCES sessions (id) ON DELETE CASCADE,
+        run_id text NOT NULL,
+        score smallint NOT NULL CHECK (score IN (-1, 1)),
+        comment text,
+        trace_id text,
+        created_at timestamptz NOT NULL DEFAULT now(),
+        updated_at timestamptz NOT NULL DEFAULT now(),
+        PRIMARY KEY (user_id, run_id)
+      )`.execute(db);
+    await sql`CREATE INDEX feedback_session_idx ON feedback (session_id)`.execute(db);
+    await sql`CREATE INDEX messages_session_run_idx ON messages (session_id, run_id)`.execute(db);
+  },
+};
+
 /** The migrations, keyed so that their names sort in order. */
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_init': init(ctx) };
+      return { '0001_init': init(ctx), '0003_feedback': feedback };
     },
   };
 }

@@ -8,6 +8,7 @@ import { runRecordRepository } from './run-records.js';
 import { sessionRepository } from './sessions.js';
 import type { OpenStorageOptions, Storage } from './types.js';
 import { usageRepository } from './usage.js';
+import { feedbackRepository } from './feedback.js';
 import { userRepository } from './users.js';
 
 /** Where `createCheckpointer` finds the database behind a Storage. */
@@ -42,6 +43,7 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Sto
     usage: usageRepository(ctx),
     memories: memoryRepository(ctx),
     runs: runRecordRepository(ctx),
+    feedback: feedbackRepository(ctx),
     async ping() {
       if (closed) throw new StorageUnavailableError('storage is closed');
       try {

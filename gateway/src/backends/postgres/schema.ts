@@ -60,6 +60,17 @@ export interface TokenUsageTable {
   tokens: ColumnType<string, number | string, number | string>;
 }
 
+export interface FeedbackTable {
+  user_id: string;
+  session_id: string;
+  run_id: string;
+  score: number;
+  comment: string | null;
+  trace_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -67,6 +78,7 @@ export interface Database {
   messages: MessagesTable;
   memories: MemoriesTable;
   token_usage: TokenUsageTable;
+  feedback: FeedbackTable;
 }
 
 export type { Generated };

@@ -161,6 +161,26 @@ export interface UsageRepository {
   get(userId: string, day: string): Promise<number>;
 }
 
+/** A user's thumbs up or down on one run of a session. */
+export interface FeedbackInput {
+  userId: string;
+  sessionId: string;
+  runId: string;
+  score: 1 | -1;
+  comment?: string;
+  /** The run's trace id, when it had one. */
+  traceId?: string;
+}
+
+export interface FeedbackRepository {
+  /** Stores a user's feedback on a run; a second vote by the same user on the same run replaces the first. */
+  record(input: FeedbackInput): Promise<void>;
+  /** Whether the session's transcript has a turn of `runId`. */
+  hasRun(sessionId: string, runId: string): Promise<boolean>;
+  /** The user's feedback on a run, if any. */
+  get(userId: string, runId: string): Promise<{ score: 1 | -1; comment: string | null; traceId: string | null } | null>;
+}
+
 /** Per-user vector memory; structurally the agent-core `MemoryStore`. */
 export interface MemoryRepository {
   add(userId: string, input: { text: string; embedding: number[] }): Promise<MemoryRecord>;
@@ -187,6 +207,7 @@ export interface Storage {
   readonly memories: MemoryRepository;
   /** A finished run's rows, usage and title in one transaction. */
   readonly runs: RunRecordRepository;
+  readonly feedback: FeedbackRepository;
   /** Resolves when the database answers a trivial query (for `/readyz`). */
   ping(): Promise<void>;
   /** Closes the database; further calls fail. Safe to call twice. */

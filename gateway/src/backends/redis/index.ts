@@ -1,5 +1,6 @@
-import { Redis } from 'ioredis';
 import type { Logger } from '../../logger.js';
+import { openRedisClient, type RedisClient } from './client.js';
+import { parseRedisUrl } from './url.js';
 import type { ReadinessProbe } from '../../ports.js';
 import { createRedisResumeRegistry, createRedisIdempotencyStore, createRedisRunLock } from './shared-state.js';
 import { createRedisSessionLog } from './session-log.js';
@@ -7,7 +8,9 @@ import { createRedisPubSub } from './pubsub.js';
 import type { ResumeRegistry, IdempotencyStore, LogRetention, PubSub, RunLock, SessionLog } from '../../ports.js';
 
 export interface RedisBackends {
-  redis: Redis;
+  redis: RedisClient;
+  /** True on a Redis Cluster. */
+  cluster: boolean;
   log: SessionLog;
   bus: PubSub;
   lock: RunLock;
@@ -22,7 +25,11 @@ export interface RedisBackends {
  * keys, resume records. Commands fail fast while Redis is down (the gateway reports not-ready and keeps its local
  * sockets) and everything resumes when it returns.
  */
-export function createRedisBackends(url: string, options: { retention: LogRetention; keyPrefix?: string; logger: Logger }): RedisBackends {
+export function createRedisBackends(
+  url: string,
+  options: { retention: LogRetention; keyPrefix?: string; logger: Logger; cluster?: boolean },
+): RedisBackends {
+  const target = parseRedisUrl(url, { cluster: options.cluster });
   const common = {
     maxRetriesPerRequest: 2,
     connectTimeout: 3000,
@@ -30,8 +37,8 @@ export function createRedisBackends(url: string, options: { retention: LogRetent
     lazyConnect: false,
   };
   // Auto-pipelining batches the per-token log appends and publishes of concurrent runs into fewer writes.
-  const redis = new Redis(url, { ...common, connectionName: 'switchboard', enableAutoPipelining: true });
-  const subscriber = new Redis(url, { ...common, connectionName: 'switchboard-sub', maxRetriesPerRequest: null });
+  const redis = openRedisClient(target, { ...common, connectionName: 'switchboard', enableAutoPipelining: true });
+  const subscriber = openRedisClient(target, { ...common, connectionName: 'switchboard-sub', maxRetriesPerRequest: null, subscriber: true });
   let down = false;
   for (const c of [redis, subscriber]) {
     c.on('error', (e: Error) => {
@@ -46,11 +53,14 @@ export function createRedisBackends(url: string, options: { retention: LogRetent
   const keyPrefix = options.keyPrefix;
   return {
     redis,
-    // The bus publishes on this same connection: a batch append publishes in its own script.
-    log: createRedisSessionLog(redis, { retention: options.retention, keyPrefix, publishes: true }),
+    cluster: target.cluster,
+    // The bus publishes on this same connection: a batch append publishes in its own script
+    // (plain PUBLISH; on a cluster the bus is sharded, so the hub publishes instead).
+    log: createRedisSessionLog(redis, { retention: options.retention, keyPrefix, publishes: !target.cluster }),
     bus: createRedisPubSub({
       publisher: redis,
       subscriber,
+      sharded: target.cluster,
       onHandlerError: (e, channel) => options.logger.error('bus handler failed', { channel, error: String(e) }),
     }),
     lock: createRedisRunLock(redis, { keyPrefix }),

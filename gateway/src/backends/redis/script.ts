@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 
 /** A Lua script run by EVALSHA, loaded with EVAL when the server does not know it (yet or any more). */
 export interface RedisScript {
-  run(redis: Redis, keys: string[], args: Array<string | number>): Promise<unknown>;
+  run(redis: RedisClient, keys: string[], args: Array<string | number>): Promise<unknown>;
 }
 
 /** Wraps a Lua script; the SHA is computed once, the server caches the body after the first EVAL. */

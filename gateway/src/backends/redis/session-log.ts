@@ -1,5 +1,5 @@
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { DEFAULT_RETENTION } from '../memory/session-log.js';
 import { DEFAULT_KEY_PREFIX, redisScript, sessionKey } from './script.js';
 import type { AppendedFrame, LogRetention, ReadResult, SessionLog } from '../../ports.js';
@@ -132,7 +132,7 @@ function checkCount(name: string, value: number, min: number): number {
  * every node. Keys expire after `maxAgeMs` without appends. The caller owns the connection.
  * @example const log = createRedisSessionLog(new Redis(url), { retention: { maxFrames: 5000 } });
  */
-export function createRedisSessionLog(redis: Redis, options: RedisSessionLogOptions = {}): SessionLog {
+export function createRedisSessionLog(redis: RedisClient, options: RedisSessionLogOptions = {}): SessionLog {
   const retention = { ...DEFAULT_RETENTION, ...options.retention } satisfies LogRetention;
   const maxFrames = checkCount('retention.maxFrames', retention.maxFrames, 1);
   const maxAgeMs = checkCount('retention.maxAgeMs', Math.ceil(retention.maxAgeMs), 1);

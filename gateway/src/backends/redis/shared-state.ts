@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './client.js';
 import { DEFAULT_KEY_PREFIX, checkTtl, redisScript, sessionKey } from './script.js';
 import type { ResumeRecord, ResumeRegistry, IdempotencyStore, RunLock } from '../../ports.js';
 
@@ -36,7 +36,7 @@ function checkId(name: string, value: unknown): string {
  * (compare-and-set in Lua). A node that dies stops renewing and the lease expires.
  * @example const locks = createRedisRunLock(redis); if (await locks.acquire(sessionId, runId, 15_000)) { … }
  */
-export function createRedisRunLock(redis: Redis, options: RedisKeyOptions = {}): RunLock {
+export function createRedisRunLock(redis: RedisClient, options: RedisKeyOptions = {}): RunLock {
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const key = (sessionId: string) => sessionKey(prefix, 'lock', checkId('sessionId', sessionId));
   return {
@@ -58,24 +58,26 @@ export function createRedisRunLock(redis: Redis, options: RedisKeyOptions = {}):
 /**
  * Idempotency keys on Redis: `SET NX GET PX` claims a key and returns what was there in one round
  * trip (Redis 7+); release is compare-and-delete.
- * @example const prior = await ids.claim(`${userId}:${clientId}`, runId, 600_000); // null: ours
+ * @example const prior = await ids.claim(`${userId}:${clientId}`, runId, 600_000, sessionId); // null: ours
  */
-export function createRedisIdempotencyStore(redis: Redis, options: RedisKeyOptions = {}): IdempotencyStore {
+export function createRedisIdempotencyStore(redis: RedisClient, options: RedisKeyOptions = {}): IdempotencyStore {
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-  const key = (k: string) => `${prefix}idem:${checkId('key', k)}`;
+  // `<prefix>idem:{<sessionId>}:<key>` shares the session's slot; unscoped keys are `<prefix>idem:<key>`.
+  const key = (k: string, sessionId: string | undefined) =>
+    sessionId === undefined ? `${prefix}idem:${checkId('key', k)}` : `${sessionKey(prefix, 'idem', checkId('sessionId', sessionId))}:${checkId('key', k)}`;
   return {
-    async claim(k, value, ttlMs) {
-      const prior = await redis.call('SET', key(k), checkId('value', value), 'NX', 'GET', 'PX', checkTtl(ttlMs));
+    async claim(k, value, ttlMs, sessionId) {
+      const prior = await redis.call('SET', key(k, sessionId), checkId('value', value), 'NX', 'GET', 'PX', checkTtl(ttlMs));
       return typeof prior === 'string' ? prior : null;
     },
-    async release(k, value) {
-      await RELEASE.run(redis, [key(k)], [checkId('value', value)]);
+    async release(k, value, sessionId) {
+      await RELEASE.run(redis, [key(k, sessionId)], [checkId('value', value)]);
     },
   };
 }
 
 /** Connection records on Redis (JSON under `<prefix>conn:<id>`, expiring with the resume token). */
-export function createRedisResumeRegistry(redis: Redis, options: RedisKeyOptions = {}): ResumeRegistry {
+export function createRedisResumeRegistry(redis: RedisClient, options: RedisKeyOptions = {}): ResumeRegistry {
   const prefix = `${options.keyPrefix ?? DEFAULT_KEY_PREFIX}conn:`;
   return {
     async save(connectionId, record, ttlMs) {
