@@ -279,12 +279,14 @@ export class RunManager {
       return written;
     };
     const writer = new FrameWriter({ append: (frames) => hub.appendBatch(frames), coalesceMs: this.o.tokenCoalesceMs ?? 0 });
-    const renew = setInterval(() => {
+    const renewLease = () =>
       void this.o.lock.renew(frame.sessionId, run.runId, this.o.lockTtlMs).then(
         (ok) => ok || logger.warn('run lease lost'),
         () => {},
       );
-    }, Math.max(200, this.o.lockTtlMs / 3));
+    // Renewed at once: the lease was taken before the send's checks and the user message's write.
+    renewLease();
+    const renew = setInterval(renewLease, Math.max(200, this.o.lockTtlMs / 3));
     try {
       seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
       logger.info('run started', { userId: ctx.userId });
