@@ -86,6 +86,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     logger,
     nodeId,
     lockTtlMs: config.RUN_LOCK_TTL_MS,
+    tokenCoalesceMs: config.TOKEN_COALESCE_MS,
     hooks: obs.runHooks(createRunEffects({ storage, limiters, logger, onTranscriptFailed: () => obs.metrics.transcriptWriteFailed() })),
     notify: (connectionId, frame) => connections.notify(connectionId, frame),
   });

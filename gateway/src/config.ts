@@ -78,6 +78,8 @@ export const ConfigSchema = z.object({
   RESUME_TOKEN_TTL_S: int(10 * 60, 5),
   RUN_LOCK_TTL_MS: int(15_000, 500),
   DRAIN_TIMEOUT_MS: int(20_000, 0),
+  /** Least time between two `token` frames of a run (ms); 0 merges only tokens that waited for the previous frame's write. */
+  TOKEN_COALESCE_MS: int(0, 0),
   LOG_RETENTION_FRAMES: int(10_000, 10),
   LOG_RETENTION_MS: int(24 * 3600 * 1000, 1000),
   RATE_MESSAGES_PER_SECOND: int(20, 1),

@@ -41,12 +41,34 @@ export interface LogRetention {
   maxAgeMs: number;
 }
 
+/** A frame as `appendBatch` wrote it, with its JSON (serialized once, `seq` last). */
+export interface AppendedFrame {
+  frame: SessionFrame;
+  json: string;
+}
+
+/** Options of {@link SessionLog.appendBatch}. */
+export interface AppendBatchOptions {
+  /**
+   * A bus channel on which each frame is also published, as `<seq> <json>`, in the same step as
+   * the append. Only honoured by a log whose `publishes` is true (it shares its server with the bus).
+   */
+  publish?: string;
+}
+
 /**
  * The per-session frame log. `append` assigns `seq` atomically — across every gateway node for
  * the Redis implementation — so `seq` is contiguous from 1 and the same everywhere.
  */
 export interface SessionLog {
   append(frame: SessionFrameInput): Promise<SessionFrame>;
+  /**
+   * Appends frames of one session in order, in one step (one round trip on Redis): the batch of a
+   * run's frames that waited while the previous batch was being written.
+   */
+  appendBatch(frames: SessionFrameInput[], options?: AppendBatchOptions): Promise<AppendedFrame[]>;
+  /** True when `appendBatch` can publish on the session bus in the same step. */
+  readonly publishes?: boolean;
   /** @param limit most frames returned. @default 10000 */
   readAfter(sessionId: string, after: number, limit?: number): Promise<ReadResult>;
   lastSeq(sessionId: string): Promise<number>;

@@ -71,6 +71,8 @@ export function createObservability(config: ObservabilityConfig, logger: Logger,
     /** Times every publish of the session bus. */
     wrapBus(bus: PubSub): PubSub {
       return {
+        // Kept: the hub skips the bus for session frames when every subscriber is in this process.
+        inProcess: bus.inProcess,
         publish: async (channel, message) => {
           const started = performance.now();
           let ok = false;

@@ -1,5 +1,6 @@
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { RunRecordInput } from '../backends/postgres/types.js';
 import type { Limiters, Storage } from '../ports.js';
 import type { RunHooks } from './run-manager.js';
 
@@ -19,14 +20,15 @@ const storable = (text: string) => (text.includes('\u0000') ? text.replaceAll('\
 
 /**
  * What happens around a run: before it, the send rate and the daily token budget are checked
- * (a refusal is a `rate_limited` / `quota_exceeded` error); after its `done`, the tokens it used
- * are charged and counted first, then the transcript rows are written and an untitled session
- * gets a title. Each step stands alone: a failed transcript write never skips the charge, and is
- * logged as an error and counted.
+ * (a refusal is a `rate_limited` / `quota_exceeded` error) and the user message is stored before
+ * the ack; after its `done`, the tokens it used are charged and counted first, then one
+ * transaction writes the tool and assistant rows, the user row's `seq` range, the usage and the
+ * title of an untitled session. A failed write never skips the charge: it is logged as an error,
+ * counted, and the usage is still written on its own.
  * @example
  * const runs = new RunManager({ ...deps, hooks: createRunEffects({ storage, limiters, logger }) });
  */
-export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 'beforeRun' | 'afterRun'>> {
+export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 'beforeRun' | 'accepted' | 'afterRun'>> {
   const { storage, limiters, logger } = deps;
   return {
     async beforeRun({ userId }) {
@@ -35,24 +37,31 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
       const budget = await limiters.tokens.check(userId);
       if (!budget.ok) throw new GatewayError('quota_exceeded', 'the daily token budget is used up', { retryAfterMs: budget.retryAfterMs, retryable: false });
     },
+    async accepted(r) {
+      await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: storable(r.text), clientMessageId: r.clientMessageId });
+    },
     async afterRun(r) {
       const ids = { sessionId: r.sessionId, runId: r.runId, userId: r.userId };
       const used = (r.done.usage?.inputTokens ?? 0) + (r.done.usage?.outputTokens ?? 0);
-      if (used > 0) {
-        await limiters.tokens.consume(r.userId, used);
-        await storage.usage.add(r.userId, utcDay(), used).catch((e) => logger?.error('usage write failed', { ...ids, tokens: used, error: String(e) }));
-      }
+      if (used > 0) await limiters.tokens.consume(r.userId, used);
+      const rows: RunRecordInput['rows'] = r.tools.map((t) => ({ role: 'tool', content: storable(t.error ? `error: ${t.error}` : (t.output ?? '')), toolName: t.name }));
+      if (r.answer) rows.push({ role: 'assistant', content: storable(r.answer), seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
+      const usage = used > 0 ? { day: utcDay(), tokens: used } : undefined;
       try {
-        await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: storable(r.text), seqFrom: r.seqFrom, seqTo: r.seqFrom, clientMessageId: r.clientMessageId });
-        for (const t of r.tools)
-          await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'tool', content: storable(t.error ? `error: ${t.error}` : (t.output ?? '')), toolName: t.name });
-        if (r.answer) await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'assistant', content: storable(r.answer), seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
+        await storage.runs.record({
+          userId: r.userId,
+          sessionId: r.sessionId,
+          runId: r.runId,
+          userSeq: r.seqFrom > 0 ? { from: r.seqFrom, to: r.seqFrom } : undefined,
+          rows,
+          usage,
+          title: autoTitle(r.text),
+        });
       } catch (e) {
         deps.onTranscriptFailed?.();
         logger?.error('transcript write failed; the run was charged', { ...ids, error: String(e) });
+        if (usage) await storage.usage.add(r.userId, usage.day, usage.tokens).catch((err) => logger?.error('usage write failed', { ...ids, tokens: used, error: String(err) }));
       }
-      const session = await storage.sessions.get(r.userId, r.sessionId);
-      if (session && !session.title) await storage.sessions.update(r.userId, r.sessionId, { title: autoTitle(r.text) });
     },
   };
 }

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DoneFrame, ErrorFrame, SendFrame, SessionFrameInput } from '@switchboard/protocol';
 import { abortReason, agentErrorFrame, doneFrame, endedWithoutDone, failedDone, tokenFrame, toolEndFrame, toolStartFrame, type AbortReason } from './run-frames.js';
 import { GatewayError } from '../errors.js';
+import { FrameWriter } from './frame-writer.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { SessionHub } from '../sessions/hub.js';
 import type { AgentRunner, IdempotencyStore, PubSub, RunLock } from '../ports.js';
@@ -19,6 +20,11 @@ interface LocalRun {
 export interface RunHooks {
   /** Before a run starts (quota checks); throw a GatewayError to refuse. */
   beforeRun?(input: { userId: string; sessionId: string; text: string }): Promise<void>;
+  /**
+   * After the run holds the session and before the ack: stores the user message, so an acked
+   * send is a stored one. Throw to refuse the send (nothing of it stays).
+   */
+  accepted?(input: { userId: string; sessionId: string; runId: string; clientMessageId: string; text: string }): Promise<void>;
   /** After `done`, off the stream's path. */
   afterRun?(input: {
     userId: string;
@@ -53,6 +59,11 @@ export interface RunManagerOptions {
   maxQueuedPerSession?: number;
   /** How long an `interrupt` waits for the running run to end. @default 10000 */
   interruptTimeoutMs?: number;
+  /**
+   * Least time between two `token` frames of one run (ms); unset or 0: tokens that arrived while
+   * the previous frame was being written are merged, nothing waits.
+   */
+  tokenCoalesceMs?: number;
   hooks?: RunHooks;
   /** Sends an `error` frame to the connection that started a run. */
   notify?(connectionId: string, frame: ErrorFrame): void;
@@ -68,7 +79,7 @@ const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 export class RunManager {
   private readonly runs = new Map<string, LocalRun>();
   private readonly queued = new Map<string, number>();
-  private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify'>> & Pick<RunManagerOptions, 'hooks' | 'notify'>;
+  private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>> & Pick<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>;
   private draining = false;
 
   constructor(options: RunManagerOptions) {
@@ -152,6 +163,7 @@ export class RunManager {
     try {
       await this.acquire(frame, runId);
       await this.o.hooks?.beforeRun?.({ userId: ctx.userId, sessionId: frame.sessionId, text: frame.text });
+      await this.o.hooks?.accepted?.({ userId: ctx.userId, sessionId: frame.sessionId, runId, clientMessageId: frame.id, text: frame.text });
     } catch (e) {
       await this.o.idempotency.release(key, runId, frame.sessionId).catch(() => {});
       await this.o.lock.release(frame.sessionId, runId).catch(() => {});
@@ -266,12 +278,15 @@ export class RunManager {
       seqTo = written.seq;
       return written;
     };
-    const renew = setInterval(() => {
+    const writer = new FrameWriter({ append: (frames) => hub.appendBatch(frames), coalesceMs: this.o.tokenCoalesceMs ?? 0 });
+    const renewLease = () =>
       void this.o.lock.renew(frame.sessionId, run.runId, this.o.lockTtlMs).then(
         (ok) => ok || logger.warn('run lease lost'),
         () => {},
       );
-    }, Math.max(200, this.o.lockTtlMs / 3));
+    // Renewed at once: the lease was taken before the send's checks and the user message's write.
+    renewLease();
+    const renew = setInterval(renewLease, Math.max(200, this.o.lockTtlMs / 3));
     try {
       seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
       logger.info('run started', { userId: ctx.userId });
@@ -280,16 +295,16 @@ export class RunManager {
         switch (event.type) {
           case 'token':
             answer += event.text;
-            await append(tokenFrame(base, event));
+            writer.push(tokenFrame(base, event));
             break;
           case 'tool-start':
             tools.push({ callId: event.callId, name: event.name, input: event.input });
-            await append(toolStartFrame(base, event));
+            writer.push(toolStartFrame(base, event));
             break;
           case 'tool-end': {
             const t = tools.find((x) => x.callId === event.callId);
             if (t) Object.assign(t, { output: event.output, error: event.error });
-            await append(toolEndFrame(base, event));
+            writer.push(toolEndFrame(base, event));
             break;
           }
           case 'error':
@@ -303,16 +318,26 @@ export class RunManager {
     } catch (e) {
       logger.error('run stream failed', { error: e instanceof Error ? e.message : String(e) });
       done = failedDone(base);
-    } finally {
-      clearInterval(renew);
     }
     done ??= endedWithoutDone(base, abortReason(run.controller.signal));
     if (traceId) done = { ...done, traceId };
+    // The `done` goes with whatever the run still has queued, in one batch.
     try {
-      await append(done);
+      writer.push(done);
+      await writer.flush();
     } catch (e) {
-      logger.error('could not write done', { error: String(e) });
+      // A failed batch: the frames after it are not written; `done` gets its own write.
+      logger.error('could not write the run frames', { error: String(e) });
+      try {
+        await append(done);
+      } catch (e2) {
+        logger.error('could not write done', { error: String(e2) });
+      }
     }
+    // The lease is renewed until the last frame is written: frames still queued when the agent
+    // ended must not outlive it.
+    clearInterval(renew);
+    seqTo = Math.max(seqTo, writer.lastSeq);
     await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
     const finalDone = done;

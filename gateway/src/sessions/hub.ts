@@ -86,6 +86,23 @@ export class SessionHub {
   }
 
   /**
+   * Appends frames of one session in order in one log step, delivers them to local sockets and to
+   * other nodes (published by the log in the same step when it can, else one publish per frame,
+   * sent together). A run's token, tool and `done` frames come through here.
+   */
+  async appendBatch(inputs: SessionFrameInput[]): Promise<SessionFrame[]> {
+    if (inputs.length === 0) return [];
+    const sessionId = inputs[0]!.sessionId;
+    const { log, bus } = this.opts;
+    const channel = bus.inProcess ? undefined : sessionChannel(sessionId);
+    const written = await log.appendBatch(inputs, channel && log.publishes ? { publish: channel } : {});
+    const state = this.sessions.get(sessionId);
+    if (state) for (const w of written) this.deliver(sessionId, state, w.frame.seq, w.json);
+    if (channel && !log.publishes) await Promise.all(written.map((w) => bus.publish(channel, encodeBus(w.frame.seq, w.json))));
+    return written.map((w) => w.frame);
+  }
+
+  /**
    * Attaches a socket: replays frames after `after`, calls `onJoined` before the first replayed
    * frame, then delivers live frames.
    */

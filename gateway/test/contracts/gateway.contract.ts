@@ -18,6 +18,17 @@ const throwingAgent: AgentRunner = {
   },
 };
 
+/** An agent that emits tokens in bursts (several per event-loop turn), so the gateway coalesces them. */
+const burstyAgent: AgentRunner = {
+  async *stream() {
+    for (let burst = 0; burst < 20; burst++) {
+      for (let i = 0; i < 10; i++) yield { type: 'token', text: `${burst}.${i} ` };
+      await new Promise((r) => setTimeout(r, 1));
+    }
+    yield { type: 'done', reason: 'stop', model: 'bursty' };
+  },
+};
+
 /** The gateway suite: run once per transport, over real sockets on port 0. */
 export function describeGatewaySuite(transport: 'uws' | 'ws', backend: { name: string; env?: Record<string, string> } = { name: 'embedded' }): void {
   describe(`gateway over ${transport} (${backend.name})`, () => {
@@ -285,6 +296,30 @@ export function describeGatewaySuite(transport: 'uws' | 'ws', backend: { name: s
         const none = await t.raw({ token: u.token });
         none.send({ type: 'join', sessionId, after: frames.length });
         expect(await none.next('joined')).toMatchObject({ replayed: 0 });
+      });
+
+      it('coalesces bursts of tokens into fewer frames, losing no text, and replays them exactly as sent live', async () => {
+        const other = await startTestGateway({ transport, env: { ...backend.env, TOKEN_COALESCE_MS: '5' }, overrides: { agent: burstyAgent } });
+        try {
+          const u = await other.user();
+          const sessionId = await other.session(u.token);
+          const s = await other.raw({ token: u.token });
+          s.send({ type: 'send', id: 'burst', sessionId, text: 'go' });
+          const ack = await s.next('ack');
+          const live = await s.run(ack.runId);
+          const tokens = live.filter((f) => f.type === 'token') as Array<{ text: string }>;
+          const expected = Array.from({ length: 200 }, (_, k) => `${Math.floor(k / 10)}.${k % 10} `).join('');
+          expect(tokens.map((f) => f.text).join('')).toBe(expected);
+          expect(tokens.length).toBeLessThan(200);
+          expect(contiguous(seqsOf(live))).toBe(true);
+          const late = await other.raw({ token: u.token });
+          late.send({ type: 'join', sessionId, after: 0 });
+          await late.next('joined');
+          await late.run(ack.runId);
+          expect(late.frames.filter((f) => f.type !== 'joined' && 'seq' in f)).toEqual(live);
+        } finally {
+          await other.stop();
+        }
       });
 
       it('ends a run whose agent throws with exactly one done{reason:"error"}', async () => {

@@ -73,6 +73,36 @@ export function describeSessionLogContract(name: string, factory: SessionLogFact
       expect(frames).toEqual(inputs.map((f, i) => ({ ...f, seq: i + 1 })));
     });
 
+    it('appendBatch assigns contiguous seqs in order, between single appends, with JSON equal to the replayed frame', async () => {
+      const log = await h.open();
+      await log.append(token('s1', 1));
+      const inputs: SessionFrameInput[] = [
+        token('s1', 2),
+        { type: 'tool', sessionId: 's1', runId: 'r1', callId: 'k1', name: 'calculator', phase: 'start', input: { expr: '2+2', '2': [1, { a: null }] } },
+        { type: 'token', sessionId: 's1', runId: 'r1', text: 'héllo «wörld» 👋 "quoted" \n line' },
+        { type: 'done', sessionId: 's1', runId: 'r1', reason: 'stop', usage: { inputTokens: 3, outputTokens: 7 } },
+      ];
+      const written = await log.appendBatch(inputs);
+      expect(written.map((w) => w.frame.seq)).toEqual([2, 3, 4, 5]);
+      expect(written.map((w) => w.frame)).toEqual(inputs.map((f, i) => ({ ...f, seq: i + 2 })));
+      await log.append(token('s1', 6));
+      const { frames, lastSeq } = await log.readAfter('s1', 0);
+      expect(lastSeq).toBe(6);
+      expect(seqs(frames)).toEqual(range(1, 6));
+      // What a reader serializes from the log is byte for byte what was sent live.
+      expect(frames.slice(1, 5).map((f) => JSON.stringify(f))).toEqual(written.map((w) => w.json));
+      expect(await log.appendBatch([])).toEqual([]);
+    });
+
+    it(`appendBatch keeps each batch contiguous among concurrent batches${factory.shared ? ' from two nodes' : ''}`, async () => {
+      const a = await h.open();
+      const b = factory.shared ? await h.open() : a;
+      const batch = (log: SessionLog, runId: string) => log.appendBatch(range(1, 5).map((i) => ({ ...token('s1', i), runId })));
+      const results = await Promise.all(range(1, 10).flatMap(() => [batch(a, 'ra'), batch(b, 'rb')]));
+      for (const r of results) expect(r.map((w) => w.frame.seq)).toEqual(range(r[0]!.frame.seq, r[0]!.frame.seq + 4));
+      expect(results.flatMap((r) => r.map((w) => w.frame.seq)).sort((x, y) => x - y)).toEqual(range(1, 100));
+    });
+
     it('readAfter returns exact slices, honours limit, and reports lastSeq', async () => {
       const log = await h.open();
       await appendTokens(log, 's1', 6);

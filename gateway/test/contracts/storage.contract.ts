@@ -210,6 +210,48 @@ export function storageContract(name: string, factory: StorageFactory): void {
       });
     });
 
+    describe('runs', () => {
+      it('records a finished run in one step: user seq range, tool and assistant rows, usage, title only when untitled', async () => {
+        const session = await storage.sessions.create(alice.id);
+        await storage.messages.append({ sessionId: session.id, runId: 'run-1', role: 'user', content: 'hi', clientMessageId: 'c1' });
+        await storage.runs.record({
+          userId: alice.id,
+          sessionId: session.id,
+          runId: 'run-1',
+          userSeq: { from: 1, to: 1 },
+          rows: [
+            { role: 'tool', content: '4', toolName: 'calculator' },
+            { role: 'assistant', content: 'four', seqFrom: 2, seqTo: 9 },
+          ],
+          usage: { day: '2025-03-04', tokens: 12 },
+          title: 'hi there',
+        });
+        const { messages } = await storage.messages.list(session.id);
+        expect(messages.map((m) => [m.role, m.content, m.seqFrom, m.seqTo, m.toolName])).toEqual([
+          ['user', 'hi', 1, 1, null],
+          ['tool', '4', null, null, 'calculator'],
+          ['assistant', 'four', 2, 9, null],
+        ]);
+        expect(await storage.usage.get(alice.id, '2025-03-04')).toBe(12);
+        expect((await storage.sessions.get(alice.id, session.id))?.title).toBe('hi there');
+        await storage.runs.record({ userId: alice.id, sessionId: session.id, runId: 'run-2', rows: [], usage: { day: '2025-03-04', tokens: 3 }, title: 'other' });
+        expect((await storage.sessions.get(alice.id, session.id))?.title).toBe('hi there');
+        expect(await storage.usage.get(alice.id, '2025-03-04')).toBe(15);
+      });
+
+      it("refuses another user's session, unknown sessions and bad rows, writing nothing", async () => {
+        const session = await storage.sessions.create(alice.id);
+        const rows = [{ role: 'assistant' as const, content: 'x' }];
+        await expect(storage.runs.record({ userId: bob.id, sessionId: session.id, runId: 'r', rows, usage: { day: '2025-03-05', tokens: 5 } })).rejects.toBeInstanceOf(NotFoundError);
+        expect(await storage.usage.get(bob.id, '2025-03-05')).toBe(0);
+        await expect(storage.runs.record({ userId: alice.id, sessionId: randomUUID(), runId: 'r', rows })).rejects.toBeInstanceOf(NotFoundError);
+        await expect(storage.runs.record({ userId: alice.id, sessionId: 'nope', runId: 'r', rows })).rejects.toBeInstanceOf(NotFoundError);
+        await expect(storage.runs.record({ userId: alice.id, sessionId: session.id, runId: 'r', rows: [{ role: 'user' as 'tool', content: 'x' }] })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.runs.record({ userId: alice.id, sessionId: session.id, runId: 'r', rows, usage: { day: '2025-02-30', tokens: 1 } })).rejects.toBeInstanceOf(InvalidInputError);
+        expect((await storage.messages.list(session.id)).messages).toEqual([]);
+      });
+    });
+
     describe('usage', () => {
       it('adds per user and UTC day', async () => {
         expect(await storage.usage.get(alice.id, '2025-01-02')).toBe(0);

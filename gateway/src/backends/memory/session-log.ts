@@ -1,5 +1,5 @@
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
-import type { LogRetention, ReadResult, SessionLog } from '../../ports.js';
+import type { AppendedFrame, LogRetention, ReadResult, SessionLog } from '../../ports.js';
 
 interface Entry {
   frames: Array<{ frame: SessionFrame; at: number }>;
@@ -20,14 +20,25 @@ export function createMemorySessionLog(retention: Partial<LogRetention> = {}, no
     if (drop > 0) entry.frames.splice(0, drop);
   }
 
+  function append(input: SessionFrameInput): SessionFrame {
+    let entry = sessions.get(input.sessionId);
+    if (!entry) sessions.set(input.sessionId, (entry = { frames: [], lastSeq: 0 }));
+    const frame = { ...input, seq: ++entry.lastSeq } as SessionFrame;
+    entry.frames.push({ frame, at: now() });
+    trim(entry);
+    return frame;
+  }
+
   return {
     async append(input: SessionFrameInput): Promise<SessionFrame> {
-      let entry = sessions.get(input.sessionId);
-      if (!entry) sessions.set(input.sessionId, (entry = { frames: [], lastSeq: 0 }));
-      const frame = { ...input, seq: ++entry.lastSeq } as SessionFrame;
-      entry.frames.push({ frame, at: now() });
-      trim(entry);
-      return frame;
+      return append(input);
+    },
+    // One process: there is no bus to publish on in the same step (`publishes` is unset).
+    async appendBatch(inputs): Promise<AppendedFrame[]> {
+      return inputs.map((input) => {
+        const frame = append(input);
+        return { frame, json: JSON.stringify(frame) };
+      });
     },
     async readAfter(sessionId, after, limit = 10_000): Promise<ReadResult> {
       const entry = sessions.get(sessionId);

@@ -1,7 +1,6 @@
 /** Opens either database behind one Kysely instance, prepares extensions, runs migrations. */
 import { mkdirSync } from 'node:fs';
-import { PGlite } from '@electric-sql/pglite';
-import { vector as pgliteVector } from '@electric-sql/pglite-pgvector';
+import type { PGlite } from '@electric-sql/pglite';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
@@ -9,6 +8,7 @@ import pg from 'pg';
 import { InvalidInputError, MigrationError, PgState, sqlState, StorageUnavailableError } from './errors.js';
 import { migrationProvider } from './migrations.js';
 import { kyselyPool, type PoolLike } from './pglite-pool.js';
+import { openPgliteThread, type PgliteClient } from './pglite-thread.js';
 import type { Database } from './schema.js';
 import type { OpenStorageOptions, StorageKind, StorageLogger } from './types.js';
 
@@ -56,18 +56,16 @@ export async function openDatabase(options: OpenStorageOptions): Promise<DbConte
     }
   } else {
     if (options.dataDir) mkdirSync(options.dataDir, { recursive: true });
-    let client: PGlite;
+    // PGlite runs in a worker thread: its WASM never holds the event loop that serves the sockets.
+    let client: PgliteClient;
     try {
-      client = await PGlite.create({
-        ...(options.dataDir ? { dataDir: options.dataDir } : {}),
-        extensions: wantVector ? { vector: pgliteVector } : {},
-      });
+      client = await openPgliteThread({ ...(options.dataDir ? { dataDir: options.dataDir } : {}), vector: wantVector });
     } catch (error) {
       throw new StorageUnavailableError(`cannot open PGlite in ${options.dataDir ?? 'memory'}: ${(error as Error).message}`, {
         cause: error,
       });
     }
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(client) });
+    const db = new Kysely<Database>({ dialect: new PGliteDialect(client as unknown as PGlite) });
     ctx = base(db, 'pglite', 'public', logger, kyselyPool(db), async () => void (await db.destroy()));
   }
 

@@ -69,11 +69,15 @@ export function messageRepository({ db }: DbContext): MessageRepository {
         tool_name: optionalText(input.toolName, 'toolName'),
       };
       try {
-        return await db.transaction().execute(async (trx) => {
-          const row = await trx.insertInto('messages').values(values).returning(COLUMNS).executeTakeFirstOrThrow();
-          await trx.updateTable('sessions').set({ updated_at: sql`now()` }).where('id', '=', input.sessionId).execute();
-          return toMessage(row);
-        });
+        // One statement (the session's touch as a data-modifying CTE): atomic without a
+        // transaction's BEGIN/COMMIT round trips, which matter on the send's path to its ack.
+        const row = await db
+          .with('touched', (q) => q.updateTable('sessions').set({ updated_at: sql`now()` }).where('id', '=', input.sessionId).returning('id'))
+          .insertInto('messages')
+          .values(values)
+          .returning(COLUMNS)
+          .executeTakeFirstOrThrow();
+        return toMessage(row);
       } catch (error) {
         const state = sqlState(error);
         if (state === PgState.ForeignKeyViolation) throw new NotFoundError('session not found', { cause: error });

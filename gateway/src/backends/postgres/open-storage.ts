@@ -4,6 +4,7 @@ import { StorageUnavailableError } from './errors.js';
 import { memoryRepository } from './memories.js';
 import { messageRepository } from './messages.js';
 import { refreshTokenRepository } from './refresh-tokens.js';
+import { runRecordRepository } from './run-records.js';
 import { sessionRepository } from './sessions.js';
 import type { OpenStorageOptions, Storage } from './types.js';
 import { usageRepository } from './usage.js';
@@ -41,6 +42,7 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Sto
     messages: messageRepository(ctx),
     usage: usageRepository(ctx),
     memories: memoryRepository(ctx),
+    runs: runRecordRepository(ctx),
     feedback: feedbackRepository(ctx),
     async ping() {
       if (closed) throw new StorageUnavailableError('storage is closed');

@@ -136,6 +136,30 @@ export interface MessageRepository {
   list(sessionId: string, options?: { before?: string; limit?: number }): Promise<MessagePage>;
 }
 
+/** What a finished run leaves in the database (see {@link RunRecordRepository.record}). */
+export interface RunRecordInput {
+  userId: string;
+  sessionId: string;
+  runId: string;
+  /** The `seq` range of the run's user message (stored at the send, before the ack). */
+  userSeq?: { from: number; to: number };
+  /** The run's tool and assistant rows, in order. */
+  rows: Array<{ role: 'assistant' | 'tool'; content: string; seqFrom?: number; seqTo?: number; toolName?: string }>;
+  /** Tokens to add to the user's usage of `day` (UTC `YYYY-MM-DD`). */
+  usage?: { day: string; tokens: number };
+  /** Becomes the session's title if it has none. */
+  title?: string;
+}
+
+export interface RunRecordRepository {
+  /**
+   * Writes a finished run in one transaction: the user message's `seq` range, the tool and
+   * assistant rows, the session's `updated_at` and (if untitled) title, and the token usage.
+   * @throws NotFoundError when the session (of this user) is gone
+   */
+  record(input: RunRecordInput): Promise<void>;
+}
+
 export interface UsageRepository {
   /** Adds tokens to a user's UTC day (`YYYY-MM-DD`); returns the new total. */
   add(userId: string, day: string, tokens: number): Promise<number>;
@@ -186,6 +210,8 @@ export interface Storage {
   readonly messages: MessageRepository;
   readonly usage: UsageRepository;
   readonly memories: MemoryRepository;
+  /** A finished run's rows, usage and title in one transaction. */
+  readonly runs: RunRecordRepository;
   readonly feedback: FeedbackRepository;
   /** Resolves when the database answers a trivial query (for `/readyz`). */
   ping(): Promise<void>;

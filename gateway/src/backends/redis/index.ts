@@ -54,7 +54,9 @@ export function createRedisBackends(
   return {
     redis,
     cluster: target.cluster,
-    log: createRedisSessionLog(redis, { retention: options.retention, keyPrefix }),
+    // The bus publishes on this same connection: a batch append publishes in its own script
+    // (plain PUBLISH; on a cluster the bus is sharded, so the hub publishes instead).
+    log: createRedisSessionLog(redis, { retention: options.retention, keyPrefix, publishes: !target.cluster }),
     bus: createRedisPubSub({
       publisher: redis,
       subscriber,

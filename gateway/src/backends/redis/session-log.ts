@@ -2,7 +2,7 @@ import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { RedisClient } from './client.js';
 import { DEFAULT_RETENTION } from '../memory/session-log.js';
 import { DEFAULT_KEY_PREFIX, redisScript, sessionKey } from './script.js';
-import type { LogRetention, ReadResult, SessionLog } from '../../ports.js';
+import type { AppendedFrame, LogRetention, ReadResult, SessionLog } from '../../ports.js';
 
 /** Options of {@link createRedisSessionLog}. */
 export interface RedisSessionLogOptions {
@@ -10,6 +10,11 @@ export interface RedisSessionLogOptions {
   retention?: Partial<LogRetention>;
   /** Prefix of every key. @default 'sb:' */
   keyPrefix?: string;
+  /**
+   * `appendBatch` may publish on the session bus in the same script: set when the bus is Redis
+   * pub/sub on this same server (the Redis backends do). @default false
+   */
+  publishes?: boolean;
   /**
    * How long a session's `seq` counter outlives its last append. Longer than the frames' age on
    * purpose: a counter that expired would restart `seq` at 1 and clients would drop the new frames
@@ -68,6 +73,34 @@ redis.call('PEXPIRE', KEYS[2], ARGV[4])
 return seq
 `);
 
+// KEYS: stream, counter. ARGV: maxFrames, maxAgeMs, seqTtlMs, channel ('' for none), then one
+// frame JSON (without seq) per frame. Appends them with contiguous seqs and, with a channel,
+// publishes each as `<seq> <json with seq last>` in the same step. Returns the first seq.
+const APPEND_BATCH = redisScript(`${LUA_PRELUDE}
+local now = nowMs()
+local n = #ARGV - 4
+local first = redis.call('INCRBY', KEYS[2], n) - n + 1
+if first == 1 then
+  local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  if last and seqOf(last[1]) >= first then
+    first = seqOf(last[1]) + 1
+    redis.call('SET', KEYS[2], first + n - 1)
+  end
+end
+local t = string.format('%d', now)
+for i = 1, n do
+  local seq = first + i - 1
+  local f = ARGV[4 + i]
+  local id = string.format('%d', seq)
+  redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id .. '-0', 'f', f, 't', t)
+  if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], id .. ' ' .. string.sub(f, 1, -2) .. ',"seq":' .. id .. '}') end
+end
+trimByAge(KEYS[1], now - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('PEXPIRE', KEYS[2], ARGV[3])
+return first
+`);
+
 // KEYS: stream, counter. ARGV: first id to read, limit, maxAgeMs. Returns {lastSeq, firstSeq, entries}.
 const READ = redisScript(`${LUA_PRELUDE}
 trimByAge(KEYS[1], nowMs() - tonumber(ARGV[3]))
@@ -117,6 +150,24 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
       const json = JSON.stringify(frame);
       const seq = Number(await APPEND.run(redis, keys(checkSession(input.sessionId)), [json, maxFrames, maxAgeMs, seqTtlMs]));
       return { ...frame, seq } as SessionFrame;
+    },
+    publishes: options.publishes ?? false,
+    async appendBatch(inputs, batchOptions = {}): Promise<AppendedFrame[]> {
+      if (inputs.length === 0) return [];
+      const sessionId = checkSession(inputs[0]!.sessionId);
+      const frames = inputs.map((input) => {
+        if (input.sessionId !== sessionId) throw new TypeError('appendBatch takes frames of one session');
+        const { seq: _ignored, ...frame } = input as SessionFrameInput & { seq?: number };
+        return frame;
+      });
+      const bodies = frames.map((f) => JSON.stringify(f));
+      const channel = options.publishes ? (batchOptions.publish ?? '') : '';
+      const first = Number(await APPEND_BATCH.run(redis, keys(sessionId), [maxFrames, maxAgeMs, seqTtlMs, channel, ...bodies]));
+      return frames.map((f, i) => {
+        const seq = first + i;
+        // The same text a reader gets from JSON.stringify of the replayed frame: seq is the last key.
+        return { frame: { ...f, seq } as SessionFrame, json: `${bodies[i]!.slice(0, -1)},"seq":${seq}}` };
+      });
     },
     async readAfter(sessionId, after, limit = 10_000): Promise<ReadResult> {
       checkCount('after', after, 0);

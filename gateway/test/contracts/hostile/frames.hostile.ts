@@ -224,9 +224,12 @@ export function describeTranscriptFailure(transport: Transport): void {
         memories: storage.memories,
         ping: () => storage.ping(),
         close: () => storage.close(),
-        messages: {
-          list: (sessionId, o) => storage.messages.list(sessionId, o),
-          append: async () => {
+        messages: storage.messages,
+        // The user message is stored before the ack; the after-run write (tool and assistant rows,
+        // usage, title) is the one that fails here.
+        runs: {
+          ...storage.runs,
+          record: async () => {
             throw new Error('injected: the transcript write failed');
           },
         },

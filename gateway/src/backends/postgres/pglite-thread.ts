@@ -1,0 +1,135 @@
+/**
+ * PGlite in a worker thread, so the database's WASM never holds the event loop that serves the
+ * sockets. The opening thread gets an object with the two methods the Kysely PGlite dialect calls
+ * (`query`, `close`); each query crosses as a message `{ id, sql, params }` and comes back as
+ * `{ id, rows }` or `{ id, error }`. Values cross as structured clones (Date, Uint8Array, bigint
+ * survive); a database error comes back as an Error with its SQLSTATE `code` and other fields, so
+ * error mapping works as in-process. The thread answers strictly in order: PGlite has one
+ * connection, and the Kysely driver above hands it to one holder at a time.
+ */
+import { createRequire } from 'node:module';
+import { Worker } from 'node:worker_threads';
+
+/** The part of PGlite the Kysely dialect uses. */
+export interface PgliteClient {
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
+  close(): Promise<void>;
+}
+
+/** Options of {@link openPgliteThread}. */
+export interface PgliteThreadOptions {
+  /** Directory of the database files; in memory when absent. */
+  dataDir?: string;
+  /** Load pgvector. */
+  vector: boolean;
+}
+
+type Answer = { id: number; ok: true; rows: Record<string, unknown>[]; affectedRows?: number } | { id: number; ok: false; error: ErrorData };
+type ErrorData = { message: string; fields: Record<string, unknown> };
+
+// The thread's program. Plain JavaScript run with `eval`, so the same code runs under the
+// TypeScript loader (tests, `pnpm dev`) and from the compiled build; the modules it loads are
+// resolved by the opening thread and passed in.
+const THREAD_SOURCE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { PGlite } = require(workerData.modules.pglite);
+const errorData = (e) => {
+  if (!(e instanceof Error)) return { message: String(e), fields: {} };
+  const fields = {};
+  for (const [k, v] of Object.entries(e)) if (v === null || ['string', 'number', 'boolean'].includes(typeof v)) fields[k] = v;
+  return { message: e.message, fields };
+};
+(async () => {
+  let db;
+  try {
+    const extensions = workerData.vector ? { vector: require(workerData.modules.vector).vector } : {};
+    db = await PGlite.create({ ...(workerData.dataDir ? { dataDir: workerData.dataDir } : {}), extensions });
+  } catch (e) {
+    parentPort.postMessage({ id: 0, ok: false, error: errorData(e) });
+    return;
+  }
+  parentPort.postMessage({ id: 0, ok: true, rows: [] });
+  let chain = Promise.resolve();
+  parentPort.on('message', (req) => {
+    chain = chain.then(async () => {
+      try {
+        if (req.op === 'close') {
+          await db.close();
+          parentPort.postMessage({ id: req.id, ok: true, rows: [] });
+          return;
+        }
+        const r = await db.query(req.sql, req.params);
+        parentPort.postMessage({ id: req.id, ok: true, rows: r.rows, affectedRows: r.affectedRows });
+      } catch (e) {
+        parentPort.postMessage({ id: req.id, ok: false, error: errorData(e) });
+      }
+    });
+  });
+})();
+`;
+
+function toError(e: ErrorData): Error {
+  return Object.assign(new Error(e.message), e.fields);
+}
+
+/**
+ * Starts the database thread and opens PGlite in it.
+ * @example const client = await openPgliteThread({ dataDir: './data/pg', vector: true });
+ * @throws Error when PGlite cannot open `dataDir`
+ */
+export async function openPgliteThread(options: PgliteThreadOptions): Promise<PgliteClient> {
+  const resolve = createRequire(import.meta.url).resolve;
+  const modules = { pglite: resolve('@electric-sql/pglite'), vector: resolve('@electric-sql/pglite-pgvector') };
+  const worker = new Worker(THREAD_SOURCE, { eval: true, workerData: { ...options, modules } });
+  const waiting = new Map<number, (a: Answer) => void>();
+  let nextId = 1;
+  let failure: Error | null = null;
+  const failAll = (error: Error) => {
+    failure ??= error;
+    for (const settle of waiting.values()) settle({ id: 0, ok: false, error: { message: error.message, fields: {} } });
+    waiting.clear();
+  };
+  const opened = new Promise<Answer>((r) => waiting.set(0, r));
+  worker.on('message', (a: Answer) => {
+    const settle = waiting.get(a.id);
+    if (!settle) return;
+    waiting.delete(a.id);
+    settle(a);
+    // Referenced only while a request is out: an idle database thread does not keep the process alive.
+    if (waiting.size === 0) worker.unref();
+  });
+  worker.on('error', (e) => failAll(e));
+  worker.on('exit', (code) => failAll(new Error(`the database thread exited (${code})`)));
+
+  const request = (req: { op: 'query'; sql: string; params: unknown[] } | { op: 'close' }): Promise<Answer> => {
+    if (failure) return Promise.reject(failure);
+    const id = nextId++;
+    if (waiting.size === 0) worker.ref();
+    return new Promise<Answer>((r) => {
+      waiting.set(id, r);
+      worker.postMessage({ ...req, id });
+    });
+  };
+
+  const first = await opened;
+  if (!first.ok) {
+    await worker.terminate();
+    throw toError(first.error);
+  }
+  let closing: Promise<void> | undefined;
+  return {
+    async query<T>(sql: string, params: unknown[] = []) {
+      const a = await request({ op: 'query', sql, params });
+      if (!a.ok) throw toError(a.error);
+      return { rows: a.rows as T[], ...(a.affectedRows !== undefined ? { affectedRows: a.affectedRows } : {}) };
+    },
+    close() {
+      closing ??= (async () => {
+        if (!failure) await request({ op: 'close' }).catch(() => {});
+        failure ??= new Error('the database is closed');
+        await worker.terminate();
+      })();
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,65 @@
+/**
+ * The write side of one run's stream: frames wait in a queue while the previous batch is being
+ * appended, and go to the log together in one step. Tokens that waited become one `token` frame
+ * (their texts concatenated), so a slow log costs fewer, larger frames instead of a growing
+ * backlog, and there is at most one awaited append per batch of tokens. Frames keep their order;
+ * `seq` is assigned per frame by the log, so replay returns exactly the frames sent live.
+ */
+import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
+
+export interface FrameWriterOptions {
+  /** Appends one batch of a session's frames in order (the hub's `appendBatch`). */
+  append(frames: SessionFrameInput[]): Promise<SessionFrame[]>;
+  /**
+   * Least time between two `token` frames of the run (ms); 0 merges only the tokens that arrived
+   * while the previous batch was being written.
+   */
+  coalesceMs: number;
+}
+
+export class FrameWriter {
+  private queue: SessionFrameInput[] = [];
+  private writing: Promise<void> | null = null;
+  private failure: unknown = null;
+  private lastTokenAt = -Infinity;
+  /** The `seq` of the last frame written (0 before any). */
+  lastSeq = 0;
+
+  constructor(private readonly o: FrameWriterOptions) {}
+
+  /** Queues a frame; a token directly after a queued token joins it. Throws if a write has failed. */
+  push(frame: SessionFrameInput): void {
+    if (this.failure) throw this.failure;
+    const last = this.queue[this.queue.length - 1];
+    if (frame.type === 'token' && last?.type === 'token') last.text += frame.text;
+    else this.queue.push(frame.type === 'token' ? { ...frame } : frame);
+    this.writing ??= this.drain();
+  }
+
+  /** Waits until every queued frame is written; throws if a write failed. */
+  async flush(): Promise<void> {
+    while (this.writing) await this.writing;
+    if (this.failure) throw this.failure;
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length) {
+        if (this.o.coalesceMs > 0 && this.queue.some((f) => f.type === 'token')) {
+          const wait = this.lastTokenAt + this.o.coalesceMs - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
+        const batch = this.queue;
+        this.queue = [];
+        if (batch.some((f) => f.type === 'token')) this.lastTokenAt = performance.now();
+        const written = await this.o.append(batch);
+        this.lastSeq = written[written.length - 1]?.seq ?? this.lastSeq;
+      }
+    } catch (e) {
+      this.failure = e;
+      this.queue = [];
+    } finally {
+      this.writing = null;
+    }
+  }
+}
