@@ -10,9 +10,9 @@ export type { TestGateway };
 
 const JWT_SECRET = 'sdk-test-secret-sdk-test-secret-0123456789';
 
-/** A gateway on port 0 with embedded backends and the slow-enough local model. */
+/** A gateway on port 0 with embedded backends and the slow-enough local model; 64 KiB frames, so the SDK's byte check before send has a text (25,000 "€") to refuse. */
 export function startGateway(env: Record<string, string> = {}): Promise<TestGateway> {
-  return startTestGateway({ transport: 'ws', env: { JWT_SECRET, LOCAL_MODEL_TOKEN_DELAY_MS: '5', ...env } });
+  return startTestGateway({ transport: 'ws', env: { JWT_SECRET, LOCAL_MODEL_TOKEN_DELAY_MS: '5', MAX_FRAME_BYTES: '65536', ...env } });
 }
 
 /** An access token for `userId` that expired a minute ago, signed with the gateway's key. */
