@@ -50,7 +50,7 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ LLM_MODELS: 'a,,b' })).toThrow(/LLM_MODELS/);
   });
   it('needs REDIS_URL in production unless SINGLE_NODE=true', () => {
-    const base = { APP_ENV: 'production', JWT_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://h/db', ALLOW_LOCAL_MODEL_IN_PRODUCTION: 'true' };
+    const base = { APP_ENV: 'production', JWT_SECRET: 'x'.repeat(40), DATABASE_URL: 'postgres://h/db', ALLOW_LOCAL_MODEL_IN_PRODUCTION: 'true', METRICS_PORT: '9464' };
     expect(() => loadConfig(base)).toThrow(/^refusing to start in production: REDIS_URL must be set[^\n]*SINGLE_NODE=true/);
     expect(loadConfig({ ...base, SINGLE_NODE: 'true' }).SINGLE_NODE).toBe(true);
     expect(loadConfig({ ...base, REDIS_URL: 'redis://h:6379' }).REDIS_URL).toBe('redis://h:6379');

@@ -190,7 +190,7 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
     if (!config.METRICS_TOKEN && config.METRICS_PORT === undefined)
       problems.push('METRICS_TOKEN or METRICS_PORT must be set in production (/metrics must not be public)');
     if (config.METRICS_TOKEN !== undefined && config.METRICS_TOKEN.length < 16) problems.push('METRICS_TOKEN must be at least 16 characters');
-    if (problems.length) throw new ConfigError(`refusing to start in production:\n  ${problems.join('\n  ')}`);
+    if (problems.length) throw new ConfigError(`refusing to start in production: ${problems.join('; ')}`);
   }
   return config;
 }
