@@ -26,11 +26,12 @@ export interface GatewayProcess {
 }
 
 /**
- * Starts `node <args>` in `cwd` with only `env` (plus PATH and HOME) and `PORT=0`, and waits until
+ * Starts `node <args>` in `cwd` with only `env` (plus PATH and HOME, `PORT=0` and sign-up limits raised:
+ * test suites register many users from one address on a shared Redis), and waits until
  * it logs the port it listens on.
  */
 export async function startGatewayProcess(name: string, o: { cwd: string; args: string[]; env: Record<string, string>; timeoutMs?: number }): Promise<GatewayProcess> {
-  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: '0', ...o.env };
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', HOST: '127.0.0.1', PORT: '0', RATE_REGISTRATIONS_PER_IP_PER_HOUR: '1000000', RATE_SESSIONS_PER_USER_PER_MINUTE: '1000000', ...o.env };
   const child = spawnChild(name, process.execPath, o.args, { cwd: o.cwd, env });
   let port = 0;
   await eventually(

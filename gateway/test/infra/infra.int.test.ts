@@ -117,12 +117,16 @@ describe('Grafana', () => {
     expect(boards.providers[0]!.options.path).toBe('/var/lib/grafana/dashboards');
   });
 
+  // The embedded gateway's in-process bus hands session frames over without a publish, so bus
+  // timings exist only on Redis; the Prometheus test (two replicas on Redis) covers those panels.
+  const ONLY_WITH_REDIS = ['metric switchboard_bus_publish_seconds_bucket '];
   it('queries, in every panel, only metrics and labels a live gateway exports', () => {
     expect(panels.length).toBeGreaterThan(20);
     const problems: string[] = [];
     for (const p of panels) {
       if (!p.targets?.length) problems.push(`${p.title}: no query`);
-      for (const t of p.targets ?? []) problems.push(...checkExpr(t.expr, index).map((x) => `${p.title}: ${x}`));
+      for (const t of p.targets ?? [])
+        problems.push(...checkExpr(t.expr, index).filter((x) => !ONLY_WITH_REDIS.some((m) => x.includes(m))).map((x) => `${p.title}: ${x}`));
     }
     expect(problems).toEqual([]);
   });
