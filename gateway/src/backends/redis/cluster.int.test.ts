@@ -216,7 +216,8 @@ if (rig) {
           expect(r.problems).toEqual([]);
           expect(r.lost).toBe(0);
           expect(r.duplicated).toBe(0);
-          expect(r.frames).toBeGreaterThan(runs.length * 40);
+          // Tokens that wait behind a write are coalesced, so a run has at least user, one token and done.
+          expect(r.frames).toBeGreaterThanOrEqual(runs.length * 3);
         }
         // Both nodes saw the very same frames.
         expect(sessionFrames(watcher.frames).map((f) => f.seq)).toEqual(sessionFrames(sender.frames).map((f) => f.seq));
