@@ -24,7 +24,7 @@ const pre = await clusterPrerequisites();
 describe.skipIf(!pre.available)(`Redis restarted mid-run${pre.available ? '' : ` (skipped: ${pre.reason})`}`, () => {
   let cluster: Cluster;
   beforeAll(async () => {
-    cluster = await startCluster({ nodes: 2, env: { LOCAL_MODEL_TOKEN_DELAY_MS: '20', RUN_LOCK_TTL_MS: '1500' }, redis: { persistent: true } });
+    cluster = await startCluster({ nodes: 2, env: { LOCAL_MODEL_TOKEN_DELAY_MS: '40', RUN_LOCK_TTL_MS: '1500' }, redis: { persistent: true } });
   });
   afterAll(async () => cluster?.stop());
 
