@@ -5,6 +5,7 @@
  *
  *   node --import tsx loadtest/src/bench/floor-client.ts   (driven over IPC by chat-cost.ts)
  */
+import { readDeltas } from './min-sse.js';
 import { Agent, request } from 'node:http';
 import WebSocket from 'ws';
 
@@ -55,21 +56,8 @@ function nodeHttp(baseURL: string): StreamFn {
         (res) => {
           if (res.statusCode !== 200) return reject(new Error(`mock answered ${res.statusCode}`));
           res.setEncoding('utf8');
-          let buf = '';
           let tokens = 0;
-          res.on('data', (chunk: string) => {
-            buf += chunk;
-            let end: number;
-            while ((end = buf.indexOf('\n\n')) >= 0) {
-              const event = buf.slice(0, end);
-              buf = buf.slice(end + 2);
-              if (!event.startsWith('data: ')) continue;
-              const data = event.slice(6);
-              if (data === '[DONE]') continue;
-              const parsed = JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }> };
-              if (parsed.choices?.[0]?.delta?.content) tokens++;
-            }
-          });
+          res.on('data', readDeltas(() => tokens++));
           res.on('end', () => resolve(tokens));
           res.on('error', reject);
         },

@@ -5,6 +5,7 @@
  *
  *   node --import tsx loadtest/src/bench/uws-relay.ts <mock /v1 base URL>
  */
+import { readDeltas } from './min-sse.js';
 import { Agent, request } from 'node:http';
 import uWS from 'uWebSockets.js';
 
@@ -27,20 +28,7 @@ function relay(ws: uWS.WebSocket<Conn>, model: string): void {
     { method: 'POST', agent, headers: { 'content-type': 'application/json', authorization: 'Bearer x', 'content-length': Buffer.byteLength(body) } },
     (res) => {
       res.setEncoding('utf8');
-      let buf = '';
-      res.on('data', (chunk: string) => {
-        buf += chunk;
-        let end: number;
-        while ((end = buf.indexOf('\n\n')) >= 0) {
-          const event = buf.slice(0, end);
-          buf = buf.slice(end + 2);
-          if (!event.startsWith('data: ')) continue;
-          const data = event.slice(6);
-          if (data === '[DONE]') continue;
-          const text = (JSON.parse(data) as { choices?: Array<{ delta?: { content?: string } }> }).choices?.[0]?.delta?.content;
-          if (text) out({ type: 'token', seq: ++conn.seq, text });
-        }
-      });
+      res.on('data', readDeltas((text) => out({ type: 'token', seq: ++conn.seq, text })));
       res.on('end', () => out({ type: 'done', seq: ++conn.seq }));
     },
   );
