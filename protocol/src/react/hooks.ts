@@ -65,7 +65,7 @@ export interface ChatSessionHook extends ChatSnapshot {
   send(text: string, options?: { ifBusy?: SendFrame['ifBusy'] }): RunHandle | null;
   /** Cancels the streaming run, wherever it was started. */
   cancel(): void;
-  /** True when a message can be sent now: connected, joined and no run streaming. */
+  /** True when a message can be sent now: connected, joined, no run streaming, and no send of this store waiting for its run to end (false from the `send` call on, before the server echoed it). */
   canSend: boolean;
   /** The client's connection state. */
   connection: ConnectionState;
@@ -92,7 +92,7 @@ export function useChatSession(sessionId: string, options: ChatStoreOptions & { 
     ...snapshot,
     send: store.send,
     cancel: store.cancel,
-    canSend: state === 'connected' && snapshot.joined && snapshot.status !== 'streaming',
+    canSend: state === 'connected' && snapshot.joined && snapshot.status !== 'streaming' && !snapshot.sending,
     connection: state,
   };
 }
