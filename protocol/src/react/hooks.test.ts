@@ -21,6 +21,12 @@ function Status(props: { client: SwitchboardClient }) {
   return createElement('span', null, `${state}${error ? `: ${error.message}` : ''}`);
 }
 
+/** A component that creates its own client from options. */
+function Own() {
+  const { state, error } = useSwitchboard({ url: 'ws://127.0.0.1:9/v1/ws', storage: null });
+  return createElement('span', null, `${state}${error ? `: ${error.message}` : ''}`);
+}
+
 /**
  * A server scripted by the test: answers `hello` and `join`, records the `send` frames and
  * otherwise says only what the test pushes.
@@ -119,6 +125,10 @@ describe('useChatSession (server render)', () => {
 
   it('says clearly when no client is given', () => {
     expect(() => renderToString(createElement(Chat, { sessionId: 's1' }))).toThrow(/needs a client/);
+  });
+
+  it('useSwitchboard with options shows its client as connecting until it connects, not disconnected', () => {
+    expect(renderToString(createElement(Own))).toBe('<span>connecting</span>');
   });
 
   it('useSwitchboard reports the state of a given client', () => {

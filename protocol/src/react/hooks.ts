@@ -51,12 +51,19 @@ export function useSwitchboard(clientOrOptions: SwitchboardClient | ClientOption
   const given = clientOrOptions instanceof SwitchboardClient ? clientOrOptions : null;
   const [owned] = useState(() => (given ? null : new SwitchboardClient(clientOrOptions as ClientOptions)));
   const client = given ?? owned!;
+  // Subscribed before the effect below connects (effects run in order, cleanups too): the
+  // `connecting` of that connect is seen, and the close of a remount (React's StrictMode runs
+  // effects twice in development) is not reported as an error.
+  const connection = useConnection(client);
   useEffect(() => {
     if (!owned) return;
     owned.connect().catch(() => {}); // failures surface as `state` and `error`
     return () => owned.close();
   }, [owned]);
-  return { client, ...useConnection(client) };
+  // An owned client is about to connect: not yet connected is `connecting`, not `disconnected`
+  // (a fatal `disconnected` always comes with its error).
+  const state = owned && connection.state === 'disconnected' && !connection.error ? 'connecting' : connection.state;
+  return { client, ...connection, state };
 }
 
 /** What {@link useChatSession} returns. */
