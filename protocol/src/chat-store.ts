@@ -26,6 +26,8 @@ export interface ChatSnapshot extends ChatState {
   error: SwitchboardError | null;
   /** True once the session was joined (its frames are live). */
   joined: boolean;
+  /** True from `send` until that run ends (or the send is refused), even before the server echoed the message: no second send meanwhile. */
+  sending: boolean;
 }
 
 /** A session's chat state fed by a client's frames; one per client and session. */
@@ -58,12 +60,12 @@ export function getChatStore(client: SwitchboardClient, sessionId: string, optio
   return store;
 }
 
-function derive(state: ChatState, error: SwitchboardError | null, joined: boolean): ChatSnapshot {
+function derive(state: ChatState, error: SwitchboardError | null, joined: boolean, sending: boolean): ChatSnapshot {
   const active = state.activeRunId ? (state.messages.find((m) => m.role === 'assistant' && m.id === state.activeRunId) as AssistantMessage | undefined) : undefined;
   const last = [...state.messages].reverse().find((m): m is AssistantMessage => m.role === 'assistant');
   const runError = !state.activeRunId && last?.reason === 'error' && last.error ? new SwitchboardError(last.error.message, last.error.code) : null;
   const err = error ?? runError;
-  return { ...state, status: state.activeRunId ? 'streaming' : err ? 'error' : 'idle', streamingText: active?.text ?? '', error: err, joined };
+  return { ...state, status: state.activeRunId ? 'streaming' : err ? 'error' : 'idle', streamingText: active?.text ?? '', error: err, joined, sending };
 }
 
 function createChatStore(client: SwitchboardClient, sessionId: string, options: ChatStoreOptions): ChatStore {
@@ -74,7 +76,9 @@ function createChatStore(client: SwitchboardClient, sessionId: string, options: 
   if (state.sessionId !== sessionId) state = emptyChat(sessionId);
   let error: SwitchboardError | null = null;
   let joined = false;
-  let snapshot = derive(state, error, joined);
+  /** This store's sends whose runs have not ended. */
+  const inFlight = new Set<RunHandle>();
+  let snapshot = derive(state, error, joined, false);
   let saveTimer: ReturnType<typeof setTimeout> | null = null;
   let refs = 0;
   let started = false;
@@ -86,11 +90,11 @@ function createChatStore(client: SwitchboardClient, sessionId: string, options: 
     const messages = state.messages.filter((m) => !(m.role === 'user' && m.pending)).slice(-maxStored);
     writeJson(storage, key, { ...state, messages });
   };
-  const publish = (next: ChatState, nextError = error, persist: 'now' | 'later' | 'no' = 'later') => {
-    if (next === state && nextError === error) return;
+  const publish = (next: ChatState, nextError = error, persist: 'now' | 'later' | 'no' = 'later', force = false) => {
+    if (next === state && nextError === error && !force) return;
     state = next;
     error = nextError;
-    snapshot = derive(state, error, joined);
+    snapshot = derive(state, error, joined, inFlight.size > 0);
     if (persist === 'now') save();
     else if (persist === 'later' && storage) saveTimer ??= setTimeout(save, SAVE_MS);
     for (const l of [...listeners]) l();
@@ -132,6 +136,12 @@ function createChatStore(client: SwitchboardClient, sessionId: string, options: 
         fail(e);
         return null;
       }
+      inFlight.add(run);
+      const ended = () => {
+        inFlight.delete(run);
+        publish(state, error, 'no', true);
+      };
+      run.done.then(ended, ended);
       publish(addPendingUser(state, run.id, text), null, 'no');
       run.runId.catch((e: unknown) => {
         publish(dropPendingUser(state, run.id), e instanceof SwitchboardError ? e : new SwitchboardError(String(e), 'internal'), 'no');
@@ -141,6 +151,8 @@ function createChatStore(client: SwitchboardClient, sessionId: string, options: 
     cancel() {
       const runId = state.activeRunId;
       if (runId) void client.cancel(sessionId, runId);
+      // A send not yet acknowledged is cancelled once its run id is known.
+      else for (const run of inFlight) run.cancel().catch(() => {});
     },
     retain() {
       if (refs++ === 0 && !started) start();

@@ -2,7 +2,7 @@
 // tarball into a scratch app, a strict type-check of the app against the published typings, and
 // a chat run by the compiled app (plain JavaScript, no TypeScript at run time) against a gateway.
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { startGateway, type TestGateway } from './support/gateway.js';
+import { packSdk } from './support/pack.js';
 
 const run = promisify(execFile);
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
@@ -94,17 +95,16 @@ it('packs, installs into an app outside the workspace, type-checks and chats', a
   await writeFile(join(appDir, 'src', 'chat.ts'), app);
   const npm = (args: string[]) => run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error', ...args], { cwd: appDir });
   // The app's own dependencies install while the SDK builds and packs.
-  await Promise.all([
-    timed('pack', () => run('pnpm', ['pack', '--pack-destination', dir], { cwd: pkgDir })),
+  const [tarball] = await Promise.all([
+    timed('pack', () => packSdk(dir)),
     timed('install react', () => npm(['react@19.3.1', '@types/react@19.3.3'])),
   ]);
-  const tarball = (await readdir(dir)).find((f) => f.endsWith('.tgz'))!;
-  const { stdout: listing } = await run('tar', ['tzf', join(dir, tarball)]);
+  const { stdout: listing } = await run('tar', ['tzf', tarball]);
   const files = listing.trim().split('\n');
   expect(files.filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))).toEqual([]);
   expect(files).toContain('package/dist/react/index.js');
 
-  await timed('install the tarball', () => npm([join(dir, tarball)]));
+  await timed('install the tarball', () => npm([tarball]));
 
   const minified = readFileSync(join(appDir, 'node_modules/@switchboard/protocol/dist/switchboard.browser.min.js'));
   expect(gzipSync(minified).length).toBeLessThan(30 * 1024);

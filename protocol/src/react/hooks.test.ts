@@ -1,6 +1,7 @@
 import { createElement } from 'react';
 import { renderToString } from 'react-dom/server';
-import { SwitchboardClient } from '../client.js';
+import { SwitchboardClient, type WebSocketLike } from '../client.js';
+import { getChatStore } from '../chat-store.js';
 import { memoryStorage } from '../storage.js';
 import { emptyChat, reduceChat } from '../chat-state.js';
 import { SwitchboardProvider, useChatSession, useSwitchboard } from './hooks.js';
@@ -20,7 +21,92 @@ function Status(props: { client: SwitchboardClient }) {
   return createElement('span', null, `${state}${error ? `: ${error.message}` : ''}`);
 }
 
+/** A component that creates its own client from options. */
+function Own() {
+  const { state, error } = useSwitchboard({ url: 'ws://127.0.0.1:9/v1/ws', storage: null });
+  return createElement('span', null, `${state}${error ? `: ${error.message}` : ''}`);
+}
+
+/**
+ * A server scripted by the test: answers `hello` and `join`, records the `send` frames and
+ * otherwise says only what the test pushes.
+ */
+class ScriptedSocket implements WebSocketLike {
+  static last: ScriptedSocket | null = null;
+  readyState = 0;
+  onopen: ((ev: unknown) => void) | null = null;
+  onmessage: ((ev: { data: unknown }) => void) | null = null;
+  onclose: ((ev: { code: number; reason: string }) => void) | null = null;
+  onerror: ((ev: unknown) => void) | null = null;
+  readonly sends: Array<{ id: string; sessionId: string }> = [];
+  constructor() {
+    ScriptedSocket.last = this;
+    queueMicrotask(() => {
+      this.readyState = 1;
+      this.onopen?.({});
+    });
+  }
+  push(frame: object): void {
+    this.onmessage?.({ data: JSON.stringify(frame) });
+  }
+  send(data: string): void {
+    const f = JSON.parse(data) as { type: string; id: string; sessionId: string };
+    if (f.type === 'hello') {
+      const limits = { maxFrameBytes: 65536, maxTextChars: 32000 };
+      queueMicrotask(() => this.push({ type: 'ready', connectionId: 'c1', userId: 'u1', resume: 'r', resumed: false, heartbeatMs: 0, limits, node: 'n1' }));
+    } else if (f.type === 'join') queueMicrotask(() => this.push({ type: 'joined', sessionId: f.sessionId, seq: 0, replayed: 0, gap: false }));
+    else if (f.type === 'send') this.sends.push(f);
+  }
+  close(): void {
+    this.readyState = 3;
+  }
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 0));
+
 describe('useChatSession (server render)', () => {
+  it('canSend is false from send() until the run ends, before the server echoed anything', async () => {
+    const client = new SwitchboardClient({ url: 'ws://scripted/v1/ws', storage: null, WebSocket: ScriptedSocket, reconnect: false });
+    await client.connect();
+    const server = ScriptedSocket.last!;
+    const store = getChatStore(client, 's1');
+    const release = store.retain();
+    await tick();
+    const render = () => renderToString(createElement(SwitchboardProvider, { client }, createElement(Chat, { sessionId: 's1' })));
+    expect(render()).toContain('data-can-send="true"');
+
+    const run = store.send('hello')!;
+    // Nothing has come back yet: the message is only pending, but Send is already locked.
+    expect(server.sends).toHaveLength(1);
+    expect(store.getSnapshot()).toMatchObject({ sending: true, status: 'idle', activeRunId: null });
+    expect(render()).toContain('data-can-send="false"');
+
+    const base = { sessionId: 's1', runId: 'run1' };
+    server.push({ type: 'ack', id: run.id, ...base });
+    expect(render()).toContain('data-can-send="false"');
+    server.push({ type: 'user', ...base, seq: 1, id: run.id, text: 'hello' });
+    server.push({ type: 'token', ...base, seq: 2, text: 'Hi' });
+    expect(render()).toContain('data-can-send="false"');
+    server.push({ type: 'done', ...base, seq: 3, reason: 'stop' });
+    await run.done;
+    await tick();
+    expect(store.getSnapshot()).toMatchObject({ sending: false, status: 'idle' });
+    expect(render()).toContain('data-can-send="true"');
+
+    // A send the server refuses unlocks again, with the reason.
+    const refused = store.send('again')!;
+    expect(render()).toContain('data-can-send="false"');
+    server.push({ type: 'error', code: 'busy', message: 'a run is already streaming', retryable: true, ref: refused.id, sessionId: 's1' });
+    await refused.done.catch(() => {});
+    await tick();
+    expect(store.getSnapshot()).toMatchObject({ sending: false, status: 'error' });
+    expect(store.getSnapshot().error?.code).toBe('busy');
+    expect(render()).toContain('data-can-send="true"');
+    release();
+    client.close();
+  });
+
+
   it('renders the transcript stored by an earlier page, streaming text included', () => {
     const storage = memoryStorage();
     let state = emptyChat('s1');
@@ -39,6 +125,10 @@ describe('useChatSession (server render)', () => {
 
   it('says clearly when no client is given', () => {
     expect(() => renderToString(createElement(Chat, { sessionId: 's1' }))).toThrow(/needs a client/);
+  });
+
+  it('useSwitchboard with options shows its client as connecting until it connects, not disconnected', () => {
+    expect(renderToString(createElement(Own))).toBe('<span>connecting</span>');
   });
 
   it('useSwitchboard reports the state of a given client', () => {

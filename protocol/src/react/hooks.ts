@@ -51,12 +51,19 @@ export function useSwitchboard(clientOrOptions: SwitchboardClient | ClientOption
   const given = clientOrOptions instanceof SwitchboardClient ? clientOrOptions : null;
   const [owned] = useState(() => (given ? null : new SwitchboardClient(clientOrOptions as ClientOptions)));
   const client = given ?? owned!;
+  // Subscribed before the effect below connects (effects run in order, cleanups too): the
+  // `connecting` of that connect is seen, and the close of a remount (React's StrictMode runs
+  // effects twice in development) is not reported as an error.
+  const connection = useConnection(client);
   useEffect(() => {
     if (!owned) return;
     owned.connect().catch(() => {}); // failures surface as `state` and `error`
     return () => owned.close();
   }, [owned]);
-  return { client, ...useConnection(client) };
+  // An owned client is about to connect: not yet connected is `connecting`, not `disconnected`
+  // (a fatal `disconnected` always comes with its error).
+  const state = owned && connection.state === 'disconnected' && !connection.error ? 'connecting' : connection.state;
+  return { client, ...connection, state };
 }
 
 /** What {@link useChatSession} returns. */
@@ -65,7 +72,7 @@ export interface ChatSessionHook extends ChatSnapshot {
   send(text: string, options?: { ifBusy?: SendFrame['ifBusy'] }): RunHandle | null;
   /** Cancels the streaming run, wherever it was started. */
   cancel(): void;
-  /** True when a message can be sent now: connected, joined and no run streaming. */
+  /** True when a message can be sent now: connected, joined, no run streaming, and no send of this store waiting for its run to end (false from the `send` call on, before the server echoed it). */
   canSend: boolean;
   /** The client's connection state. */
   connection: ConnectionState;
@@ -92,7 +99,7 @@ export function useChatSession(sessionId: string, options: ChatStoreOptions & { 
     ...snapshot,
     send: store.send,
     cancel: store.cancel,
-    canSend: state === 'connected' && snapshot.joined && snapshot.status !== 'streaming',
+    canSend: state === 'connected' && snapshot.joined && snapshot.status !== 'streaming' && !snapshot.sending,
     connection: state,
   };
 }
