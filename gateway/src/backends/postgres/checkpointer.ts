@@ -17,6 +17,12 @@
  * - `getTuple`: the checkpoint, its blobs and its pending writes as rows of one query, each blob a
  *   plain `bytea` column; upstream aggregates them into `bytea[][]` arrays, which the `pg` driver
  *   parses character by character (9% of a turn's CPU, growing with the conversation).
+ *
+ * Blobs are immutable per (thread, namespace, channel, version), so the values this process wrote
+ * or read last for a thread are kept (bounded by their serialized size): the next turn's
+ * `getTuple` asks only for the blobs it does not hold, and the conversation is not transferred
+ * and revived again on every turn. A turn run by another process wrote new versions, which miss
+ * and are read as before.
  */
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import type { CheckpointTuple } from '@langchain/langgraph';
@@ -49,19 +55,96 @@ interface TupleRow {
   blob: Uint8Array | null;
 }
 
+/** One channel's latest known blob in a thread: its version and deserialized value (absent: "empty"). */
+interface CachedBlob {
+  version: string;
+  empty: boolean;
+  value: unknown;
+  bytes: number;
+}
+
+/**
+ * Arrays and plain objects are copied on the way in and out, so that a caller changing a value it
+ * got (or gave) in place cannot change what a later `getTuple` returns. Elements (messages) are
+ * shared: LangGraph's reducers build new lists and never change a stored message.
+ */
+function detach(value: unknown): unknown {
+  if (Array.isArray(value)) return [...value];
+  if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) return { ...value };
+  return value;
+}
+
+/** Latest blobs per thread, least recently used first out, bounded by serialized bytes. */
+class BlobCache {
+  readonly #threads = new Map<string, Map<string, CachedBlob>>();
+  #bytes = 0;
+
+  constructor(readonly maxBytes: number) {}
+
+  /** The thread's cached channels (marked as recently used), or undefined. */
+  get(thread: string): Map<string, CachedBlob> | undefined {
+    const channels = this.#threads.get(thread);
+    if (channels) {
+      this.#threads.delete(thread);
+      this.#threads.set(thread, channels);
+    }
+    return channels;
+  }
+
+  set(thread: string, channel: string, blob: CachedBlob): void {
+    if (blob.bytes > this.maxBytes / 8) return this.#drop(thread, channel);
+    let channels = this.get(thread);
+    if (!channels) this.#threads.set(thread, (channels = new Map()));
+    this.#bytes += blob.bytes - (channels.get(channel)?.bytes ?? 0);
+    channels.set(channel, blob);
+    for (const [oldest, old] of this.#threads) {
+      if (this.#bytes <= this.maxBytes || oldest === thread) break;
+      this.#evict(oldest, old);
+    }
+  }
+
+  deleteThread(threadId: string): void {
+    for (const [key, channels] of this.#threads) if (key.startsWith(`${threadId}\0`)) this.#evict(key, channels);
+  }
+
+  #drop(thread: string, channel: string): void {
+    const channels = this.#threads.get(thread);
+    const old = channels?.get(channel);
+    if (!channels || !old) return;
+    this.#bytes -= old.bytes;
+    channels.delete(channel);
+  }
+
+  #evict(thread: string, channels: Map<string, CachedBlob>): void {
+    for (const blob of channels.values()) this.#bytes -= blob.bytes;
+    this.#threads.delete(thread);
+  }
+}
+
+/** Serialized bytes of blobs kept per process (see the module comment). */
+const BLOB_CACHE_BYTES = 32 * 1024 * 1024;
+
 /** PostgresSaver with one statement per `put`, `putWrites` and `getTuple`; `end()` leaves the storage's pool open. */
 class LeanPostgresSaver extends PostgresSaver {
   readonly #db: QueryPool;
   readonly #table: { checkpoints: string; blobs: string; writes: string };
+  readonly #cache: BlobCache;
 
-  constructor(pool: QueryPool, schema: string) {
+  constructor(pool: QueryPool, schema: string, cacheBytes: number) {
     super(pool as unknown as pg.Pool, undefined, { schema });
     this.#db = pool;
     const q = `"${schema.replace(/"/g, '""')}"`;
     this.#table = { checkpoints: `${q}.checkpoints`, blobs: `${q}.checkpoint_blobs`, writes: `${q}.checkpoint_writes` };
+    this.#cache = new BlobCache(cacheBytes);
   }
 
   override async end(): Promise<void> {}
+
+  override async deleteThread(threadId: string): Promise<void> {
+    this.#cache.deleteThread(threadId);
+    await super.deleteThread(threadId);
+    this.#cache.deleteThread(threadId);
+  }
 
   override async getTuple(config: RunnableConfig): Promise<CheckpointTuple | undefined> {
     const { thread_id, checkpoint_ns = '', checkpoint_id } = config.configurable ?? {};
@@ -71,6 +154,11 @@ class LeanPostgresSaver extends PostgresSaver {
       pick = 'thread_id = $1 AND checkpoint_ns = $2 AND checkpoint_id = $3';
       args.push(checkpoint_id);
     }
+    const thread = `${thread_id}\0${checkpoint_ns}`;
+    const cached = this.#cache.get(thread);
+    const known = cached ? [...cached] : [];
+    args.push(known.map(([channel]) => channel), known.map(([, blob]) => blob.version));
+    const n = args.length;
     const t = this.#table;
     const { rows } = (await this.#db.query(
       `WITH cp AS (SELECT thread_id, checkpoint_ns, checkpoint_id, parent_checkpoint_id, checkpoint, metadata FROM ${t.checkpoints} WHERE ${pick})
@@ -82,6 +170,7 @@ class LeanPostgresSaver extends PostgresSaver {
          FROM cp CROSS JOIN jsonb_each_text(cp.checkpoint -> 'channel_versions') AS v
          JOIN ${t.blobs} bl ON bl.thread_id = cp.thread_id AND bl.checkpoint_ns = cp.checkpoint_ns
                             AND bl.channel = v.key AND bl.version = v.value
+        WHERE (v.key, v.value) NOT IN (SELECT * FROM unnest($${n - 1}::text[], $${n}::text[]))
        UNION ALL
        SELECT 2, NULL, NULL, NULL, NULL, cw.task_id::text, cw.channel, cw.type, cw.blob, cw.idx
          FROM cp JOIN ${t.writes} cw ON cw.thread_id = cp.thread_id AND cw.checkpoint_ns = cp.checkpoint_ns
@@ -95,9 +184,17 @@ class LeanPostgresSaver extends PostgresSaver {
     if (head.checkpoint.v < 4 && head.parent_checkpoint_id != null) return super.getTuple(config);
     const channelValues: Record<string, unknown> = {};
     const pendingWrites: [string, string, unknown][] = [];
+    for (const [channel, version] of Object.entries(head.checkpoint.channel_versions ?? {})) {
+      const hit = cached?.get(channel);
+      if (hit && hit.version === String(version) && !hit.empty) channelValues[channel] = detach(hit.value);
+    }
     for (const row of rows) {
-      if (row.k === 1 && row.type !== 'empty') {
-        channelValues[row.channel!] = await this.serde.loadsTyped(row.type!, row.blob!);
+      if (row.k === 1) {
+        const empty = row.type === 'empty';
+        const value = empty ? undefined : await this.serde.loadsTyped(row.type!, row.blob!);
+        if (!empty) channelValues[row.channel!] = value;
+        const version = String(head.checkpoint.channel_versions[row.channel!]);
+        this.#cache.set(thread, row.channel!, { version, empty, value: detach(value), bytes: row.blob?.byteLength ?? 0 });
       } else if (row.k === 2) {
         pendingWrites.push([row.task_id!, row.channel!, await this.serde.loadsTyped(row.type!, row.blob!)]);
       }
@@ -141,6 +238,11 @@ class LeanPostgresSaver extends PostgresSaver {
        ON CONFLICT (thread_id, checkpoint_ns, checkpoint_id) DO UPDATE SET checkpoint = EXCLUDED.checkpoint, metadata = EXCLUDED.metadata`,
       params,
     );
+    const thread = `${thread_id}\0${checkpoint_ns}`;
+    for (const [, , channel, version, type, blob] of blobs) {
+      const empty = type === 'empty';
+      this.#cache.set(thread, channel, { version, empty, value: detach(checkpoint.channel_values[channel]), bytes: blob?.byteLength ?? 0 });
+    }
     return { configurable: { thread_id, checkpoint_ns, checkpoint_id: checkpoint.id } };
   }
 
@@ -186,5 +288,5 @@ export function createCheckpointer(storage: Storage): Checkpointer {
   const ctx = (storage as Partial<OpenedStorage>)[DB_CONTEXT];
   if (!ctx) throw new InvalidInputError('createCheckpointer needs a Storage returned by openStorage');
   // Tables were created at open (setup() is idempotent if a caller runs it again).
-  return new LeanPostgresSaver(ctx.saverPool as QueryPool, ctx.schema);
+  return new LeanPostgresSaver(ctx.saverPool as QueryPool, ctx.schema, BLOB_CACHE_BYTES);
 }
