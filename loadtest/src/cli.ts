@@ -27,6 +27,8 @@ common options:
   --log-level L       gateway child log level (default warn)
   --stack S           embedded (PGlite, in-process bus; default) | postgres-redis (a fresh
                       database on the local Postgres and a private redis-server)
+  --replicas N        N gateway children on one Postgres + Redis behind nginx (with
+                      --stack postgres-redis); CPU is reported per child, summed, and for nginx
   --gateway-cmd CMD   command that runs the gateway child (default: $LOADTEST_GATEWAY_CMD, else
                       node --import tsx gateway/src/main.ts)
   --quiet             no progress line
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
         'log-level': { type: 'string' },
         'gateway-cmd': { type: 'string' },
         stack: { type: 'string' },
+        replicas: { type: 'string' },
         quiet: { type: 'boolean' },
         'no-write': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
@@ -97,7 +100,10 @@ async function main(): Promise<void> {
   const stack = (values.stack as string | undefined) ?? 'embedded';
   if (!['embedded', 'postgres-redis'].includes(stack)) fail(`--stack must be embedded or postgres-redis, got "${stack}"`);
   // Results of a run on Postgres + Redis are kept beside the embedded ones, not over them.
-  const resultName = stack === 'embedded' ? baseName : `${baseName}-${stack}`;
+  const replicas = values.replicas === undefined ? 1 : Number(values.replicas);
+  if (!Number.isInteger(replicas) || replicas < 1 || replicas > 8) fail(`--replicas must be an integer 1..8, got "${values.replicas}"`);
+  if (replicas > 1 && stack !== 'postgres-redis') fail('--replicas needs --stack postgres-redis (replicas share Postgres and Redis)');
+  const resultName = `${stack === 'embedded' ? baseName : `${baseName}-${stack}`}${replicas > 1 ? `-${replicas}replicas` : ''}`;
   const numbers: Record<string, number> = {};
   for (const [k, spec] of Object.entries(scenario.options)) {
     const raw = values[k] as string | undefined;
@@ -116,6 +122,7 @@ async function main(): Promise<void> {
     gatewayCmd: values['gateway-cmd'] as string | undefined,
     stack: stack as 'embedded' | 'postgres-redis',
     quiet: Boolean(values.quiet),
+    replicas,
   };
   const command = `pnpm loadtest ${argv.join(' ')}`;
   process.stdout.write(`loadtest ${name}: ${JSON.stringify(numbers)}\n`);

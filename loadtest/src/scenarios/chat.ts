@@ -198,6 +198,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   const loadgen = new CpuMeter();
   drivers.startCpu();
   target.cpu?.start();
+  for (const p of target.parts ?? []) p.cpu.start();
   const before = await readGatewayCounters(target.url);
   const t0 = performance.now();
 
@@ -234,6 +235,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   await drivers.close();
   const loadCpu: CpuWindow = workersCpu ? { seconds: mainCpu.seconds + workersCpu.seconds, cores: mainCpu.cores + workersCpu.cores } : mainCpu;
   const gwCpu = target.cpu?.read() ?? null;
+  const partsCpu = (target.parts ?? []).map((p) => [p.label, p.cpu.read()] as const);
   const rss = target.rssKiB();
   const after = await readGatewayCounters(target.url);
   const counters = counterDelta(before, after);
@@ -262,6 +264,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     ['mock LLM outcomes', Object.entries(mockStats.outcomes).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'],
     ['gateway counters', describeCounters(counters)],
     ...cpuRows(loadCpu, gwCpu, rss),
+    ...partsCpu.map(([label, c]): Row => [label, `${c.cores.toFixed(2)} cores (${c.seconds.toFixed(1)} s)`]),
     ...(workersCpu
       ? ([['load generator split', `${procs} worker processes ${workersCpu.cores.toFixed(2)} cores + main (mock LLM) ${mainCpu.cores.toFixed(2)} cores`]] as Row[])
       : []),
@@ -296,6 +299,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
       mockOutcomes: mockStats.outcomes,
       gatewayCounters: counters,
       gatewayRssKiB: rss,
+      ...(partsCpu.length ? { cpuParts: Object.fromEntries(partsCpu) } : {}),
     },
     loadgenCpu: loadCpu,
     gatewayCpu: gwCpu,

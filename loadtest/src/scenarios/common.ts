@@ -2,9 +2,11 @@
  * What every scenario shares: the target gateway (a child it starts, or `--url`), the in-process
  * mock LLM, CPU meters and the gateway's memory.
  */
+import { randomBytes } from 'node:crypto';
 import { createMockOpenAI, type MockOpenAI, type MockScenario } from '@switchboard/mock-llm';
 import { startPostgresRedis } from '../support/backends.js';
 import { startGatewayProcess } from '../support/gateway-process.js';
+import { startNginx, type Nginx } from '../support/nginx.js';
 import { CpuMeter, readRssKiB, type CpuWindow } from '../support/proc.js';
 
 /** Options every scenario takes. */
@@ -25,6 +27,8 @@ export interface CommonOptions {
   gatewayCmd?: string;
   /** No progress line. @default false */
   quiet: boolean;
+  /** Gateway children on one Postgres + Redis behind nginx (needs `stack: 'postgres-redis'`). @default 1 */
+  replicas?: number;
 }
 
 /** The gateway under load. */
@@ -35,6 +39,8 @@ export interface Target {
   transport: string;
   rssKiB(): number | null;
   cpu: CpuMeter | null;
+  /** With replicas: each gateway's CPU and nginx's, reported beside the sum in `cpu`. */
+  parts?: Array<{ label: string; cpu: CpuMeter }>;
   tail(): string;
   stop(): Promise<void>;
 }
@@ -68,6 +74,7 @@ export async function openTarget(o: CommonOptions, env: Record<string, string> =
       stop: async () => {},
     };
   }
+  if ((o.replicas ?? 1) > 1) return openReplicas(o, env);
   const backends = o.stack === 'postgres-redis' ? await startPostgresRedis('loadtest') : null;
   let gw;
   try {
@@ -88,6 +95,44 @@ export async function openTarget(o: CommonOptions, env: Record<string, string> =
       await gw.stop();
       await backends?.close();
     },
+  };
+}
+
+/** `o.replicas` gateway children on one fresh Postgres database and one Redis, behind nginx (round-robin). */
+async function openReplicas(o: CommonOptions, env: Record<string, string>): Promise<Target> {
+  if (o.stack !== 'postgres-redis') throw new Error('--replicas needs --stack postgres-redis (replicas share Postgres and Redis)');
+  const backends = await startPostgresRedis('loadtest');
+  const gateways: Awaited<ReturnType<typeof startGatewayProcess>>[] = [];
+  let proxy: Nginx | undefined;
+  const stop = async () => {
+    await proxy?.stop();
+    await Promise.all(gateways.map((g) => g.stop()));
+    await backends.close();
+  };
+  try {
+    // One secret for all (a token from one replica is good on the others); one after the other:
+    // the first migrates the fresh database.
+    const shared = { ...env, ...backends.env, JWT_SECRET: randomBytes(32).toString('hex'), TRUST_PROXY: '127.0.0.1' };
+    for (let i = 0; i < (o.replicas ?? 1); i++) {
+      gateways.push(await startGatewayProcess({ transport: o.transport, env: { ...shared, NODE_ID: `replica-${i + 1}` }, logLevel: o.logLevel, command: o.gatewayCmd }));
+    }
+    proxy = await startNginx(gateways.map((g) => g.port));
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  const pids = gateways.map((g) => g.pid);
+  const nginx = proxy;
+  return {
+    url: nginx.url,
+    wsUrl: nginx.wsUrl,
+    pid: null,
+    transport: gateways[0]!.transport,
+    rssKiB: () => pids.reduce((sum, pid) => sum + (readRssKiB(pid) ?? 0), 0),
+    cpu: new CpuMeter(() => pids),
+    parts: [...gateways.map((g, i) => ({ label: `gateway ${i + 1} CPU`, cpu: new CpuMeter(g.pid) })), { label: 'nginx CPU', cpu: new CpuMeter(() => nginx.pids()) }],
+    tail: () => gateways.map((g) => g.tail()).join('\n'),
+    stop,
   };
 }
 

@@ -101,8 +101,12 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const port = await freePort();
   const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-load-'));
   const nodeOptions = [...(options.nodeOptions ?? [])];
-  if (options.cpuProfDir) nodeOptions.push('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
   const [bin, ...args] = gatewayCommand(options.command).split(/\s+/);
+  // Node refuses --cpu-prof in NODE_OPTIONS: it goes on the command line of a `node` command.
+  if (options.cpuProfDir) {
+    if (bin !== 'node') throw new Error('--cpu-prof needs a gateway command that starts with `node`');
+    args.unshift('--cpu-prof', `--cpu-prof-dir=${options.cpuProfDir}`);
+  }
   const child: ChildProcess = spawn(bin === 'node' ? process.execPath : bin!, args, {
     cwd: repoRoot,
     env: {

@@ -44,7 +44,8 @@ export interface CpuWindow {
 export class CpuMeter {
   private cpu0 = 0;
   private wall0 = 0;
-  constructor(private readonly pid?: number) {
+  /** `pid`: one process, or the sum over several (a function: the list may change, e.g. nginx workers). */
+  constructor(private readonly pid?: number | (() => number[])) {
     this.start();
   }
 
@@ -65,6 +66,7 @@ export class CpuMeter {
       const u = process.cpuUsage();
       return (u.user + u.system) / 1e6;
     }
+    if (typeof this.pid === 'function') return this.pid().reduce((sum, pid) => sum + (readCpuSeconds(pid) ?? 0), 0);
     return readCpuSeconds(this.pid) ?? 0;
   }
 }

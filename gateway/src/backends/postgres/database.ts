@@ -20,6 +20,11 @@ export interface DbContext {
   hasVector: boolean;
   /** pgvector ≥ 0.8 (iterative index scans keep per-user filtered results complete). */
   iterativeScan: boolean;
+  /**
+   * `hnsw.iterative_scan` is already set for the session (PGlite's one connection, set at open),
+   * so a memory search needs no transaction of its own for `SET LOCAL`.
+   */
+  iterativeScanSet: boolean;
   schema: string;
   logger: StorageLogger;
   /** The pool LangGraph's PostgresSaver runs on. */
@@ -78,6 +83,11 @@ export async function openDatabase(options: OpenStorageOptions): Promise<DbConte
     };
     if (options.databaseUrl) await underMigrationLock(options.databaseUrl, schema, logger, prepare);
     else await prepare();
+    if (ctx.kind === 'pglite' && ctx.iterativeScan) {
+      // One connection: set once for the session, instead of a transaction per memory search.
+      await sql`SET hnsw.iterative_scan = strict_order`.execute(ctx.db);
+      ctx.iterativeScanSet = true;
+    }
   } catch (error) {
     await ctx.close().catch(() => {});
     throw error;
@@ -144,6 +154,7 @@ function base(
     saverPool,
     hasVector: false,
     iterativeScan: false,
+    iterativeScanSet: false,
     close: () => (closing ??= close()),
   };
 }

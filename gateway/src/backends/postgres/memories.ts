@@ -35,7 +35,7 @@ const toRecord = (r: { id: string; text: string; created_at: Date }): MemoryReco
 });
 
 export function memoryRepository(ctx: DbContext): MemoryRepository {
-  const { db, hasVector, iterativeScan, schema } = ctx;
+  const { db, hasVector, schema } = ctx;
   const indexed = new Set<number>();
 
   /** One partial HNSW index per embedding size, created the first time that size is seen. */
@@ -57,16 +57,21 @@ export function memoryRepository(ctx: DbContext): MemoryRepository {
   async function searchVector(userId: string, q: number[], k: number): Promise<MemoryHit[]> {
     const d = sql.raw(String(q.length));
     const literal = `[${q.join(',')}]`;
-    return db.transaction().execute(async (trx) => {
-      // pgvector ≥ 0.8: keep scanning the index until k rows pass the user filter.
-      if (iterativeScan) await sql`SET LOCAL hnsw.iterative_scan = strict_order`.execute(trx);
+    const search = async (on: typeof db) => {
       const { rows } = await sql<{ id: string; text: string; created_at: Date; distance: number }>`
         SELECT id, text, created_at, embedding::vector(${d}) <=> ${literal}::vector(${d}) AS distance
         FROM memories
         WHERE user_id = ${userId} AND dims = ${q.length}
         ORDER BY embedding::vector(${d}) <=> ${literal}::vector(${d})
-        LIMIT ${k}`.execute(trx);
+        LIMIT ${k}`.execute(on);
       return rows.map((r) => ({ ...toRecord(r), score: 1 - Number(r.distance) }));
+    };
+    // pgvector ≥ 0.8: keep scanning the index until k rows pass the user filter. Set once for
+    // PGlite's session at open; on a server pool, per search in a transaction of its own.
+    if (!ctx.iterativeScan || ctx.iterativeScanSet) return search(db);
+    return db.transaction().execute(async (trx) => {
+      await sql`SET LOCAL hnsw.iterative_scan = strict_order`.execute(trx);
+      return search(trx);
     });
   }
 

@@ -10,7 +10,7 @@ const MAX_TITLE = 200;
 /**
  * What a finished run leaves in the database, in one transaction: the `seq` range of its user
  * message (stored at the send), its tool and assistant rows, the session's `updated_at` and title
- * (only when it has none), and the day's token usage.
+ * (only when it has none), and the day's token usage. One statement, one round trip.
  */
 export function runRecordRepository({ db }: DbContext): RunRecordRepository {
   return {
@@ -27,51 +27,32 @@ export function runRecordRepository({ db }: DbContext): RunRecordRepository {
         if (typeof m.content !== 'string') throw new InvalidInputError('content must be a string');
       }
       const title = r.title === undefined ? null : r.title.slice(0, MAX_TITLE);
+      // One statement (data-modifying CTEs are atomic without BEGIN/COMMIT): every write hangs on
+      // the session update, so another user's or an unknown session writes nothing.
+      const session = sql`UPDATE sessions SET updated_at = now()${title !== null ? sql`, title = COALESCE(title, ${title})` : sql``}
+        WHERE id = ${r.sessionId}::uuid AND user_id = ${r.userId}::uuid RETURNING id`;
+      const parts = [sql`s AS (${session})`];
+      if (r.userSeq) {
+        parts.push(sql`seq AS (UPDATE messages SET seq_from = ${r.userSeq.from}::integer, seq_to = ${r.userSeq.to}::integer
+          WHERE session_id = (SELECT id FROM s) AND run_id = ${r.runId} AND role = 'user')`);
+      }
+      if (r.rows.length) {
+        const values = r.rows.map(
+          (m) =>
+            sql`(${randomUUID()}::uuid, ${m.role}::text, ${m.content}::text, ${m.seqFrom ?? null}::integer, ${m.seqTo ?? null}::integer, ${m.toolName ?? null}::text)`,
+        );
+        parts.push(sql`rows AS (INSERT INTO messages (id, session_id, run_id, role, content, seq_from, seq_to, client_message_id, tool_name)
+          SELECT v.id, (SELECT id FROM s), ${r.runId}::text, v.role, v.content, v.seq_from, v.seq_to, NULL, v.tool_name
+          FROM (VALUES ${sql.join(values)}) AS v (id, role, content, seq_from, seq_to, tool_name) WHERE EXISTS (SELECT 1 FROM s))`);
+      }
+      if (r.usage && r.usage.tokens > 0) {
+        parts.push(sql`usage AS (INSERT INTO token_usage (user_id, day, tokens)
+          SELECT ${r.userId}::uuid, ${r.usage.day}::date, ${r.usage.tokens}::bigint WHERE EXISTS (SELECT 1 FROM s)
+          ON CONFLICT (user_id, day) DO UPDATE SET tokens = token_usage.tokens + excluded.tokens)`);
+      }
       try {
-        await db.transaction().execute(async (trx) => {
-          const session = await trx
-            .updateTable('sessions')
-            .set({ updated_at: sql`now()`, ...(title !== null ? { title: sql<string>`COALESCE(title, ${title})` } : {}) })
-            .where('id', '=', r.sessionId)
-            .where('user_id', '=', r.userId)
-            .returning('id')
-            .executeTakeFirst();
-          if (!session) throw new NotFoundError('session not found');
-          if (r.userSeq) {
-            await trx
-              .updateTable('messages')
-              .set({ seq_from: r.userSeq.from, seq_to: r.userSeq.to })
-              .where('session_id', '=', r.sessionId)
-              .where('run_id', '=', r.runId)
-              .where('role', '=', 'user')
-              .execute();
-          }
-          if (r.rows.length) {
-            await trx
-              .insertInto('messages')
-              .values(
-                r.rows.map((m) => ({
-                  id: randomUUID(),
-                  session_id: r.sessionId,
-                  run_id: r.runId,
-                  role: m.role,
-                  content: m.content,
-                  seq_from: m.seqFrom ?? null,
-                  seq_to: m.seqTo ?? null,
-                  client_message_id: null,
-                  tool_name: m.toolName ?? null,
-                })),
-              )
-              .execute();
-          }
-          if (r.usage && r.usage.tokens > 0) {
-            await trx
-              .insertInto('token_usage')
-              .values({ user_id: r.userId, day: r.usage.day, tokens: r.usage.tokens })
-              .onConflict((oc) => oc.columns(['user_id', 'day']).doUpdateSet({ tokens: sql`token_usage.tokens + excluded.tokens` }))
-              .execute();
-          }
-        });
+        const { rows } = await sql<{ found: number }>`WITH ${sql.join(parts)} SELECT count(*)::int AS found FROM s`.execute(db);
+        if (!rows[0]?.found) throw new NotFoundError('session not found');
       } catch (error) {
         if (sqlState(error) === PgState.ForeignKeyViolation) throw new NotFoundError('session or user not found', { cause: error });
         throw error;
