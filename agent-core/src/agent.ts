@@ -220,6 +220,8 @@ export function createAgent(options: AgentOptions): Agent {
             unfinishedChars = 0;
           } else if (signal.type === 'limit') {
             reason = 'length';
+          } else if (signal.type === 'model-start') {
+            yield signal;
           }
         }
         if (controller.signal.aborted) reason = 'cancelled';

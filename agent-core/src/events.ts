@@ -10,6 +10,7 @@ export const AgentEventType = {
   ToolEnd: 'tool-end',
   Error: 'error',
   Done: 'done',
+  ModelStart: 'model-start',
 } as const;
 
 export type AgentEventType = (typeof AgentEventType)[keyof typeof AgentEventType];
@@ -63,6 +64,17 @@ export interface ErrorEvent {
   code: string;
   message: string;
   retryable: boolean;
+  /** When trying again can succeed (a limit), in ms. */
+  retryAfterMs?: number;
+}
+
+/**
+ * A model call committed to a model (its first token or tool call arrived): the model's
+ * configured name, so a caller can price the answer while it streams. Only from the model chain.
+ */
+export interface ModelStartEvent {
+  type: 'model-start';
+  model: string;
 }
 
 /** The run ended. Always the last event, exactly once. */
@@ -75,4 +87,4 @@ export interface DoneEvent {
   error?: { code: string; message: string };
 }
 
-export type AgentEvent = TokenEvent | ToolStartEvent | ToolEndEvent | ErrorEvent | DoneEvent;
+export type AgentEvent = TokenEvent | ToolStartEvent | ToolEndEvent | ErrorEvent | DoneEvent | ModelStartEvent;
