@@ -13,7 +13,7 @@ import {
   type ModelChainEventListener,
   type ModelChainStats,
 } from '@switchboard/agent-core';
-import type { Config } from '../config.js';
+import { modelsEnv, type Config } from '../config.js';
 import { createLimiters } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type {
@@ -135,13 +135,7 @@ async function createAgentBackend(
   const checkpointer = createCheckpointer(storage);
   await checkpointer.setup();
 
-  const modelsConfig = parseModelsConfig({
-    LLM_MODELS: config.LLM_MODELS,
-    OPENAI_API_KEY: config.OPENAI_API_KEY,
-    OPENAI_BASE_URL: config.OPENAI_BASE_URL,
-    OPENAI_MODEL: config.OPENAI_MODEL,
-    LLM_BUDGET_MS: config.LLM_BUDGET_MS,
-  });
+  const modelsConfig = parseModelsConfig(modelsEnv(config));
   const modelListeners: ModelChainEventListener[] = [];
   const onModelEvent = (e: ModelChainEvent) => {
     logger.debug('model chain', { ...e });

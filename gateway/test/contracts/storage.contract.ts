@@ -265,6 +265,36 @@ export function storageContract(name: string, factory: StorageFactory): void {
       });
     });
 
+    describe('spend', () => {
+      it('adds runs per user, day and model, and sums a user and the deployment', async () => {
+        const base = { day: '2025-05-06', inputTokens: 10, outputTokens: 5, cached: false };
+        await storage.spend.add({ ...base, userId: alice.id, model: 'mini', costNanos: 1500 });
+        await storage.spend.add({ ...base, userId: alice.id, model: 'mini', costNanos: 500 });
+        await storage.spend.add({ ...base, userId: alice.id, model: 'big', costNanos: 7000 });
+        await storage.spend.add({ ...base, userId: alice.id, model: 'big', costNanos: 0, inputTokens: 0, outputTokens: 0, cached: true });
+        await storage.spend.add({ ...base, userId: bob.id, model: 'mini', costNanos: 1000, day: '2025-05-05' });
+        expect(await storage.spend.list(alice.id, '2025-05-01')).toEqual([
+          { day: '2025-05-06', model: 'big', inputTokens: 10, outputTokens: 5, costNanos: 7000, runs: 2, cachedRuns: 1 },
+          { day: '2025-05-06', model: 'mini', inputTokens: 20, outputTokens: 10, costNanos: 2000, runs: 2, cachedRuns: 0 },
+        ]);
+        expect(await storage.spend.list(alice.id, '2025-05-07')).toEqual([]);
+        expect(await storage.spend.list(bob.id, '2025-05-01')).toHaveLength(1);
+        expect(await storage.spend.userTotal(alice.id, '2025-05-06')).toBe(9000);
+        expect(await storage.spend.userTotal(bob.id, '2025-05-06')).toBe(0);
+        expect(await storage.spend.globalTotal('2025-05-06')).toBe(9000);
+        expect(await storage.spend.globalTotal('2025-05-05')).toBe(1000);
+      });
+      it('rejects bad input clearly and unknown users as not found', async () => {
+        const base = { userId: alice.id, day: '2025-05-06', model: 'mini', inputTokens: 1, outputTokens: 1, costNanos: 1, cached: false };
+        await expect(storage.spend.add({ ...base, costNanos: -1 })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.spend.add({ ...base, inputTokens: 1.5 })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.spend.add({ ...base, model: '' })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.spend.add({ ...base, day: 'May 6' })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.spend.add({ ...base, userId: randomUUID() })).rejects.toBeInstanceOf(NotFoundError);
+        expect(await storage.spend.list('nope', '2025-05-01')).toEqual([]);
+      });
+    });
+
     describe('feedback', () => {
       it('stores one vote per user and run, the last one wins, and knows which runs a session has', async () => {
         const session = await storage.sessions.create(alice.id);

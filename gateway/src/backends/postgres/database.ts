@@ -180,6 +180,8 @@ async function migrate(ctx: DbContext): Promise<void> {
   const migrator = new Migrator({
     db: ctx.db,
     provider: migrationProvider({ vector: ctx.hasVector }),
+    // Branches number their migrations independently: one that sorts before an applied one still runs.
+    allowUnorderedMigrations: true,
     ...(ctx.kind === 'postgres' ? { migrationTableSchema: ctx.schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();

@@ -7,6 +7,7 @@ import { refreshTokenRepository } from './refresh-tokens.js';
 import { runRecordRepository } from './run-records.js';
 import { sessionRepository } from './sessions.js';
 import type { OpenStorageOptions, Storage } from './types.js';
+import { spendRepository } from './spend.js';
 import { usageRepository } from './usage.js';
 import { feedbackRepository } from './feedback.js';
 import { userRepository } from './users.js';
@@ -41,6 +42,7 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Sto
     sessions: sessionRepository(ctx),
     messages: messageRepository(ctx),
     usage: usageRepository(ctx),
+    spend: spendRepository(ctx),
     memories: memoryRepository(ctx),
     runs: runRecordRepository(ctx),
     feedback: feedbackRepository(ctx),
