@@ -33,6 +33,10 @@ export type DoneReason = (typeof DoneReason)[keyof typeof DoneReason];
 export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
+  /** What the run cost in US dollars (set by the caller's cost control, not by the agent). */
+  costUsd?: number;
+  /** The answer came from a cache (set by the caller's cost control). */
+  cached?: boolean;
 }
 
 /** A piece of the answer text. */
@@ -84,6 +88,8 @@ export interface DoneEvent {
   usage?: TokenUsage;
   /** The model that produced the last answer, e.g. `local` or `gpt-4o-mini`. */
   model?: string;
+  /** The model tier the run was routed to (set by the caller's router, not by the agent). */
+  tier?: string;
   error?: { code: string; message: string };
 }
 

@@ -198,6 +198,14 @@ export interface Instrumentation {
   modelEvent(event: ModelChainEvent): void;
   /** A user's thumbs up (1) or down (-1) on a run. */
   feedback(score: 1 | -1): void;
+  /** The router sent a run to `tier` by `rule` (`client`, `tools`, `length`, `depth`, `classifier`, `short`). */
+  routed(tier: string, rule: string): void;
+  /** A cache lookup (`answer` or `tool`) hit or missed. */
+  cacheLookup(cache: 'answer' | 'tool', hit: boolean): void;
+  /** A daily spend limit refused a run (`before`) or cut one short (`during`). */
+  spendLimit(limit: 'user' | 'global', phase: 'before' | 'during'): void;
+  /** A run's model spend was charged: its cost and its user's total today (shared counter), in USD. */
+  cost(charge: { model: string; tier?: string; usd: number; userId: string; userTodayUsd: number }): void;
 }
 
 /** An {@link Instrumentation} that records nothing. */
@@ -214,4 +222,8 @@ export const NO_INSTRUMENTATION: Instrumentation = {
   http() {},
   modelEvent() {},
   feedback() {},
+  routed() {},
+  cacheLookup() {},
+  spendLimit() {},
+  cost() {},
 };

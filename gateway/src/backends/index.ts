@@ -12,12 +12,14 @@ import {
   type ModelChainEvent,
   type ModelChainEventListener,
   type ModelChainStats,
+  type ModelSpec,
 } from '@switchboard/agent-core';
 import { modelsEnv, type Config } from '../config.js';
 import { createLimiters } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type {
   AgentRunner,
+  CacheStore,
   IdempotencyStore,
   Limiters,
   PubSub,
@@ -25,9 +27,12 @@ import type {
   ResumeRegistry,
   RunLock,
   SessionLog,
+  SpendCounters,
   Storage,
 } from '../ports.js';
+import { createMemoryCacheStore, createMemorySpendCounters } from './memory/cost-state.js';
 import { createMemoryBackends } from './memory/index.js';
+import { createRedisCacheStore, createRedisSpendCounters } from './redis/cost-state.js';
 import { createCheckpointer, openStorage } from './postgres/index.js';
 import { createRedisBackends } from './redis/index.js';
 
@@ -40,6 +45,10 @@ export interface AgentBackend {
   modelStats?(): ModelChainStats;
   /** Adds a listener for the model chain's events (metrics, traces). */
   onModelEvent(listener: ModelChainEventListener): void;
+  /** Every configured model (prices), empty for the local model. */
+  models: ModelSpec[];
+  /** With `LLM_TIERS`: one agent per tier, each on its own chain (own retries and breakers). */
+  tiers?: Map<string, { runner: AgentRunner; models: string[] }>;
 }
 
 /** The backends a gateway runs on (embedded or Redis/Postgres), one of each port. */
@@ -52,6 +61,8 @@ export interface Backends {
   resume: ResumeRegistry;
   limiters: Limiters;
   agent: AgentBackend;
+  /** Today's spend per user and deployment (Redis when configured), and the cache store (answers). */
+  costs: { counters: SpendCounters; cache: CacheStore };
   /** Labels shown in `/readyz` (e.g. `{ database: 'pglite', bus: 'memory', model: 'local' }`) and probes beyond the database. */
   health: { labels: Record<string, string>; probes: ReadinessProbe[] };
   /** Closed after the server stops. */
@@ -104,8 +115,13 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
     { keyPrefix: overrides.redisKeyPrefix },
   );
 
+  const costs = redis
+    ? { counters: createRedisSpendCounters(redis.redis, storage.spend, { keyPrefix: overrides.redisKeyPrefix }), cache: createRedisCacheStore(redis.redis, { keyPrefix: overrides.redisKeyPrefix }) }
+    : { counters: createMemorySpendCounters(storage.spend), cache: createMemoryCacheStore() };
+
   return {
     storage,
+    costs,
     log: shared.log,
     bus: shared.bus,
     lock: shared.lock,
@@ -141,7 +157,8 @@ async function createAgentBackend(
     logger.debug('model chain', { ...e });
     for (const listener of modelListeners) listener(e);
   };
-  const chain = modelsConfig ? createModelChain({ ...modelsConfig, onEvent: onModelEvent }) : null;
+  const tierChains = override ? [] : (modelsConfig?.tiers ?? []).map((t) => ({ name: t.name, models: t.models, chain: createModelChain({ models: t.models, totalBudgetMs: modelsConfig?.totalBudgetMs, onEvent: onModelEvent }) }));
+  const chain = modelsConfig && tierChains.length === 0 ? createModelChain({ models: modelsConfig.models, totalBudgetMs: modelsConfig.totalBudgetMs, onEvent: onModelEvent }) : null;
   const model = chain ?? createLocalModel({ tokenDelayMs: config.LOCAL_MODEL_TOKEN_DELAY_MS });
   if (!modelsConfig) logger.info('using the offline local model (set LLM_MODELS or OPENAI_API_KEY for a real one)');
 
@@ -149,10 +166,9 @@ async function createAgentBackend(
     ? createOpenAIEmbedder({ baseURL: config.OPENAI_BASE_URL, apiKey: config.OPENAI_API_KEY, model: config.EMBEDDINGS_MODEL, dims: config.EMBEDDINGS_DIMS })
     : createLocalEmbedder();
   const memory = createMemory({ store: storage.memories, embedder, logger });
-  const runner =
-    override ??
+  const agentOn = (chatModel: typeof model) =>
     createAgent({
-      model,
+      model: chatModel,
       checkpointer,
       memory,
       tools: createMemoryTools(memory),
@@ -162,11 +178,34 @@ async function createAgentBackend(
       toolTimeoutMs: config.TOOL_TIMEOUT_MS,
       logger,
     });
+  // Tiers share the checkpointer and memory: a conversation continues whichever tier answers.
+  const tiers = tierChains.length ? new Map(tierChains.map((t) => [t.name, { runner: agentOn(t.chain), models: t.models.map((m) => m.name) }])) : undefined;
+  const runner = override ?? (tiers ? tiers.get('smart')!.runner : agentOn(model));
+  const chains = chain ? [{ name: '', chain }] : tierChains.map((t) => ({ name: t.name, chain: t.chain }));
+  const label = tierChains.length
+    ? tierChains.map((t) => `${t.name}: ${t.models.map((m) => m.name).join(' → ')}`).join('; ')
+    : modelsConfig
+      ? modelsConfig.models.map((m) => m.name ?? m.model).join(' → ')
+      : 'local';
   return {
     runner,
     memory,
-    label: modelsConfig ? modelsConfig.models.map((m) => m.name ?? m.model).join(' → ') : 'local',
-    modelStats: chain ? () => chain.stats() : undefined,
+    label,
+    models: modelsConfig?.models ?? [],
+    tiers,
+    modelStats: chains.length ? () => mergedStats(chains) : undefined,
     onModelEvent: (listener) => modelListeners.push(listener),
+  };
+}
+
+/** One chain's stats, or every tier's (a model in two tiers is shown as `tier/model`: its breakers are separate). */
+function mergedStats(chains: Array<{ name: string; chain: { stats(): ModelChainStats } }>): ModelChainStats {
+  if (chains.length === 1) return chains[0].chain.stats();
+  const all = chains.flatMap((c) => c.chain.stats().models.map((m) => ({ tier: c.name, m })));
+  const count = new Map<string, number>();
+  for (const { m } of all) count.set(m.name, (count.get(m.name) ?? 0) + 1);
+  return {
+    models: all.map(({ tier, m }) => ((count.get(m.name) ?? 0) > 1 ? { ...m, name: `${tier}/${m.name}` } : m)),
+    fallbacks: chains.reduce((n, c) => n + c.chain.stats().fallbacks, 0),
   };
 }
