@@ -9,6 +9,7 @@ import type { AgentBackend } from '../backends/index.js';
 import { clientTiers, type Config } from '../config.js';
 import type { Logger } from '../logger.js';
 import type { CacheStore, Instrumentation, SpendCounters, Storage } from '../ports.js';
+import { normalizeText } from './answer-cache.js';
 import { createCostControl, type RunHistory } from './cost-control.js';
 import { PriceBook } from './prices.js';
 import { createRouter } from './router.js';
@@ -26,7 +27,7 @@ export function transcriptHistory(storage: Storage) {
     const earlier = page.messages.filter((m) => m.runId !== runId && m.role !== 'tool');
     const recent = earlier
       .slice(-RECENT_TURNS)
-      .map((m) => `${m.role}: ${m.content}`)
+      .map((m) => `${m.role}: ${normalizeText(m.content)}`)
       .join('\n');
     return { depth: earlier.filter((m) => m.role === 'user').length, recent };
   };
