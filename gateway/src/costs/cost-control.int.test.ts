@@ -60,6 +60,7 @@ describe.skipIf(!redis.available)(`cost control on two nodes, one Redis, the moc
   let mock: MockOpenAI;
   let client: Redis;
   const nodes: TestGateway[] = [];
+  const prefixes: string[] = [];
 
   /** Two gateways sharing Redis (a fresh key prefix) and one database, with `env` on top of the tiers. */
   async function pair(env: Record<string, string> = {}) {
@@ -75,6 +76,7 @@ describe.skipIf(!redis.available)(`cost control on two nodes, one Redis, the moc
     const a = await startTestGateway({ transport: 'uws', env: full, overrides: { redisKeyPrefix: prefix } });
     const b = await startTestGateway({ transport: 'ws', env: full, overrides: { redisKeyPrefix: prefix, storage: a.backends.storage } });
     nodes.push(b, a);
+    prefixes.push(prefix);
     const user = async () => {
       const u = await a.user();
       return { ...u, a: await a.raw({ token: u.token }), b: await b.raw({ token: u.token }) };
@@ -88,6 +90,10 @@ describe.skipIf(!redis.available)(`cost control on two nodes, one Redis, the moc
   });
   afterAll(async () => {
     for (const n of nodes) await n.stop().catch(() => {});
+    for (const prefix of prefixes) {
+      const keys = await client.keys(`${prefix}*`);
+      if (keys.length) await client.del(...keys);
+    }
     client?.disconnect();
     await mock?.close();
   });

@@ -45,7 +45,7 @@ export class PriceBook {
 /** The cost of `usage` at `price`, in nano-dollars, rounded up. */
 export function costNanos(price: Price, usage: Pick<TokenUsage, 'inputTokens' | 'outputTokens'>): number {
   const usd = (usage.inputTokens * price.inputPer1k + usage.outputTokens * price.outputPer1k) / 1000;
-  return Math.ceil(usd * NANOS_PER_USD - 1e-6);
+  return Math.max(0, Math.ceil(usd * NANOS_PER_USD - 1e-6));
 }
 
 /** Nano-dollars as dollars, rounded to 9 decimals (what `done.usage.costUsd` carries). */

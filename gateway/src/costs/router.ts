@@ -73,8 +73,8 @@ export function createRouter(options: RouterOptions = {}) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(() => {
-        controller.abort();
         reject(new Error(`classifier took longer than ${budgetMs} ms`));
+        controller.abort(); // after the rejection: a late answer loses the race
       }, budgetMs);
     });
     try {
