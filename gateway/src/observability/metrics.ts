@@ -140,6 +140,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   i.transcriptFailures.add(0);
   for (const limit of LIMIT_NAMES) i.rateLimited.add(0, limitLabels.get(limit));
   for (const limit of ['user', 'global']) for (const phase of ['before', 'during']) i.spendLimits.add(0, limitPhase.get(`${limit}\n${phase}`));
+  for (const route of ['fast\nshort', 'smart\ntools']) i.routes.add(0, tierRule.get(route));
   for (const cache of ['answer', 'tool']) for (const result of ['hit', 'miss']) i.cacheRequests.add(0, cacheResult.get(`${cache}\n${result}`));
 
   return {
@@ -228,7 +229,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     },
     /** A run's model spend (`usd`), and its user's total today (the shared counter), for the top-N gauge. */
     cost(model: string, tier: string | undefined, usd: number, userId: string, userTodayUsd: number): void {
-      if (usd > 0) i.llmCost.add(usd, modelLabels.get(model));
+      i.llmCost.add(usd, modelLabels.get(model));
       i.runCost.record(usd, tierLabels.get(tier ?? 'none'));
       const day = utcDay();
       if (day !== spendDay) {
