@@ -56,6 +56,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   const obs = createObservability(config, logger, nodeId);
   const events = obs.instrumentation;
   agent.onModelEvent((e) => events.modelEvent(e));
+  agent.onToolCache((hit) => events.cacheLookup('tool', hit));
   limiters.onDenied((limit) => events.limited(limit));
   const bus = obs.wrapBus(backends.bus);
   const router = new Router({ logger, instrumentation: events });

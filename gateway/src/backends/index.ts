@@ -35,6 +35,7 @@ import { createMemoryBackends } from './memory/index.js';
 import { createRedisCacheStore, createRedisSpendCounters } from './redis/cost-state.js';
 import { createCheckpointer, openStorage } from './postgres/index.js';
 import { createRedisBackends } from './redis/index.js';
+import { toolCache } from '../costs/tool-cache.js';
 
 /** The agent and what the gateway reads of it. */
 export interface AgentBackend {
@@ -45,6 +46,8 @@ export interface AgentBackend {
   modelStats?(): ModelChainStats;
   /** Adds a listener for the model chain's events (metrics, traces). */
   onModelEvent(listener: ModelChainEventListener): void;
+  /** Adds a listener for tool-result cache lookups (metrics). */
+  onToolCache(listener: (hit: boolean) => void): void;
   /** Every configured model (prices), empty for the local model. */
   models: ModelSpec[];
   /** With `LLM_TIERS`: one agent per tier, each on its own chain (own retries and breakers). */
@@ -95,10 +98,13 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
       dataDir: overrides.inMemoryDatabase ? undefined : join(config.DATA_DIR, 'pg'),
       logger,
     }));
-  const agent = await createAgentBackend(config, logger, storage, overrides.agent);
-
   const retention = { maxFrames: config.LOG_RETENTION_FRAMES, maxAgeMs: config.LOG_RETENTION_MS };
   const redis = config.REDIS_URL ? createRedisBackends(config.REDIS_URL, { retention, keyPrefix: overrides.redisKeyPrefix, logger, cluster: config.REDIS_CLUSTER }) : null;
+  const costs = redis
+    ? { counters: createRedisSpendCounters(redis.redis, storage.spend, { keyPrefix: overrides.redisKeyPrefix }), cache: createRedisCacheStore(redis.redis, { keyPrefix: overrides.redisKeyPrefix }) }
+    : { counters: createMemorySpendCounters(storage.spend), cache: createMemoryCacheStore() };
+  const agent = await createAgentBackend(config, logger, storage, overrides.agent, costs.cache);
+
   const shared = redis ?? createMemoryBackends({ retention });
   const limiters = createLimiters(
     {
@@ -114,10 +120,6 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
     redis?.redis,
     { keyPrefix: overrides.redisKeyPrefix },
   );
-
-  const costs = redis
-    ? { counters: createRedisSpendCounters(redis.redis, storage.spend, { keyPrefix: overrides.redisKeyPrefix }), cache: createRedisCacheStore(redis.redis, { keyPrefix: overrides.redisKeyPrefix }) }
-    : { counters: createMemorySpendCounters(storage.spend), cache: createMemoryCacheStore() };
 
   return {
     storage,
@@ -147,6 +149,7 @@ async function createAgentBackend(
   logger: Logger,
   storage: Storage,
   override: AgentRunner | undefined,
+  cache: CacheStore,
 ): Promise<AgentBackend & { label: string; memory: Memory }> {
   const checkpointer = createCheckpointer(storage);
   await checkpointer.setup();
@@ -166,6 +169,8 @@ async function createAgentBackend(
     ? createOpenAIEmbedder({ baseURL: config.OPENAI_BASE_URL, apiKey: config.OPENAI_API_KEY, model: config.EMBEDDINGS_MODEL, dims: config.EMBEDDINGS_DIMS })
     : createLocalEmbedder();
   const memory = createMemory({ store: storage.memories, embedder, logger });
+  const cacheListeners: Array<(hit: boolean) => void> = [];
+  const wrapTool = toolCache({ store: cache, ttlMs: config.TOOL_CACHE_TTL_S * 1000, onLookup: (hit) => cacheListeners.forEach((l) => l(hit)) });
   const agentOn = (chatModel: typeof model) =>
     createAgent({
       model: chatModel,
@@ -176,6 +181,7 @@ async function createAgentBackend(
       durability: config.CHECKPOINT_DURABILITY,
       maxToolRounds: config.MAX_TOOL_ROUNDS,
       toolTimeoutMs: config.TOOL_TIMEOUT_MS,
+      wrapTool,
       logger,
     });
   // Tiers share the checkpointer and memory: a conversation continues whichever tier answers.
@@ -195,6 +201,7 @@ async function createAgentBackend(
     tiers,
     modelStats: chains.length ? () => mergedStats(chains) : undefined,
     onModelEvent: (listener) => modelListeners.push(listener),
+    onToolCache: (listener) => cacheListeners.push(listener),
   };
 }
 
