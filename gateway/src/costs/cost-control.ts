@@ -45,6 +45,8 @@ export interface CostControlDeps {
   /** Daily spend limits in USD; 0 = none. */
   limits: { userUsd: number; globalUsd: number };
   answerCache?: { store: CacheStore; ttlMs: number; promptVersion: string };
+  /** Input tokens every request carries besides the turn (the system prompt), for the estimate while streaming. @default 0 */
+  baseInputTokens?: number;
   events: Instrumentation;
   logger: Logger;
   /** @default Date.now */
@@ -142,7 +144,7 @@ export function createCostControl(deps: CostControlDeps) {
     }
 
     const budget = await allowance(input.userId, day);
-    const inputTokens = Math.ceil((input.text.length + history.recent.length) / CHARS_PER_TOKEN);
+    const inputTokens = (deps.baseInputTokens ?? 0) + Math.ceil((input.text.length + history.recent.length) / CHARS_PER_TOKEN);
     let price = prices.highest(models);
     let model: string | undefined;
     let outputChars = 0;

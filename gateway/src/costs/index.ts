@@ -43,7 +43,8 @@ export function createCostControlFor(
   const router = agent.tiers
     ? createRouter({ clientTiers: clientTiers(config.ROUTER_CLIENT_TIERS, tierNames), fastMaxChars: config.ROUTER_FAST_MAX_CHARS, fastMaxDepth: config.ROUTER_FAST_MAX_DEPTH })
     : undefined;
-  const promptVersion = createHash('sha256').update(loadPrompt('system')).digest('hex').slice(0, 16);
+  const systemPrompt = loadPrompt('system');
+  const promptVersion = createHash('sha256').update(systemPrompt).digest('hex').slice(0, 16);
   return createCostControl({
     agent: agent.runner,
     models: agent.models.map((m) => m.name),
@@ -55,6 +56,7 @@ export function createCostControlFor(
     spend: deps.storage.spend,
     limits: { userUsd: config.DAILY_SPEND_LIMIT_USD, globalUsd: config.GLOBAL_DAILY_SPEND_LIMIT_USD },
     answerCache: config.ANSWER_CACHE ? { store: deps.cache, ttlMs: config.ANSWER_CACHE_TTL_S * 1000, promptVersion } : undefined,
+    baseInputTokens: Math.ceil(systemPrompt.length / 4),
     events: deps.events,
     logger: deps.logger,
   });
