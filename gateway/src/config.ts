@@ -121,6 +121,10 @@ export const ConfigSchema = z.object({
   /** Exact answer cache (per user, prompt version, tier, recent context and text): off unless set. */
   ANSWER_CACHE: bool.default(false),
   ANSWER_CACHE_TTL_S: int(3600, 1),
+  /** Semantic cache: a user's opening question answered from their own most similar earlier one (pgvector where installed); off unless set. */
+  SEMANTIC_CACHE: bool.default(false),
+  /** Least cosine similarity for a semantic cache hit. */
+  SEMANTIC_CACHE_THRESHOLD: z.coerce.number().min(0.5).max(1).default(0.92),
   /** Results of pure tools (calculator) cached this long; 0 turns the tool cache off. */
   TOOL_CACHE_TTL_S: int(3600, 0),
   EMBEDDINGS_MODEL: z.string().optional(),

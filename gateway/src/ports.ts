@@ -200,8 +200,8 @@ export interface Instrumentation {
   feedback(score: 1 | -1): void;
   /** The router sent a run to `tier` by `rule` (`client`, `tools`, `length`, `depth`, `classifier`, `short`). */
   routed(tier: string, rule: string): void;
-  /** A cache lookup (`answer` or `tool`) hit or missed. */
-  cacheLookup(cache: 'answer' | 'tool', hit: boolean): void;
+  /** A cache lookup (`answer`, `semantic` or `tool`) hit or missed. */
+  cacheLookup(cache: 'answer' | 'semantic' | 'tool', hit: boolean): void;
   /** A daily spend limit refused a run (`before`) or cut one short (`during`). */
   spendLimit(limit: 'user' | 'global', phase: 'before' | 'during'): void;
   /** A run's model spend was charged: its cost and its user's total today (shared counter), in USD. */

@@ -13,6 +13,7 @@ import {
   type ModelChainEventListener,
   type ModelChainStats,
   type ModelSpec,
+  type Embedder,
 } from '@switchboard/agent-core';
 import { modelsEnv, type Config } from '../config.js';
 import { createLimiters } from '../limits/index.js';
@@ -48,6 +49,8 @@ export interface AgentBackend {
   onModelEvent(listener: ModelChainEventListener): void;
   /** Adds a listener for tool-result cache lookups (metrics). */
   onToolCache(listener: (hit: boolean) => void): void;
+  /** The embedder of long-term memory (also the semantic cache's). */
+  embedder: Embedder;
   /** Every configured model (prices), empty for the local model. */
   models: ModelSpec[];
   /** With `LLM_TIERS`: one agent per tier, each on its own chain (own retries and breakers). */
@@ -198,6 +201,7 @@ async function createAgentBackend(
     memory,
     label,
     models: modelsConfig?.models ?? [],
+    embedder,
     tiers,
     modelStats: chains.length ? () => mergedStats(chains) : undefined,
     onModelEvent: (listener) => modelListeners.push(listener),

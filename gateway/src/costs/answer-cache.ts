@@ -10,6 +10,9 @@ import type { AgentEvent } from '@switchboard/agent-core';
 /** Tools whose result depends only on their input (safe to cache and to replay). */
 export const PURE_TOOLS: ReadonlySet<string> = new Set(['calculator']);
 
+/** Turns that ask for a tool with side effects or a time-dependent answer (memory, the clock): never answered from the semantic cache. */
+export const SIDE_EFFECT_HINT = /\b(remember|forget|recall|memori[sz]e|note that|time|today|tomorrow|yesterday|date|now)\b/i;
+
 /** What a cached run replays: its text pieces and tool calls in order, and the model that answered. */
 export interface CachedAnswer {
   model: string;

@@ -176,6 +176,25 @@ describe.skipIf(!redis.available)(`cost control on two nodes, one Redis, the moc
     }
   });
 
+  it('answers a similar opening question from the same user only, with the semantic cache', async () => {
+    const { a, b, user } = await pair({ ANSWER_CACHE: 'false', SEMANTIC_CACHE: 'true', SEMANTIC_CACHE_THRESHOLD: '0.8' });
+    const alice = await user();
+    const bob = await user();
+    const first = await turn(alice.a, await a.session(alice.token), 'tell me an interesting fact about barn owls');
+    expect(first.done?.usage?.cached).toBeUndefined();
+    await new Promise((r) => setTimeout(r, 200)); // the question is stored after done
+    const similar = await turn(alice.b, await a.session(alice.token), 'tell me an interesting fact about barn owls please');
+    expect(similar.done?.usage).toMatchObject({ cached: true, costUsd: 0 });
+    expect(similar.text).toBe(first.text);
+    const other = await turn(bob.a, await a.session(bob.token), 'tell me an interesting fact about barn owls');
+    expect(other.done?.usage?.cached).toBeUndefined();
+    // Not for a later turn of a conversation, nor for a question about the time.
+    const sessionId = await a.session(alice.token);
+    await turn(alice.a, sessionId, 'hello');
+    expect((await turn(alice.a, sessionId, 'tell me an interesting fact about barn owls')).done?.usage?.cached).toBeUndefined();
+    expect(await b.http('GET', '/metrics').then((r) => r.body)).toMatch(/switchboard_cache_requests_total\{cache="semantic",result="hit"\} 1/);
+  });
+
   it('refuses the next run on either node once a user spent the daily spend limit, with quota_exceeded and retryAfterMs', async () => {
     const { a, b, user } = await pair({ DAILY_SPEND_LIMIT_USD: '0.001' });
     const u = await user();

@@ -4,11 +4,11 @@
  * `quota_exceeded` error when a daily spend limit is crossed), and charged once at its end —
  * the shared counters first (the next run's check sees it), then the spend rows in the database.
  */
-import type { AgentEvent, DoneEvent, TokenUsage } from '@switchboard/agent-core';
+import type { AgentEvent, DoneEvent, Embedder, TokenUsage } from '@switchboard/agent-core';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
 import type { AgentRunner, CacheStore, Instrumentation, SpendCounters, Storage } from '../ports.js';
-import { AnswerRecorder, answerKey, parseCached, replay, type CachedAnswer } from './answer-cache.js';
+import { AnswerRecorder, answerKey, parseCached, replay, SIDE_EFFECT_HINT, type CachedAnswer } from './answer-cache.js';
 import { costNanos, fromUsd, toUsd, type PriceBook } from './prices.js';
 import type { TierRouter } from './router.js';
 
@@ -45,6 +45,12 @@ export interface CostControlDeps {
   /** Daily spend limits in USD; 0 = none. */
   limits: { userUsd: number; globalUsd: number };
   answerCache?: { store: CacheStore; ttlMs: number; promptVersion: string };
+  /**
+   * The opt-in semantic cache: an opening question (no earlier turn in its session, no hint of a
+   * side-effecting tool) answered from the same user's most similar earlier question in the tier,
+   * when the cosine similarity reaches `threshold`.
+   */
+  semanticCache?: { embedder: Embedder; questions: Storage['questions']; threshold: number; ttlMs: number; timeoutMs?: number };
   /** Input tokens every request carries besides the turn (the system prompt), for the estimate while streaming. @default 0 */
   baseInputTokens?: number;
   events: Instrumentation;
@@ -128,19 +134,33 @@ export function createCostControl(deps: CostControlDeps) {
     const withTier = (done: DoneEvent): DoneEvent => (tier === undefined ? done : { ...done, tier });
 
     const key = cache ? answerKey({ userId: input.userId, promptVersion: cache.promptVersion, tier: tier ?? '', recent: history.recent, text: input.text }) : undefined;
+    const semantic = deps.semanticCache;
+    const opening = semantic !== undefined && history.depth === 0 && !SIDE_EFFECT_HINT.test(input.text);
+    let vector: number[] | undefined;
+    let hit: CachedAnswer | null = null;
     if (cache && key) {
-      const hit = parseCached(await cache.store.get(key).catch(() => null));
+      hit = parseCached(await cache.store.get(key).catch(() => null));
       events.cacheLookup('answer', hit !== null);
-      if (hit) {
-        for (const event of replay(hit)) {
-          if (input.signal.aborted) break;
-          yield event;
-        }
-        const usage = { inputTokens: 0, outputTokens: 0 };
-        await charge(input.userId, day, hit.model, tier, usage, 0, true);
-        yield withTier({ type: 'done', reason: input.signal.aborted ? 'cancelled' : 'stop', model: hit.model, usage: { ...usage, costUsd: 0, cached: true } });
-        return;
+    }
+    if (!hit && semantic && opening) {
+      try {
+        [vector] = await semantic.embedder.embed([input.text], AbortSignal.timeout(semantic.timeoutMs ?? 1000));
+        const near = vector ? await semantic.questions.nearest(input.userId, tier ?? '', vector) : null;
+        if (near && near.score >= semantic.threshold) hit = parseCached(near.answer);
+      } catch (error) {
+        logger.warn('semantic cache lookup failed; asking the model', { error: String(error) });
       }
+      events.cacheLookup('semantic', hit !== null);
+    }
+    if (hit) {
+      for (const event of replay(hit)) {
+        if (input.signal.aborted) break;
+        yield event;
+      }
+      const usage = { inputTokens: 0, outputTokens: 0 };
+      await charge(input.userId, day, hit.model, tier, usage, 0, true);
+      yield withTier({ type: 'done', reason: input.signal.aborted ? 'cancelled' : 'stop', model: hit.model, usage: { ...usage, costUsd: 0, cached: true } });
+      return;
     }
 
     const budget = await allowance(input.userId, day);
@@ -148,7 +168,7 @@ export function createCostControl(deps: CostControlDeps) {
     let price = prices.highest(models);
     let model: string | undefined;
     let outputChars = 0;
-    const recorder = key ? new AnswerRecorder() : undefined;
+    const recorder = key || vector ? new AnswerRecorder() : undefined;
     let done: DoneEvent | undefined;
     let cut = false;
     for await (const event of runner.stream(input)) {
@@ -186,9 +206,14 @@ export function createCostControl(deps: CostControlDeps) {
     const answeredBy = done.model ?? model ?? 'unknown';
     const nanos = costNanos(prices.price(answeredBy), usage);
     await charge(input.userId, day, answeredBy, tier, usage, nanos, false);
-    if (cache && key && recorder?.cacheable && done.reason === 'stop' && recorder.steps.some((s) => 'text' in s && s.text.trim() !== '')) {
-      const entry: CachedAnswer = { model: answeredBy, steps: recorder.steps };
-      void cache.store.set(key, JSON.stringify(entry), cache.ttlMs).catch((error) => logger.warn('answer cache write failed', { error: String(error) }));
+    if (recorder?.cacheable && done.reason === 'stop' && recorder.steps.some((s) => 'text' in s && s.text.trim() !== '')) {
+      const entry = JSON.stringify({ model: answeredBy, steps: recorder.steps } satisfies CachedAnswer);
+      if (cache && key) void cache.store.set(key, entry, cache.ttlMs).catch((error) => logger.warn('answer cache write failed', { error: String(error) }));
+      if (semantic && vector) {
+        void semantic.questions
+          .add(input.userId, { tier: tier ?? '', question: input.text, embedding: vector, answer: entry, ttlMs: semantic.ttlMs })
+          .catch((error) => logger.warn('semantic cache write failed', { error: String(error) }));
+      }
     }
     yield withTier({ ...done, usage: { ...usage, costUsd: toUsd(nanos) } });
   }

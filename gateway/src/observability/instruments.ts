@@ -48,7 +48,7 @@ export const METRIC_HELP = {
   switchboard_run_cost_usd: 'Model spend of one run in US dollars, by tier',
   switchboard_user_spend_top_usd: "Today's spend of the top users in US dollars, by rank 1-5 (this node's view of the shared counters)",
   switchboard_route_decisions_total: 'Runs routed to a model tier, by tier and deciding rule',
-  switchboard_cache_requests_total: 'Cache lookups by cache (answer, tool) and result (hit, miss)',
+  switchboard_cache_requests_total: 'Cache lookups by cache (answer, semantic, tool) and result (hit, miss)',
   switchboard_spend_limit_reached_total: 'Runs refused or cut by a daily spend limit, by limit (user, global) and phase (before, during)',
   switchboard_token_budget_daily_tokens: 'The per-user daily token budget (0 = unlimited)',
   switchboard_token_budget_max_used_ratio: "Highest share of the daily budget any user has used today (this node's view)",

@@ -141,7 +141,7 @@ export function createMetrics(options: MetricsOptions = {}) {
   for (const limit of LIMIT_NAMES) i.rateLimited.add(0, limitLabels.get(limit));
   for (const limit of ['user', 'global']) for (const phase of ['before', 'during']) i.spendLimits.add(0, limitPhase.get(`${limit}\n${phase}`));
   for (const route of ['fast\nshort', 'smart\ntools']) i.routes.add(0, tierRule.get(route));
-  for (const cache of ['answer', 'tool']) for (const result of ['hit', 'miss']) i.cacheRequests.add(0, cacheResult.get(`${cache}\n${result}`));
+  for (const cache of ['answer', 'semantic', 'tool']) for (const result of ['hit', 'miss']) i.cacheRequests.add(0, cacheResult.get(`${cache}\n${result}`));
 
   return {
     /** Frame and byte counts (the per-frame hot path writes here directly). */
@@ -242,7 +242,7 @@ export function createMetrics(options: MetricsOptions = {}) {
     routed(tier: string, rule: string): void {
       i.routes.add(1, tierRule.get(`${tier}\n${rule}`));
     },
-    cacheLookup(cache: 'answer' | 'tool', hit: boolean): void {
+    cacheLookup(cache: 'answer' | 'semantic' | 'tool', hit: boolean): void {
       i.cacheRequests.add(1, cacheResult.get(`${cache}\n${hit ? 'hit' : 'miss'}`));
     },
     spendLimit(limit: 'user' | 'global', phase: 'before' | 'during'): void {

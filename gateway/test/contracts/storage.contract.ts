@@ -295,6 +295,26 @@ export function storageContract(name: string, factory: StorageFactory): void {
       });
     });
 
+    describe('questions', () => {
+      it('finds the nearest unexpired question of the same user and tier only', async () => {
+        const answer = (a: string) => JSON.stringify({ model: 'mini', steps: [{ text: a }] });
+        await storage.questions.add(alice.id, { tier: 'fast', question: 'owls?', embedding: [1, 0, 0], answer: answer('owl'), ttlMs: 60_000 });
+        await storage.questions.add(alice.id, { tier: 'fast', question: 'cats?', embedding: [0, 1, 0], answer: answer('cat'), ttlMs: 60_000 });
+        await storage.questions.add(alice.id, { tier: 'smart', question: 'owls, smart', embedding: [1, 0, 0], answer: answer('smart owl'), ttlMs: 60_000 });
+        await storage.questions.add(alice.id, { tier: 'fast', question: 'gone', embedding: [0, 0, 1], answer: answer('gone'), ttlMs: 1 });
+        await new Promise((r) => setTimeout(r, 20));
+        const near = await storage.questions.nearest(alice.id, 'fast', [0.9, 0.1, 0]);
+        expect(near).toMatchObject({ question: 'owls?', answer: answer('owl') });
+        expect(near!.score).toBeGreaterThan(0.95);
+        expect((await storage.questions.nearest(alice.id, 'smart', [0.9, 0.1, 0]))?.question).toBe('owls, smart');
+        expect((await storage.questions.nearest(alice.id, 'fast', [0, 0, 1]))?.question).not.toBe('gone');
+        expect(await storage.questions.nearest(bob.id, 'fast', [1, 0, 0])).toBeNull();
+        expect(await storage.questions.nearest(alice.id, 'fast', [1, 0])).toBeNull();
+        await expect(storage.questions.add(alice.id, { tier: 'fast', question: '', embedding: [1], answer: '', ttlMs: 1 })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.questions.add(randomUUID(), { tier: 'fast', question: 'q', embedding: [1], answer: '', ttlMs: 1 })).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+
     describe('feedback', () => {
       it('stores one vote per user and run, the last one wins, and knows which runs a session has', async () => {
         const session = await storage.sessions.create(alice.id);

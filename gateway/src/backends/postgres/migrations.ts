@@ -131,11 +131,36 @@ const spend: Migration = {
   },
 };
 
+/**
+ * The semantic cache: a user's earlier opening questions with their embeddings and answers, until
+ * `expires_at`. Self-standing (`IF NOT EXISTS`), like `0005_spend`.
+ */
+function questionCache(ctx: MigrationContext): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      const embeddingType = ctx.vector ? sql`vector` : sql`real[]`;
+      await sql`
+        CREATE TABLE IF NOT EXISTS question_cache (
+          id uuid PRIMARY KEY,
+          user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          tier text NOT NULL,
+          question text NOT NULL,
+          dims integer NOT NULL,
+          embedding ${embeddingType} NOT NULL,
+          answer text NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          expires_at timestamptz NOT NULL
+        )`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS question_cache_user_idx ON question_cache (user_id, tier, dims, expires_at)`.execute(db);
+    },
+  };
+}
+
 /** The migrations, keyed so that their names sort in order. */
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_init': init(ctx), '0003_feedback': feedback, '0005_spend': spend };
+      return { '0001_init': init(ctx), '0003_feedback': feedback, '0005_spend': spend, '0006_question_cache': questionCache(ctx) };
     },
   };
 }

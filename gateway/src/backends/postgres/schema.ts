@@ -82,6 +82,18 @@ export interface LlmSpendTable {
   cached_runs: number;
 }
 
+export interface QuestionCacheTable {
+  id: string;
+  user_id: string;
+  tier: string;
+  question: string;
+  dims: number;
+  embedding: unknown;
+  answer: string;
+  created_at: Timestamp;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -91,6 +103,7 @@ export interface Database {
   token_usage: TokenUsageTable;
   feedback: FeedbackTable;
   llm_spend: LlmSpendTable;
+  question_cache: QuestionCacheTable;
 }
 
 export type { Generated };

@@ -203,6 +203,22 @@ export interface SpendRepository {
   globalTotal(day: string): Promise<number>;
 }
 
+/** A cached answer found for a question similar to an earlier one of the same user. */
+export interface QuestionHit {
+  question: string;
+  /** What was stored with the question (the serialized answer). */
+  answer: string;
+  /** Cosine similarity, 1 = the same direction. */
+  score: number;
+}
+
+/** The semantic cache's store: each user's earlier questions, searched by similarity within that user only. */
+export interface QuestionCacheRepository {
+  add(userId: string, input: { tier: string; question: string; embedding: number[]; answer: string; ttlMs: number }): Promise<void>;
+  /** The most similar unexpired question of this user in this tier, or null. */
+  nearest(userId: string, tier: string, embedding: number[]): Promise<QuestionHit | null>;
+}
+
 /** A user's thumbs up or down on one run of a session. */
 export interface FeedbackInput {
   userId: string;
@@ -248,6 +264,8 @@ export interface Storage {
   readonly usage: UsageRepository;
   /** Model spend per user, day and model. */
   readonly spend: SpendRepository;
+  /** The semantic cache's questions (per user). */
+  readonly questions: QuestionCacheRepository;
   readonly memories: MemoryRepository;
   /** A finished run's rows, usage and title in one transaction. */
   readonly runs: RunRecordRepository;
