@@ -35,7 +35,13 @@ describe.each(MODEL_CLIENTS)('agent over the model chain (%s client)', (client) 
 
   it('runs a tool call the model streamed in fragments, then answers with its result', async () => {
     const agent = createAgent({ model: chain(['primary']) });
-    const { events, done, text } = await collect(agent.stream(turn('what is 2 + 3 * 4?')));
+    const { events: all, done, text } = await collect(agent.stream(turn('what is 2 + 3 * 4?')));
+    // Each model call first names the model it committed to.
+    expect(all.filter((e) => e.type === 'model-start')).toEqual([
+      { type: 'model-start', model: 'primary' },
+      { type: 'model-start', model: 'primary' },
+    ]);
+    const events = all.filter((e) => e.type !== 'model-start');
     expect(events[0]).toMatchObject({ type: 'tool-start', name: 'calculator', input: { expression: '2 + 3 * 4' } });
     expect(events[1]).toMatchObject({ type: 'tool-end', name: 'calculator', output: '14' });
     expect(text).toBe('The result is 14.');

@@ -44,6 +44,12 @@ export interface AgentOptions {
    */
   tools?: StructuredToolInterface[];
   /**
+   * Wraps every tool (built-in and extra) once, when the agent is created: e.g. a result cache
+   * for pure tools. The wrapper must keep the tool's name and schema.
+   * @default none
+   */
+  wrapTool?: (tool: StructuredToolInterface) => StructuredToolInterface;
+  /**
    * Token budget of what is sent to the model (system prompt + trimmed history).
    * @default 8000
    */

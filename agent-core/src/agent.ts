@@ -119,6 +119,7 @@ export function createAgent(options: AgentOptions): Agent {
   const systemPrompt = settings.systemPrompt ?? loadPrompt('system');
   renderPrompt(systemPrompt, { memories: '', now: '' }); // fail fast on unknown placeholders
   const tools = toolRegistry(settings.tools ?? []);
+  if (settings.wrapTool) for (const [name, tool] of tools) tools.set(name, settings.wrapTool(tool));
   const modelName = ownModelName(model);
   const graph = buildAgentGraph({
     model: model.bindTools([...tools.values()]),
@@ -220,6 +221,8 @@ export function createAgent(options: AgentOptions): Agent {
             unfinishedChars = 0;
           } else if (signal.type === 'limit') {
             reason = 'length';
+          } else if (signal.type === 'model-start') {
+            yield signal;
           }
         }
         if (controller.signal.aborted) reason = 'cancelled';

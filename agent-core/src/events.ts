@@ -10,6 +10,7 @@ export const AgentEventType = {
   ToolEnd: 'tool-end',
   Error: 'error',
   Done: 'done',
+  ModelStart: 'model-start',
 } as const;
 
 export type AgentEventType = (typeof AgentEventType)[keyof typeof AgentEventType];
@@ -32,6 +33,10 @@ export type DoneReason = (typeof DoneReason)[keyof typeof DoneReason];
 export interface TokenUsage {
   inputTokens: number;
   outputTokens: number;
+  /** What the run cost in US dollars (set by the caller's cost control, not by the agent). */
+  costUsd?: number;
+  /** The answer came from a cache (set by the caller's cost control). */
+  cached?: boolean;
 }
 
 /** A piece of the answer text. */
@@ -63,6 +68,17 @@ export interface ErrorEvent {
   code: string;
   message: string;
   retryable: boolean;
+  /** When trying again can succeed (a limit), in ms. */
+  retryAfterMs?: number;
+}
+
+/**
+ * A model call committed to a model (its first token or tool call arrived): the model's
+ * configured name, so a caller can price the answer while it streams. Only from the model chain.
+ */
+export interface ModelStartEvent {
+  type: 'model-start';
+  model: string;
 }
 
 /** The run ended. Always the last event, exactly once. */
@@ -72,7 +88,9 @@ export interface DoneEvent {
   usage?: TokenUsage;
   /** The model that produced the last answer, e.g. `local` or `gpt-4o-mini`. */
   model?: string;
+  /** The model tier the run was routed to (set by the caller's router, not by the agent). */
+  tier?: string;
   error?: { code: string; message: string };
 }
 
-export type AgentEvent = TokenEvent | ToolStartEvent | ToolEndEvent | ErrorEvent | DoneEvent;
+export type AgentEvent = TokenEvent | ToolStartEvent | ToolEndEvent | ErrorEvent | DoneEvent | ModelStartEvent;

@@ -13,7 +13,7 @@ import {
   type LangGraphRunnableConfig,
 } from '@langchain/langgraph';
 import { AgentError, AgentErrorCode, toAgentError } from './errors.js';
-import type { TokenEvent, TokenUsage, ToolEndEvent, ToolStartEvent } from './events.js';
+import type { ModelStartEvent, TokenEvent, TokenUsage, ToolEndEvent, ToolStartEvent } from './events.js';
 import type { StreamedAnswer } from './models/answer.js';
 import { renderPrompt } from './prompts.js';
 import { runToolCalls, type ToolCallRequest } from './tool-runner.js';
@@ -28,14 +28,15 @@ export type GraphSignal =
   | TokenEvent
   | { type: 'tool'; event: ToolStartEvent | ToolEndEvent }
   | { type: 'model-end'; usage: TokenUsage; model: string | undefined; text: string }
-  | { type: 'limit' };
+  | { type: 'limit' }
+  | ModelStartEvent;
 
 /**
  * A model that streams one answer without LangChain chunks or callbacks (the model chain),
  * with the agent's tools already bound.
  */
 export interface AnswerStreamer {
-  streamAnswer(messages: BaseMessage[], options: { signal?: AbortSignal; onText(text: string): void }): Promise<StreamedAnswer>;
+  streamAnswer(messages: BaseMessage[], options: { signal?: AbortSignal; onText(text: string): void; onStart?(model: string): void }): Promise<StreamedAnswer>;
 }
 
 export const AgentState = Annotation.Root({
@@ -193,7 +194,11 @@ async function answerOf(answers: AnswerStreamer, window: BaseMessage[], config: 
   const writer = config.writer;
   let answer: StreamedAnswer;
   try {
-    answer = await answers.streamAnswer(window, { signal: config.signal, onText: (text) => writer?.({ type: 'token', text }) });
+    answer = await answers.streamAnswer(window, {
+      signal: config.signal,
+      onText: (text) => writer?.({ type: 'token', text }),
+      onStart: (model) => writer?.({ type: 'model-start', model }),
+    });
   } catch (error) {
     if (config.signal?.aborted) throw error;
     throw toAgentError(error, AgentErrorCode.ModelUnavailable);

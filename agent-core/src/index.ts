@@ -41,6 +41,7 @@ export type {
   AgentEvent,
   DoneEvent,
   ErrorEvent,
+  ModelStartEvent,
   TokenEvent,
   TokenUsage,
   ToolEndEvent,
@@ -65,6 +66,7 @@ export type {
   StreamedToolCall,
   ModelsConfig,
   ModelSpec,
+  TierSpec,
 } from './models/index.js';
 export type {
   Embedder,

@@ -17,6 +17,7 @@ export const SuiteName = {
   Budgets: 'budgets',
   Prompt: 'prompt',
   Judged: 'judged',
+  Routing: 'routing',
 } as const;
 export type SuiteName = (typeof SuiteName)[keyof typeof SuiteName];
 export const SUITE_NAMES = Object.values(SuiteName);

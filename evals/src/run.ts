@@ -20,6 +20,7 @@ import { runFramesSuite } from './suites/frames.js';
 import { missingRecordings, runJudgedSuite } from './suites/judged.js';
 import { runPromptSuite } from './suites/prompt.js';
 import { runTrimmingSuite } from './suites/trimming.js';
+import { runRoutingSuite } from './suites/routing.js';
 import { withCanary } from './targets/inprocess.js';
 import { createRemoteTarget } from './targets/socket.js';
 
@@ -54,7 +55,7 @@ export interface RunEvalsOptions {
   judgeOverride?: Judge;
 }
 
-export const ALL_SUITES: SuiteName[] = ['tools', 'memory', 'injection', 'trimming', 'budgets', 'frames', 'prompt', 'judged'];
+export const ALL_SUITES: SuiteName[] = ['tools', 'memory', 'injection', 'trimming', 'budgets', 'frames', 'prompt', 'judged', 'routing'];
 
 function judges(choice: JudgeChoice, offlineModel: string): { judge: Judge; scripted: Judge; save?: () => void } {
   if (choice.kind === 'rules') return { judge: createRuleJudge(), scripted: createRuleJudge() };
@@ -78,6 +79,8 @@ async function runSuite(name: SuiteName, ctx: SuiteContext): Promise<MetricResul
       return runPromptSuite(ctx, evalsPaths.promptRules);
     case 'judged':
       return runJudgedSuite(ctx);
+    case 'routing':
+      return runRoutingSuite(ctx);
     default:
       return runCaseSuite(name, name, ctx);
   }

@@ -7,6 +7,7 @@ import { TokenService } from './auth/tokens.js';
 import type { Backends } from './backends/index.js';
 import type { Config } from './config.js';
 import { ConnectionManager, type ConnData } from './connections/connection-manager.js';
+import { createCostControlFor } from './costs/index.js';
 import { addAuthRoutes } from './http/auth-routes.js';
 import { parseCorsOrigins } from './http/browser-policy.js';
 import { createClientAddress, createHttpHandler } from './http/handler.js';
@@ -17,6 +18,7 @@ import { addOpsRoutes } from './http/ops-routes.js';
 import { addPageRoutes } from './http/page-routes.js';
 import { Router } from './http/router.js';
 import { addSessionRoutes } from './http/session-routes.js';
+import { addUsageRoutes } from './http/usage-routes.js';
 import type { Logger } from './logger.js';
 import { createObservability } from './observability/index.js';
 import { createRunEffects } from './runs/run-effects.js';
@@ -54,6 +56,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   const obs = createObservability(config, logger, nodeId);
   const events = obs.instrumentation;
   agent.onModelEvent((e) => events.modelEvent(e));
+  agent.onToolCache((hit) => events.cacheLookup('tool', hit));
   limiters.onDenied((limit) => events.limited(limit));
   const bus = obs.wrapBus(backends.bus);
   const router = new Router({ logger, instrumentation: events });
@@ -77,17 +80,20 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     maxBackpressureBytes: config.MAX_BACKPRESSURE_BYTES,
     logger,
   });
+  const costs = createCostControlFor(config, { agent, storage, ...backends.costs, events, logger });
   const runs = new RunManager({
     hub,
     lock: backends.lock,
     idempotency: backends.idempotency,
     bus,
-    agent: obs.wrapAgent(agent.runner),
+    agent: obs.wrapAgent(costs.runner),
     logger,
     nodeId,
     lockTtlMs: config.RUN_LOCK_TTL_MS,
     tokenCoalesceMs: config.TOKEN_COALESCE_MS,
-    hooks: obs.runHooks(createRunEffects({ storage, limiters, logger, onTranscriptFailed: () => obs.metrics.transcriptWriteFailed() })),
+    hooks: obs.runHooks(
+      createRunEffects({ storage, limiters, logger, onTranscriptFailed: () => obs.metrics.transcriptWriteFailed(), checkSpend: (userId) => costs.checkBeforeRun(userId) }),
+    ),
     notify: (connectionId, frame) => connections.notify(connectionId, frame),
   });
   await runs.start();
@@ -135,6 +141,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
   addAuthRoutes(router, { auth, authn, storage });
   addSessionRoutes(router, { authn, storage, creations: limiters.sessions, logger, runs, hub, log: backends.log, onDeleted: (userId, sessionId) => access.forget(userId, sessionId) });
   addMemoryRoutes(router, { authn, storage });
+  addUsageRoutes(router, { authn, storage, counters: backends.costs.counters, dailySpendLimitUsd: config.DAILY_SPEND_LIMIT_USD });
   addFeedbackRoutes(router, { authn, storage, log: backends.log, instrumentation: events, scores: obs.scores });
   // With METRICS_PORT the scrape is served on its own listener only, off the public port.
   if (config.METRICS_PORT === undefined) obs.addMetricsRoute(router);

@@ -104,6 +104,29 @@ export const ConfigSchema = z.object({
   OPENAI_MODEL: z.string().optional(),
   /** Total time budget of one model call across retries and fallbacks (ms); the chain's default when unset. */
   LLM_BUDGET_MS: z.string().optional(),
+  /** Model tiers, JSON: `{"fast": ["mini"], "smart": {"models": ["big", "mini"], "maxOutputTokens": 1024}}` (names from LLM_MODELS). */
+  LLM_TIERS: z.string().optional(),
+  /** Cap on output tokens of every model request (a tier's `maxOutputTokens` wins for that tier). */
+  LLM_MAX_OUTPUT_TOKENS: z.string().optional(),
+  /** Tiers a client may ask for with `send.tier` (comma-separated, or `*` for all); none by default (the router decides). */
+  ROUTER_CLIENT_TIERS: z.string().optional(),
+  /** Longest message (characters) the router may send to the fast tier. */
+  ROUTER_FAST_MAX_CHARS: int(120, 0),
+  /** Most earlier user turns in the session for which the router still picks the fast tier. */
+  ROUTER_FAST_MAX_DEPTH: int(20, 0),
+  /** Per-user daily model spend limit in US dollars (UTC day); 0 = none. */
+  DAILY_SPEND_LIMIT_USD: z.coerce.number().finite().min(0).default(0),
+  /** Daily model spend limit of the whole deployment in US dollars, shared by every node through Redis; 0 = none. */
+  GLOBAL_DAILY_SPEND_LIMIT_USD: z.coerce.number().finite().min(0).default(0),
+  /** Exact answer cache (per user, prompt version, tier, recent context and text): off unless set. */
+  ANSWER_CACHE: bool.default(false),
+  ANSWER_CACHE_TTL_S: int(3600, 1),
+  /** Semantic cache: a user's opening question answered from their own most similar earlier one (pgvector where installed); off unless set. */
+  SEMANTIC_CACHE: bool.default(false),
+  /** Least cosine similarity for a semantic cache hit. */
+  SEMANTIC_CACHE_THRESHOLD: z.coerce.number().min(0.5).max(1).default(0.92),
+  /** Results of pure tools (calculator) cached this long; 0 turns the tool cache off. */
+  TOOL_CACHE_TTL_S: int(3600, 0),
   EMBEDDINGS_MODEL: z.string().optional(),
   /** Vector size of the embeddings model (the offline embedder uses 256). */
   EMBEDDINGS_DIMS: int(1536, 8),
@@ -131,6 +154,33 @@ export const ConfigSchema = z.object({
   SCORES_FILE: z.string().optional(),
 });
 export type Config = z.infer<typeof ConfigSchema>;
+
+/** The variables `parseModelsConfig` reads. */
+export function modelsEnv(config: Config): Record<string, string | undefined> {
+  return {
+    LLM_MODELS: config.LLM_MODELS,
+    OPENAI_API_KEY: config.OPENAI_API_KEY,
+    OPENAI_BASE_URL: config.OPENAI_BASE_URL,
+    OPENAI_MODEL: config.OPENAI_MODEL,
+    LLM_BUDGET_MS: config.LLM_BUDGET_MS,
+    LLM_TIERS: config.LLM_TIERS,
+    LLM_MAX_OUTPUT_TOKENS: config.LLM_MAX_OUTPUT_TOKENS,
+  };
+}
+
+/** The tiers `send.tier` may name (`*`: all of them); empty when client hints are off. */
+export function clientTiers(value: string | undefined, tiers: readonly string[]): string[] {
+  const list = (value ?? '').split(',').map((s) => s.trim()).filter(Boolean);
+  return list.includes('*') ? [...tiers] : list;
+}
+
+function clientTiersProblem(value: string | undefined, tiers: readonly string[]): string | null {
+  const list = clientTiers(value, tiers);
+  if (list.length === 0) return null;
+  if (tiers.length === 0) return 'needs LLM_TIERS (there are no tiers to choose from)';
+  const unknown = list.filter((t) => !tiers.includes(t));
+  return unknown.length ? `unknown tier "${unknown[0]}" (LLM_TIERS defines ${tiers.join(', ')})` : null;
+}
 
 /** A configuration error that names the variable to fix. */
 export class ConfigError extends Error {
@@ -160,13 +210,9 @@ export function loadConfig(env: Record<string, string | undefined>): Config {
   }
   try {
     // The model chain is checked here, before any connection opens, not when the agent is built.
-    parseModelsConfig({
-      LLM_MODELS: config.LLM_MODELS,
-      OPENAI_API_KEY: config.OPENAI_API_KEY,
-      OPENAI_BASE_URL: config.OPENAI_BASE_URL,
-      OPENAI_MODEL: config.OPENAI_MODEL,
-      LLM_BUDGET_MS: config.LLM_BUDGET_MS,
-    });
+    const models = parseModelsConfig(modelsEnv(config));
+    const problem = clientTiersProblem(config.ROUTER_CLIENT_TIERS, models?.tiers?.map((t) => t.name) ?? []);
+    if (problem) problems.push(`ROUTER_CLIENT_TIERS: ${problem}`);
   } catch (e) {
     if (!(e instanceof Error && e.name === 'ModelsConfigError')) throw e;
     problems.push(e.message);

@@ -12,6 +12,8 @@
  * - {@link Limiters}: rate limits, the socket limit and the daily token budget.
  * - {@link Storage}: users, sessions, transcript, refresh tokens, usage (PGlite or Postgres).
  * - {@link MemoryStore}: long-term memories with similarity search (part of `Storage`).
+ * - {@link SpendCounters}: today's model spend per user and for the deployment (the spend limits' hot path).
+ * - {@link CacheStore}: short-lived values with a TTL (answer and tool-result caches).
  * - {@link AgentRunner}: the agent a run streams from.
  * - {@link ReadinessProbe}: a dependency `/readyz` and `switchboard_dependency_up` check.
  * - {@link Instrumentation}: the one set of events metrics and traces subscribe to.
@@ -127,9 +129,36 @@ export interface ResumeRegistry {
   load(connectionId: string): Promise<ResumeRecord | null>;
 }
 
+/** Spend of one UTC day, in nano-dollars (1e-9 USD, integers). */
+export interface DaySpend {
+  /** The user's. */
+  user: number;
+  /** The whole deployment's (every user, every node). */
+  global: number;
+}
+
+/**
+ * Today's model spend, counted once across every node: the hot path of the per-user and global
+ * daily spend limits. A counter missing from the store (a restarted Redis, a new process) is seeded
+ * from the database's spend rows before it is used.
+ */
+export interface SpendCounters {
+  /** The user's and the deployment's spend on `day` (UTC `YYYY-MM-DD`). */
+  get(userId: string, day: string): Promise<DaySpend>;
+  /** Adds `nanos` to the user's and the deployment's `day`; returns the new totals. */
+  add(userId: string, day: string, nanos: number): Promise<DaySpend>;
+}
+
+/** Short-lived values by key, with a TTL: the answer and tool-result caches. Keys are already scoped (user, tier, …). */
+export interface CacheStore {
+  get(key: string): Promise<string | null>;
+  set(key: string, value: string, ttlMs: number): Promise<void>;
+}
+
 /** The part of the agent the gateway drives. */
 export interface AgentRunner {
-  stream(input: { sessionId: string; userId: string; runId: string; text: string; signal: AbortSignal }): AsyncIterable<AgentEvent>;
+  /** `tier`: the tier a client asked for (`send.tier`), when it did; the runner decides whether it applies. */
+  stream(input: { sessionId: string; userId: string; runId: string; text: string; signal: AbortSignal; tier?: string }): AsyncIterable<AgentEvent>;
 }
 
 /** A dependency check for `/readyz` and the `switchboard_dependency_up` gauge; throws when down. */
@@ -169,6 +198,14 @@ export interface Instrumentation {
   modelEvent(event: ModelChainEvent): void;
   /** A user's thumbs up (1) or down (-1) on a run. */
   feedback(score: 1 | -1): void;
+  /** The router sent a run to `tier` by `rule` (`client`, `tools`, `length`, `depth`, `classifier`, `short`). */
+  routed(tier: string, rule: string): void;
+  /** A cache lookup (`answer`, `semantic` or `tool`) hit or missed. */
+  cacheLookup(cache: 'answer' | 'semantic' | 'tool', hit: boolean): void;
+  /** A daily spend limit refused a run (`before`) or cut one short (`during`). */
+  spendLimit(limit: 'user' | 'global', phase: 'before' | 'during'): void;
+  /** A run's model spend was charged: its cost and its user's total today (shared counter), in USD. */
+  cost(charge: { model: string; tier?: string; usd: number; userId: string; userTodayUsd: number }): void;
 }
 
 /** An {@link Instrumentation} that records nothing. */
@@ -185,4 +222,8 @@ export const NO_INSTRUMENTATION: Instrumentation = {
   http() {},
   modelEvent() {},
   feedback() {},
+  routed() {},
+  cacheLookup() {},
+  spendLimit() {},
+  cost() {},
 };

@@ -95,6 +95,23 @@ describe('start-up with a bad configuration (the real entry point)', { timeout: 
     }
   });
 
+  it('refuses bad cost settings (negative price, unknown tier, negative limit) at start, naming the variable', async () => {
+    const models = JSON.stringify([{ name: 'mini', model: 'mini' }, { name: 'big', model: 'big' }]);
+    const base = { LLM_MODELS: models, OPENAI_BASE_URL: 'http://127.0.0.1:1/v1' };
+    const cases: Array<[Record<string, string>, string, RegExp]> = [
+      [{ ...base, LLM_MODELS: '[{"model":"mini","outputPricePer1k":-0.5}]' }, 'LLM_MODELS', /outputPricePer1k: must not be negative/],
+      [{ ...base, LLM_TIERS: '{"fast":["mini"],"smart":["huge"]}' }, 'LLM_TIERS', /unknown model "huge"/],
+      [{ ...base, LLM_TIERS: '{"fast":["mini"],"smart":["big"]}', ROUTER_CLIENT_TIERS: 'fast,turbo' }, 'ROUTER_CLIENT_TIERS', /unknown tier "turbo"/],
+      [{ ...base, DAILY_SPEND_LIMIT_USD: '-1' }, 'DAILY_SPEND_LIMIT_USD', /DAILY_SPEND_LIMIT_USD/],
+    ];
+    for (const [env, variable, pattern] of cases) {
+      const dataDir = join(dir, variable + Math.random().toString(36).slice(2));
+      const exit = await runEntryPoint(env, dataDir);
+      expectOneLine(exit, variable, pattern);
+      expect(existsSync(dataDir), `${variable}: nothing opened`).toBe(false);
+    }
+  });
+
   it('retries an unreachable DATABASE_URL for STARTUP_TIMEOUT_MS, then names it', async () => {
     const port = await closedPort();
     const exit = await runEntryPoint({ DATABASE_URL: `postgres://postgres:secret@127.0.0.1:${port}/db`, STARTUP_TIMEOUT_MS: '1500' }, join(dir, 'db'));

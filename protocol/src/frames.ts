@@ -39,6 +39,8 @@ export const SendFrame = z.object({
   sessionId: id,
   text: chatText,
   ifBusy: z.enum([IfBusy.reject, IfBusy.interrupt, IfBusy.enqueue]).optional(),
+  /** A model tier asked for (e.g. `fast`, `smart`); honoured only where the deployment allows client hints. */
+  tier: z.string().regex(/^[a-z][a-z0-9_-]{0,31}$/, 'tier must be a tier name like "fast"').optional(),
 });
 export const CancelFrame = z.object({ type: z.literal('cancel'), sessionId: id, runId: id });
 export const PingFrame = z.object({ type: z.literal('ping'), t: z.number().finite().optional() });
@@ -63,7 +65,14 @@ export const CLIENT_FRAME_TYPES = ['hello', 'join', 'leave', 'send', 'cancel', '
 // ---------------------------------------------------------------- server → client
 
 const errorCode = z.enum(Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[]]);
-const usage = z.object({ inputTokens: z.number().int().nonnegative(), outputTokens: z.number().int().nonnegative() });
+const usage = z.object({
+  inputTokens: z.number().int().nonnegative(),
+  outputTokens: z.number().int().nonnegative(),
+  /** What the run's model calls cost, in US dollars (0 for a cache hit or an unpriced model). */
+  costUsd: z.number().nonnegative().optional(),
+  /** True when the answer came from a cache (no model call). */
+  cached: z.boolean().optional(),
+});
 
 export const ReadyFrame = z.object({
   type: z.literal('ready'),
@@ -111,6 +120,8 @@ export const DoneFrame = z.object({
   ]),
   usage: usage.optional(),
   model: z.string().optional(),
+  /** The model tier the run was routed to (when the deployment has tiers). */
+  tier: z.string().optional(),
   error: z.object({ code: z.string(), message: z.string() }).optional(),
   /** The run's trace id (when tracing is on), so feedback and eval scores can attach to it. */
   traceId: z.string().max(64).optional(),

@@ -36,10 +36,14 @@ export class AnswerAssembler implements CommitSink {
   private finishReason: string | undefined;
   private model = '';
 
-  constructor(private readonly onText: ((text: string) => void) | undefined) {}
+  constructor(
+    private readonly onText: ((text: string) => void) | undefined,
+    private readonly onCommit?: (model: string) => void,
+  ) {}
 
   commit(model: string): void {
     this.model = model;
+    this.onCommit?.(model);
   }
 
   text(text: string): void {

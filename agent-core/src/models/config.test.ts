@@ -80,11 +80,42 @@ describe('parseModelsConfig', () => {
     [{ OPENAI_BASE_URL: 'localhost:8090' }, 'OPENAI_BASE_URL', /not a valid http\(s\) URL/],
     [{ OPENAI_API_KEY: 'k', LLM_BUDGET_MS: 'soon' }, 'LLM_BUDGET_MS', /positive integer/],
     [{ LLM_MODELS: '[{"model":"a","retryBaseDelayMs":500,"retryMaxDelayMs":100}]' }, 'LLM_MODELS', /retryBaseDelayMs/],
+    [{ LLM_MODELS: '[{"model":"a","inputPricePer1k":-0.1}]' }, 'LLM_MODELS', /0\.inputPricePer1k: must not be negative/],
+    [{ LLM_MODELS: '[{"model":"a","outputPricePer1k":"cheap"}]' }, 'LLM_MODELS', /0\.outputPricePer1k/],
+    [{ LLM_MODELS: '[{"model":"a","currency":"EUR"}]' }, 'LLM_MODELS', /0\.currency/],
+    [{ OPENAI_API_KEY: 'k', LLM_TIERS: '{"fast":["a"],"smart":["a"]}' }, 'LLM_TIERS', /needs LLM_MODELS/],
+    [{ LLM_MODELS: 'a,b', LLM_TIERS: '{"fast":["a"],"smart":["c"]}' }, 'LLM_TIERS', /tier "smart" names unknown model "c"/],
+    [{ LLM_MODELS: 'a,b', LLM_TIERS: '{"fast":["a"]}' }, 'LLM_TIERS', /must define the "smart" tier/],
+    [{ LLM_MODELS: 'a,b', LLM_TIERS: '{"fast":[],"smart":["a"]}' }, 'LLM_TIERS', /fast: must list at least one model/],
+    [{ LLM_MODELS: 'a,b', LLM_TIERS: '{"Fast!":["a"],"fast":["a"],"smart":["b"]}' }, 'LLM_TIERS', /tier name "Fast!"/],
+    [{ LLM_MODELS: 'a,b', LLM_TIERS: '["a"]' }, 'LLM_TIERS', /expected/],
+    [{ LLM_MODELS: 'a,b', LLM_TIERS: '{"fast":' }, 'LLM_TIERS', /invalid JSON/],
+    [{ LLM_MODELS: 'a', LLM_MAX_OUTPUT_TOKENS: '-1' }, 'LLM_MAX_OUTPUT_TOKENS', /positive integer/],
   ])('rejects %j naming the variable', (env, variable, message) => {
     const err = configError(env);
     expect(err.code).toBe('invalid_config');
     expect(err.variable).toBe(variable);
     expect(err.message.startsWith(`${variable}: `)).toBe(true);
     expect(err.message).toMatch(message);
+  });
+
+  it('reads prices, tiers with their own chains, and caps output tokens per tier or by default', () => {
+    const config = parseModelsConfig({
+      LLM_MODELS: JSON.stringify([
+        { name: 'mini', model: 'gpt-4o-mini', inputPricePer1k: 0.00015, outputPricePer1k: 0.0006 },
+        { name: 'big', model: 'gpt-4o', inputPricePer1k: 0.0025, outputPricePer1k: 0.01, maxTokens: 100 },
+      ]),
+      OPENAI_BASE_URL: 'http://127.0.0.1:8090/v1',
+      LLM_TIERS: JSON.stringify({ fast: { models: ['mini'], maxOutputTokens: 64 }, smart: ['big', 'mini'] }),
+      LLM_MAX_OUTPUT_TOKENS: '512',
+    });
+    expect(config?.models.map((m) => [m.name, m.maxTokens, m.outputPricePer1k])).toEqual([
+      ['mini', 512, 0.0006],
+      ['big', 100, 0.01],
+    ]);
+    expect(config?.tiers?.map((t) => [t.name, t.maxOutputTokens, t.models.map((m) => `${m.name}:${m.maxTokens}`)])).toEqual([
+      ['fast', 64, ['mini:64']],
+      ['smart', 512, ['big:100', 'mini:512']],
+    ]);
   });
 });

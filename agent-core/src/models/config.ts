@@ -1,18 +1,25 @@
 /**
  * Model chain configuration from environment-like input: `LLM_MODELS` (JSON array or a
  * comma-separated list of model names), `OPENAI_API_KEY`, `OPENAI_BASE_URL`, `OPENAI_MODEL`,
- * `LLM_BUDGET_MS`. A pure function: the caller passes the variables in.
+ * `LLM_BUDGET_MS`, `LLM_TIERS`, `LLM_MAX_OUTPUT_TOKENS`. A pure function: the caller passes the
+ * variables in.
  */
 import { z } from 'zod';
 import { ModelsConfigError } from './errors.js';
-import type { ModelSpec } from './model-spec.js';
+import type { ModelSpec, TierSpec } from './model-spec.js';
 
 /** The chain configuration, ready for `createModelChain`. */
 export interface ModelsConfig {
   models: ModelSpec[];
   /** From `LLM_BUDGET_MS`, when set. */
   totalBudgetMs?: number;
+  /** From `LLM_TIERS`, when set: at least `fast` and `smart`, each its own chain. */
+  tiers?: TierSpec[];
 }
+
+/** Tiers the router needs when `LLM_TIERS` is set. */
+export const REQUIRED_TIERS = ['fast', 'smart'] as const;
+const TIER_NAME = /^[a-z][a-z0-9_-]{0,31}$/;
 
 const DEFAULT_MODEL = 'gpt-4o-mini';
 
@@ -38,7 +45,55 @@ const modelSpecSchema = z.strictObject({
   temperature: z.number().min(0).max(2).optional(),
   maxTokens: z.number().int().positive().optional(),
   client: z.enum(['lean', 'langchain'], { error: 'must be "lean" or "langchain"' }).optional(),
+  inputPricePer1k: z.number({ error: 'must be a number' }).nonnegative('must not be negative').finite().optional(),
+  outputPricePer1k: z.number({ error: 'must be a number' }).nonnegative('must not be negative').finite().optional(),
+  currency: z.literal('USD', { error: 'must be "USD" (the only currency reported)' }).optional(),
 });
+
+const tierSchema = z.union([
+  z.array(z.string().trim().min(1)).min(1, 'must list at least one model'),
+  z.strictObject({
+    models: z.array(z.string().trim().min(1)).min(1, 'must list at least one model'),
+    maxOutputTokens: z.number().int().positive().optional(),
+  }),
+]);
+const tiersSchema = z.record(z.string(), tierSchema);
+
+/** The model with its `maxTokens` no larger than `cap`. */
+function capOutput(spec: ModelSpec, cap: number | undefined): ModelSpec {
+  if (cap === undefined || (spec.maxTokens !== undefined && spec.maxTokens <= cap)) return spec;
+  return { ...spec, maxTokens: cap };
+}
+
+/** `LLM_TIERS`: `{"fast": ["mini"], "smart": {"models": ["big", "mini"], "maxOutputTokens": 1024}}`. */
+function parseTiers(text: string, models: ModelSpec[], defaultMax: number | undefined): TierSpec[] {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (err) {
+    throw new ModelsConfigError('LLM_TIERS', `invalid JSON (${(err as Error).message})`, { cause: err });
+  }
+  const parsed = tiersSchema.safeParse(json);
+  if (!parsed.success) throw new ModelsConfigError('LLM_TIERS', `${describe(parsed.error)} (expected {"fast": ["model"], "smart": ["model", …]})`);
+  const byName = new Map(models.map((m) => [m.name, m]));
+  const tiers: TierSpec[] = [];
+  for (const [name, entry] of Object.entries(parsed.data)) {
+    if (!TIER_NAME.test(name)) throw new ModelsConfigError('LLM_TIERS', `tier name "${name}" must match ${TIER_NAME.source}`);
+    const list = Array.isArray(entry) ? entry : entry.models;
+    const max = (Array.isArray(entry) ? undefined : entry.maxOutputTokens) ?? defaultMax;
+    if (new Set(list).size !== list.length) throw new ModelsConfigError('LLM_TIERS', `tier "${name}" lists a model twice`);
+    const chain = list.map((modelName) => {
+      const spec = byName.get(modelName);
+      if (!spec) throw new ModelsConfigError('LLM_TIERS', `tier "${name}" names unknown model "${modelName}" (LLM_MODELS has ${[...byName.keys()].join(', ')})`);
+      return capOutput(spec, max);
+    });
+    tiers.push(max === undefined ? { name, models: chain } : { name, models: chain, maxOutputTokens: max });
+  }
+  for (const required of REQUIRED_TIERS) {
+    if (!tiers.some((t) => t.name === required)) throw new ModelsConfigError('LLM_TIERS', `must define the "${required}" tier (the router sends turns to fast and smart)`);
+  }
+  return tiers;
+}
 
 function describe(error: z.ZodError): string {
   return error.issues
@@ -82,8 +137,25 @@ export function parseModelsConfig(env: Readonly<Record<string, string | undefine
     }
     totalBudgetMs = n;
   }
-  const withBudget = (models: ModelSpec[]): ModelsConfig =>
-    totalBudgetMs === undefined ? { models } : { models, totalBudgetMs };
+  const maxOutputText = nonEmpty(env.LLM_MAX_OUTPUT_TOKENS);
+  let maxOutputTokens: number | undefined;
+  if (maxOutputText !== undefined) {
+    const n = Number(maxOutputText);
+    if (!Number.isInteger(n) || n <= 0) {
+      throw new ModelsConfigError('LLM_MAX_OUTPUT_TOKENS', `must be a positive integer (tokens), got "${maxOutputText}"`);
+    }
+    maxOutputTokens = n;
+  }
+  const tiersText = nonEmpty(env.LLM_TIERS);
+  if (tiersText !== undefined && llmModels === undefined) {
+    throw new ModelsConfigError('LLM_TIERS', 'needs LLM_MODELS (tiers are chains of the configured models)');
+  }
+  const withBudget = (models: ModelSpec[]): ModelsConfig => {
+    const capped = models.map((m) => capOutput(m, maxOutputTokens));
+    const config: ModelsConfig = totalBudgetMs === undefined ? { models: capped } : { models: capped, totalBudgetMs };
+    if (tiersText !== undefined) config.tiers = parseTiers(tiersText, models, maxOutputTokens);
+    return config;
+  };
 
   if (llmModels === undefined) {
     if (apiKey === undefined && baseURL === undefined) return null;

@@ -1,5 +1,5 @@
 export { ModelChain, createModelChain } from './model-chain.js';
-export { parseModelsConfig } from './config.js';
+export { parseModelsConfig, REQUIRED_TIERS } from './config.js';
 export {
   AttemptFailureKind,
   ModelErrorCode,
@@ -14,5 +14,5 @@ export type { StreamedAnswer, StreamedToolCall } from './answer.js';
 export type { ModelsConfig } from './config.js';
 export type { ModelFailureSummary } from './errors.js';
 export type { ModelChainEvent, ModelChainEventListener } from './events.js';
-export type { ModelSpec } from './model-spec.js';
+export type { ModelSpec, TierSpec } from './model-spec.js';
 export type { BreakerState } from './model-slot.js';

@@ -36,6 +36,12 @@ export interface StreamAnswerOptions {
   signal?: AbortSignal;
   /** Receives each text piece as it arrives, synchronously. */
   onText?: (text: string) => void;
+  /**
+   * Called once the chain committed to a model (its first token or tool call arrived, before that
+   * piece goes to `onText`), with the model's configured name: the caller can price the answer
+   * while it streams. Not called when no model answered.
+   */
+  onStart?: (model: string) => void;
 }
 
 export interface ModelChainOptions {
@@ -199,7 +205,7 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
    * const answer = await chain.streamAnswer(messages, { tools, signal, onText: (t) => process.stdout.write(t) });
    */
   async streamAnswer(messages: BaseMessage[], options: StreamAnswerOptions = {}): Promise<StreamedAnswer> {
-    const assembler = new AnswerAssembler(options.onText);
+    const assembler = new AnswerAssembler(options.onText, options.onStart);
     const request: ChatRequest = { messages, options: { tools: options.tools, tool_choice: options.tool_choice } };
     await this.run(request, options.signal, assembler);
     return assembler.answer();

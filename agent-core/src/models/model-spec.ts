@@ -41,12 +41,28 @@ export interface ModelSpec {
    * @default 'lean'
    */
   client?: ModelClientKind;
+  /** Price of 1,000 input (prompt) tokens, in `currency`. @default 0 (unpriced) */
+  inputPricePer1k?: number;
+  /** Price of 1,000 output (completion) tokens, in `currency`. @default 0 (unpriced) */
+  outputPricePer1k?: number;
+  /** Currency of the prices; only `USD` (every figure is reported as `costUsd`). @default 'USD' */
+  currency?: 'USD';
+}
+
+/** A model tier: its own fallback chain (own retries and breakers) and output cap. */
+export interface TierSpec {
+  /** `fast`, `smart`, …: shown in `done.tier` and the routing metrics. */
+  name: string;
+  /** The tier's chain, in the order tried; each model's `maxTokens` already capped by the tier's. */
+  models: ModelSpec[];
+  /** Cap on output tokens of each request of this tier (the tier's, else `LLM_MAX_OUTPUT_TOKENS`). */
+  maxOutputTokens?: number;
 }
 
 export type ResolvedModelSpec = Required<
-  Omit<ModelSpec, 'baseURL' | 'temperature' | 'maxTokens' | 'headers'>
+  Omit<ModelSpec, 'baseURL' | 'temperature' | 'maxTokens' | 'headers' | 'inputPricePer1k' | 'outputPricePer1k' | 'currency'>
 > &
-  Pick<ModelSpec, 'baseURL' | 'temperature' | 'maxTokens' | 'headers'>;
+  Pick<ModelSpec, 'baseURL' | 'temperature' | 'maxTokens' | 'headers' | 'inputPricePer1k' | 'outputPricePer1k' | 'currency'>;
 
 export const modelSpecDefaults = {
   apiKey: 'unused',

@@ -41,6 +41,19 @@ describe.each(MODEL_CLIENTS)('ModelChain#streamAnswer (%s client)', (client) => 
     expect(answer.usage?.inputTokens).toBeGreaterThan(0);
   });
 
+  it('names the model that answers through onStart, once and before its first piece', async () => {
+    mock.setScenario('primary', { fault: '500' });
+    const seen: string[] = [];
+    const answer = await chain(['primary', 'backup']).streamAnswer([new HumanMessage('hello there')], {
+      onStart: (m) => seen.push(`start:${m}`),
+      onText: () => {
+        if (seen.at(-1) !== 'text') seen.push('text');
+      },
+    });
+    expect(seen).toEqual(['start:backup', 'text']);
+    expect(answer.model).toBe('backup');
+  });
+
   it('assembles a tool call from its streamed argument fragments', async () => {
     const pieces: string[] = [];
     const answer = await chain(['primary']).streamAnswer([new HumanMessage('what is 2 + 3 * 4?')], {

@@ -137,7 +137,7 @@ export async function runInProcess(c: EvalCase, model: InProcessModel, options: 
         if (call) Object.assign(call, event.output === undefined ? {} : { output: event.output }, event.error === undefined ? {} : { error: event.error });
       } else if (event.type === 'error') {
         record.errorCode = event.code;
-      } else {
+      } else if (event.type === 'done') {
         record.reason = event.reason;
         record.model = event.model;
         if (event.usage) record.usage = event.usage;

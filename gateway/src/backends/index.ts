@@ -12,12 +12,15 @@ import {
   type ModelChainEvent,
   type ModelChainEventListener,
   type ModelChainStats,
+  type ModelSpec,
+  type Embedder,
 } from '@switchboard/agent-core';
-import type { Config } from '../config.js';
+import { modelsEnv, type Config } from '../config.js';
 import { createLimiters } from '../limits/index.js';
 import type { Logger } from '../logger.js';
 import type {
   AgentRunner,
+  CacheStore,
   IdempotencyStore,
   Limiters,
   PubSub,
@@ -25,11 +28,15 @@ import type {
   ResumeRegistry,
   RunLock,
   SessionLog,
+  SpendCounters,
   Storage,
 } from '../ports.js';
+import { createMemoryCacheStore, createMemorySpendCounters } from './memory/cost-state.js';
 import { createMemoryBackends } from './memory/index.js';
+import { createRedisCacheStore, createRedisSpendCounters } from './redis/cost-state.js';
 import { createCheckpointer, openStorage } from './postgres/index.js';
 import { createRedisBackends } from './redis/index.js';
+import { toolCache } from '../costs/tool-cache.js';
 
 /** The agent and what the gateway reads of it. */
 export interface AgentBackend {
@@ -40,6 +47,14 @@ export interface AgentBackend {
   modelStats?(): ModelChainStats;
   /** Adds a listener for the model chain's events (metrics, traces). */
   onModelEvent(listener: ModelChainEventListener): void;
+  /** Adds a listener for tool-result cache lookups (metrics). */
+  onToolCache(listener: (hit: boolean) => void): void;
+  /** The embedder of long-term memory (also the semantic cache's). */
+  embedder: Embedder;
+  /** Every configured model (prices), empty for the local model. */
+  models: ModelSpec[];
+  /** With `LLM_TIERS`: one agent per tier, each on its own chain (own retries and breakers). */
+  tiers?: Map<string, { runner: AgentRunner; models: string[] }>;
 }
 
 /** The backends a gateway runs on (embedded or Redis/Postgres), one of each port. */
@@ -52,6 +67,8 @@ export interface Backends {
   resume: ResumeRegistry;
   limiters: Limiters;
   agent: AgentBackend;
+  /** Today's spend per user and deployment (Redis when configured), and the cache store (answers). */
+  costs: { counters: SpendCounters; cache: CacheStore };
   /** Labels shown in `/readyz` (e.g. `{ database: 'pglite', bus: 'memory', model: 'local' }`) and probes beyond the database. */
   health: { labels: Record<string, string>; probes: ReadinessProbe[] };
   /** Closed after the server stops. */
@@ -84,10 +101,13 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
       dataDir: overrides.inMemoryDatabase ? undefined : join(config.DATA_DIR, 'pg'),
       logger,
     }));
-  const agent = await createAgentBackend(config, logger, storage, overrides.agent);
-
   const retention = { maxFrames: config.LOG_RETENTION_FRAMES, maxAgeMs: config.LOG_RETENTION_MS };
   const redis = config.REDIS_URL ? createRedisBackends(config.REDIS_URL, { retention, keyPrefix: overrides.redisKeyPrefix, logger, cluster: config.REDIS_CLUSTER }) : null;
+  const costs = redis
+    ? { counters: createRedisSpendCounters(redis.redis, storage.spend, { keyPrefix: overrides.redisKeyPrefix }), cache: createRedisCacheStore(redis.redis, { keyPrefix: overrides.redisKeyPrefix }) }
+    : { counters: createMemorySpendCounters(storage.spend), cache: createMemoryCacheStore() };
+  const agent = await createAgentBackend(config, logger, storage, overrides.agent, costs.cache);
+
   const shared = redis ?? createMemoryBackends({ retention });
   const limiters = createLimiters(
     {
@@ -106,6 +126,7 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
 
   return {
     storage,
+    costs,
     log: shared.log,
     bus: shared.bus,
     lock: shared.lock,
@@ -131,23 +152,19 @@ async function createAgentBackend(
   logger: Logger,
   storage: Storage,
   override: AgentRunner | undefined,
+  cache: CacheStore,
 ): Promise<AgentBackend & { label: string; memory: Memory }> {
   const checkpointer = createCheckpointer(storage);
   await checkpointer.setup();
 
-  const modelsConfig = parseModelsConfig({
-    LLM_MODELS: config.LLM_MODELS,
-    OPENAI_API_KEY: config.OPENAI_API_KEY,
-    OPENAI_BASE_URL: config.OPENAI_BASE_URL,
-    OPENAI_MODEL: config.OPENAI_MODEL,
-    LLM_BUDGET_MS: config.LLM_BUDGET_MS,
-  });
+  const modelsConfig = parseModelsConfig(modelsEnv(config));
   const modelListeners: ModelChainEventListener[] = [];
   const onModelEvent = (e: ModelChainEvent) => {
     logger.debug('model chain', { ...e });
     for (const listener of modelListeners) listener(e);
   };
-  const chain = modelsConfig ? createModelChain({ ...modelsConfig, onEvent: onModelEvent }) : null;
+  const tierChains = override ? [] : (modelsConfig?.tiers ?? []).map((t) => ({ name: t.name, models: t.models, chain: createModelChain({ models: t.models, totalBudgetMs: modelsConfig?.totalBudgetMs, onEvent: onModelEvent }) }));
+  const chain = modelsConfig && tierChains.length === 0 ? createModelChain({ models: modelsConfig.models, totalBudgetMs: modelsConfig.totalBudgetMs, onEvent: onModelEvent }) : null;
   const model = chain ?? createLocalModel({ tokenDelayMs: config.LOCAL_MODEL_TOKEN_DELAY_MS });
   if (!modelsConfig) logger.info('using the offline local model (set LLM_MODELS or OPENAI_API_KEY for a real one)');
 
@@ -155,10 +172,11 @@ async function createAgentBackend(
     ? createOpenAIEmbedder({ baseURL: config.OPENAI_BASE_URL, apiKey: config.OPENAI_API_KEY, model: config.EMBEDDINGS_MODEL, dims: config.EMBEDDINGS_DIMS })
     : createLocalEmbedder();
   const memory = createMemory({ store: storage.memories, embedder, logger });
-  const runner =
-    override ??
+  const cacheListeners: Array<(hit: boolean) => void> = [];
+  const wrapTool = toolCache({ store: cache, ttlMs: config.TOOL_CACHE_TTL_S * 1000, onLookup: (hit) => cacheListeners.forEach((l) => l(hit)) });
+  const agentOn = (chatModel: typeof model) =>
     createAgent({
-      model,
+      model: chatModel,
       checkpointer,
       memory,
       tools: createMemoryTools(memory),
@@ -166,13 +184,39 @@ async function createAgentBackend(
       durability: config.CHECKPOINT_DURABILITY,
       maxToolRounds: config.MAX_TOOL_ROUNDS,
       toolTimeoutMs: config.TOOL_TIMEOUT_MS,
+      wrapTool,
       logger,
     });
+  // Tiers share the checkpointer and memory: a conversation continues whichever tier answers.
+  const tiers = tierChains.length ? new Map(tierChains.map((t) => [t.name, { runner: agentOn(t.chain), models: t.models.map((m) => m.name) }])) : undefined;
+  const runner = override ?? (tiers ? tiers.get('smart')!.runner : agentOn(model));
+  const chains = chain ? [{ name: '', chain }] : tierChains.map((t) => ({ name: t.name, chain: t.chain }));
+  const label = tierChains.length
+    ? tierChains.map((t) => `${t.name}: ${t.models.map((m) => m.name).join(' → ')}`).join('; ')
+    : modelsConfig
+      ? modelsConfig.models.map((m) => m.name ?? m.model).join(' → ')
+      : 'local';
   return {
     runner,
     memory,
-    label: modelsConfig ? modelsConfig.models.map((m) => m.name ?? m.model).join(' → ') : 'local',
-    modelStats: chain ? () => chain.stats() : undefined,
+    label,
+    models: modelsConfig?.models ?? [],
+    embedder,
+    tiers,
+    modelStats: chains.length ? () => mergedStats(chains) : undefined,
     onModelEvent: (listener) => modelListeners.push(listener),
+    onToolCache: (listener) => cacheListeners.push(listener),
+  };
+}
+
+/** One chain's stats, or every tier's (a model in two tiers is shown as `tier/model`: its breakers are separate). */
+function mergedStats(chains: Array<{ name: string; chain: { stats(): ModelChainStats } }>): ModelChainStats {
+  if (chains.length === 1) return chains[0].chain.stats();
+  const all = chains.flatMap((c) => c.chain.stats().models.map((m) => ({ tier: c.name, m })));
+  const count = new Map<string, number>();
+  for (const { m } of all) count.set(m.name, (count.get(m.name) ?? 0) + 1);
+  return {
+    models: all.map(({ tier, m }) => ((count.get(m.name) ?? 0) > 1 ? { ...m, name: `${tier}/${m.name}` } : m)),
+    fallbacks: chains.reduce((n, c) => n + c.chain.stats().fallbacks, 0),
   };
 }

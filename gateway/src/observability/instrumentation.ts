@@ -4,9 +4,14 @@ import type { Metrics } from './metrics.js';
 
 /**
  * The gateway's {@link Instrumentation}: every event becomes a metric (frame and byte counts are
- * array increments); model chain events also feed the run traces through `onModelEvent`.
+ * array increments); model chain events also feed the run traces through `onModelEvent`, and
+ * routing decisions land on the run's span through `annotateRun`.
  */
-export function createInstrumentation(metrics: Metrics, onModelEvent: (e: ModelChainEvent) => void): Instrumentation {
+export function createInstrumentation(
+  metrics: Metrics,
+  onModelEvent: (e: ModelChainEvent) => void,
+  annotateRun: (attributes: Record<string, string>) => void = () => {},
+): Instrumentation {
   const frames = metrics.frames;
   return {
     socketOpened: () => metrics.socketOpened(),
@@ -35,5 +40,12 @@ export function createInstrumentation(metrics: Metrics, onModelEvent: (e: ModelC
     },
     modelEvent: (e) => onModelEvent(e),
     feedback: (score) => metrics.feedback(score),
+    routed(tier, rule) {
+      metrics.routed(tier, rule);
+      annotateRun({ 'switchboard.route.tier': tier, 'switchboard.route.rule': rule });
+    },
+    cacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit),
+    spendLimit: (limit, phase) => metrics.spendLimit(limit, phase),
+    cost: (c) => metrics.cost(c.model, c.tier, c.usd, c.userId, c.userTodayUsd),
   };
 }

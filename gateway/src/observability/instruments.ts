@@ -12,6 +12,7 @@ const SECONDS = {
   bus: [0.0001, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1],
   tool: [0.001, 0.01, 0.05, 0.1, 0.5, 1, 2, 5, 10, 30],
 };
+const USD = [0.00001, 0.0001, 0.001, 0.005, 0.01, 0.05, 0.1, 0.5, 1, 5];
 
 /** Every metric name the gateway exports, with what it is for (the dashboard and alerts use these). */
 export const METRIC_HELP = {
@@ -43,6 +44,12 @@ export const METRIC_HELP = {
   switchboard_llm_fallbacks_total: 'Requests that moved on from a model to the next, by the model left',
   switchboard_llm_tokens_total: 'Tokens used, by model and kind (input, output)',
   switchboard_llm_breaker_state: 'Circuit breaker state by model: 0 closed, 1 half-open, 2 open',
+  switchboard_llm_cost_total: 'Model spend in US dollars, by model (cache hits cost 0)',
+  switchboard_run_cost_usd: 'Model spend of one run in US dollars, by tier',
+  switchboard_user_spend_top_usd: "Today's spend of the top users in US dollars, by rank 1-5 (this node's view of the shared counters)",
+  switchboard_route_decisions_total: 'Runs routed to a model tier, by tier and deciding rule',
+  switchboard_cache_requests_total: 'Cache lookups by cache (answer, semantic, tool) and result (hit, miss)',
+  switchboard_spend_limit_reached_total: 'Runs refused or cut by a daily spend limit, by limit (user, global) and phase (before, during)',
   switchboard_token_budget_daily_tokens: 'The per-user daily token budget (0 = unlimited)',
   switchboard_token_budget_max_used_ratio: "Highest share of the daily budget any user has used today (this node's view)",
   switchboard_bus_publish_seconds: 'Latency of a session bus publish (the bus lag a frame adds)',
@@ -80,6 +87,11 @@ export interface Instruments {
   llmRetries: Counter<Attrs>;
   llmFallbacks: Counter<Attrs>;
   llmTokens: Counter<Attrs>;
+  llmCost: Counter<Attrs>;
+  runCost: Histogram<Attrs>;
+  routes: Counter<Attrs>;
+  cacheRequests: Counter<Attrs>;
+  spendLimits: Counter<Attrs>;
   busPublish: Histogram;
   busErrors: Counter;
   httpRequests: Counter<Attrs>;
@@ -112,6 +124,11 @@ export function createInstruments(meter: Meter): Instruments {
     llmRetries: counter('switchboard_llm_retries_total'),
     llmFallbacks: counter('switchboard_llm_fallbacks_total'),
     llmTokens: counter('switchboard_llm_tokens_total'),
+    llmCost: counter('switchboard_llm_cost_total'),
+    runCost: meter.createHistogram('switchboard_run_cost_usd', { description: METRIC_HELP.switchboard_run_cost_usd, unit: 'USD', advice: { explicitBucketBoundaries: USD } }),
+    routes: counter('switchboard_route_decisions_total'),
+    cacheRequests: counter('switchboard_cache_requests_total'),
+    spendLimits: counter('switchboard_spend_limit_reached_total'),
     busPublish: histogram('switchboard_bus_publish_seconds', SECONDS.bus),
     busErrors: counter('switchboard_bus_publish_errors_total'),
     httpRequests: counter('switchboard_http_requests_total'),

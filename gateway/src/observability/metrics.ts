@@ -74,6 +74,14 @@ export function createMetrics(options: MetricsOptions = {}) {
     return { method, route, status };
   }, 512);
   const httpRoute = pair('method', 'route');
+  const tierRule = pair('tier', 'rule');
+  const cacheResult = pair('cache', 'result');
+  const limitPhase = pair('limit', 'phase');
+  const tierLabels = new LabelSet<'tier'>((tier) => ({ tier }), 16);
+
+  // Spend per user, bounded: the day's totals of users this node charged, read as a top 5.
+  let spendDay = '';
+  const spentToday = new Map<string, number>();
 
   // Token budget: highest usage of any user today, as seen by this node's runs.
   let budgetDay = '';
@@ -104,6 +112,10 @@ export function createMetrics(options: MetricsOptions = {}) {
     const budget = sources.dailyTokenBudget ?? 0;
     add(budget > 0 && budgetDay === utcDay() ? maxUsed / budget : 0);
   });
+  observable('switchboard_user_spend_top_usd', 'gauge', (add) => {
+    const top = spendDay === utcDay() ? [...spentToday.values()].sort((a, b) => b - a).slice(0, 5) : [];
+    top.forEach((usd, k) => add(usd, { rank: String(k + 1) }));
+  });
   observable('switchboard_memory_queue_depth', 'gauge', (add) => add(sources.memoryStats?.().queueDepth ?? 0));
   observable('switchboard_memory_dropped_total', 'counter', (add) => add(sources.memoryStats?.().dropped ?? 0));
   observable('switchboard_dependency_up', 'gauge', async (add) => {
@@ -127,6 +139,9 @@ export function createMetrics(options: MetricsOptions = {}) {
   i.busErrors.add(0);
   i.transcriptFailures.add(0);
   for (const limit of LIMIT_NAMES) i.rateLimited.add(0, limitLabels.get(limit));
+  for (const limit of ['user', 'global']) for (const phase of ['before', 'during']) i.spendLimits.add(0, limitPhase.get(`${limit}\n${phase}`));
+  for (const route of ['fast\nshort', 'smart\ntools']) i.routes.add(0, tierRule.get(route));
+  for (const cache of ['answer', 'semantic', 'tool']) for (const result of ['hit', 'miss']) i.cacheRequests.add(0, cacheResult.get(`${cache}\n${result}`));
 
   return {
     /** Frame and byte counts (the per-frame hot path writes here directly). */
@@ -211,6 +226,27 @@ export function createMetrics(options: MetricsOptions = {}) {
       const used = (usedToday.get(userId) ?? 0) + input + output;
       usedToday.set(userId, used);
       if (used > maxUsed) maxUsed = used;
+    },
+    /** A run's model spend (`usd`), and its user's total today (the shared counter), for the top-N gauge. */
+    cost(model: string, tier: string | undefined, usd: number, userId: string, userTodayUsd: number): void {
+      i.llmCost.add(usd, modelLabels.get(model));
+      i.runCost.record(usd, tierLabels.get(tier ?? 'none'));
+      const day = utcDay();
+      if (day !== spendDay) {
+        spendDay = day;
+        spentToday.clear();
+      }
+      if (!spentToday.has(userId) && spentToday.size >= o.maxBudgetUsers) return;
+      spentToday.set(userId, userTodayUsd);
+    },
+    routed(tier: string, rule: string): void {
+      i.routes.add(1, tierRule.get(`${tier}\n${rule}`));
+    },
+    cacheLookup(cache: 'answer' | 'semantic' | 'tool', hit: boolean): void {
+      i.cacheRequests.add(1, cacheResult.get(`${cache}\n${hit ? 'hit' : 'miss'}`));
+    },
+    spendLimit(limit: 'user' | 'global', phase: 'before' | 'during'): void {
+      i.spendLimits.add(1, limitPhase.get(`${limit}\n${phase}`));
     },
     busPublished(seconds: number, ok: boolean): void {
       i.busPublish.record(seconds, EMPTY);

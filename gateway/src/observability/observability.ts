@@ -50,7 +50,7 @@ export function createObservability(config: ObservabilityConfig, logger: Logger,
   if (tracing.exporters.length) logger.info('exporting traces', { exporters: tracing.exporters.join(',') });
   metrics.observe({ dailyTokenBudget: config.DAILY_TOKEN_BUDGET });
   const runs = createRunObserver({ tracer: tracing.tracer, metrics });
-  const instrumentation: Instrumentation = createInstrumentation(metrics, runs.onModelEvent);
+  const instrumentation: Instrumentation = createInstrumentation(metrics, runs.onModelEvent, runs.annotate);
   const scores: ScoreSink = createScoreSink({
     langfuse: langfuseKeysFrom({ LANGFUSE_PUBLIC_KEY: config.LANGFUSE_PUBLIC_KEY, LANGFUSE_SECRET_KEY: config.LANGFUSE_SECRET_KEY, LANGFUSE_BASE_URL: config.LANGFUSE_BASE_URL }),
     file: config.SCORES_FILE ?? join(config.DATA_DIR, 'scores.jsonl'),

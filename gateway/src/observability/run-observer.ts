@@ -41,6 +41,8 @@ export interface RunObserver {
   wrapAgent(agent: AgentRunner): AgentRunner;
   /** The model chain's listener. */
   onModelEvent(e: ModelChainEvent): void;
+  /** Sets attributes on the current run's span (e.g. the routing decision); a no-op outside a run. */
+  annotate(attributes: Record<string, string>): void;
 }
 
 export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): RunObserver {
@@ -103,6 +105,7 @@ export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): R
     state.model?.span.setAttributes(usage);
     endModel(state);
     state.span.setAttributes({ ...usage, 'gen_ai.response.model': model, 'switchboard.run.reason': done.reason, 'switchboard.run.tools': r.tools.length });
+    if (done.usage?.costUsd !== undefined) state.span.setAttributes({ 'switchboard.cost.usd': done.usage.costUsd, 'switchboard.cache.hit': done.usage.cached === true });
     if (done.error) state.span.setAttribute('switchboard.error.code', done.error.code);
   };
 
@@ -116,6 +119,9 @@ export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): R
   };
 
   return {
+    annotate(attributes) {
+      store.getStore()?.span.setAttributes(attributes);
+    },
     hooks(base = {}) {
       return {
         ...base,

@@ -13,6 +13,8 @@ export interface RunEffectsDeps {
   logger?: Logger;
   /** Counts a transcript write that failed (metrics). */
   onTranscriptFailed?(): void;
+  /** The daily spend limits (cost control): throws a `quota_exceeded` GatewayError to refuse the run. */
+  checkSpend?(userId: string): Promise<void>;
 }
 
 /** Model output may hold U+0000, which Postgres cannot store in text: keep the rest of the turn. */
@@ -36,6 +38,7 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
       if (!sends.ok) throw new GatewayError('rate_limited', 'too many messages; wait before sending again', { retryAfterMs: sends.retryAfterMs });
       const budget = await limiters.tokens.check(userId);
       if (!budget.ok) throw new GatewayError('quota_exceeded', 'the daily token budget is used up', { retryAfterMs: budget.retryAfterMs, retryable: false });
+      await deps.checkSpend?.(userId);
     },
     async accepted(r) {
       await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: storable(r.text), clientMessageId: r.clientMessageId });

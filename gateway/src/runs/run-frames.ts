@@ -38,7 +38,9 @@ export function toolEndFrame(base: RunIds, event: EventOf<'tool-end'>): SessionF
 
 /** An agent `error` event, as the `error` frame sent to the connection that started the run (`ref` = its send id). */
 export function agentErrorFrame(base: RunIds, event: EventOf<'error'>, ref: string): ErrorFrame {
-  return { type: 'error', code: (event.code as ErrorFrame['code']) ?? 'internal', message: event.message, retryable: event.retryable, ref, ...base };
+  const frame: ErrorFrame = { type: 'error', code: (event.code as ErrorFrame['code']) ?? 'internal', message: event.message, retryable: event.retryable, ref, ...base };
+  if (event.retryAfterMs !== undefined) frame.retryAfterMs = event.retryAfterMs;
+  return frame;
 }
 
 /** The agent's `done`; a run aborted by cancel or interrupt reports why it was aborted. */
@@ -49,6 +51,7 @@ export function doneFrame(base: RunIds, event: EventOf<'done'>, aborted: AbortRe
     reason: event.reason === 'cancelled' && aborted ? aborted : event.reason,
     usage: event.usage,
     model: event.model,
+    ...(event.tier === undefined ? {} : { tier: event.tier }),
     error: event.error,
   };
 }

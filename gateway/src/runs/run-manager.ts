@@ -290,7 +290,7 @@ export class RunManager {
     try {
       seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
       logger.info('run started', { userId: ctx.userId });
-      for await (const event of this.o.agent.stream({ ...base, userId: ctx.userId, text: frame.text, signal: run.controller.signal })) {
+      for await (const event of this.o.agent.stream({ ...base, userId: ctx.userId, text: frame.text, signal: run.controller.signal, tier: frame.tier })) {
         if (done) break;
         switch (event.type) {
           case 'token':

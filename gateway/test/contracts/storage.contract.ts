@@ -265,6 +265,56 @@ export function storageContract(name: string, factory: StorageFactory): void {
       });
     });
 
+    describe('spend', () => {
+      it('adds runs per user, day and model, and sums a user and the deployment', async () => {
+        const base = { day: '2025-05-06', inputTokens: 10, outputTokens: 5, cached: false };
+        await storage.spend.add({ ...base, userId: alice.id, model: 'mini', costNanos: 1500 });
+        await storage.spend.add({ ...base, userId: alice.id, model: 'mini', costNanos: 500 });
+        await storage.spend.add({ ...base, userId: alice.id, model: 'big', costNanos: 7000 });
+        await storage.spend.add({ ...base, userId: alice.id, model: 'big', costNanos: 0, inputTokens: 0, outputTokens: 0, cached: true });
+        await storage.spend.add({ ...base, userId: bob.id, model: 'mini', costNanos: 1000, day: '2025-05-05' });
+        expect(await storage.spend.list(alice.id, '2025-05-01')).toEqual([
+          { day: '2025-05-06', model: 'big', inputTokens: 10, outputTokens: 5, costNanos: 7000, runs: 2, cachedRuns: 1 },
+          { day: '2025-05-06', model: 'mini', inputTokens: 20, outputTokens: 10, costNanos: 2000, runs: 2, cachedRuns: 0 },
+        ]);
+        expect(await storage.spend.list(alice.id, '2025-05-07')).toEqual([]);
+        expect(await storage.spend.list(bob.id, '2025-05-01')).toHaveLength(1);
+        expect(await storage.spend.userTotal(alice.id, '2025-05-06')).toBe(9000);
+        expect(await storage.spend.userTotal(bob.id, '2025-05-06')).toBe(0);
+        expect(await storage.spend.globalTotal('2025-05-06')).toBe(9000);
+        expect(await storage.spend.globalTotal('2025-05-05')).toBe(1000);
+      });
+      it('rejects bad input clearly and unknown users as not found', async () => {
+        const base = { userId: alice.id, day: '2025-05-06', model: 'mini', inputTokens: 1, outputTokens: 1, costNanos: 1, cached: false };
+        await expect(storage.spend.add({ ...base, costNanos: -1 })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.spend.add({ ...base, inputTokens: 1.5 })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.spend.add({ ...base, model: '' })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.spend.add({ ...base, day: 'May 6' })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.spend.add({ ...base, userId: randomUUID() })).rejects.toBeInstanceOf(NotFoundError);
+        expect(await storage.spend.list('nope', '2025-05-01')).toEqual([]);
+      });
+    });
+
+    describe('questions', () => {
+      it('finds the nearest unexpired question of the same user and tier only', async () => {
+        const answer = (a: string) => JSON.stringify({ model: 'mini', steps: [{ text: a }] });
+        await storage.questions.add(alice.id, { tier: 'fast', question: 'owls?', embedding: [1, 0, 0], answer: answer('owl'), ttlMs: 60_000 });
+        await storage.questions.add(alice.id, { tier: 'fast', question: 'cats?', embedding: [0, 1, 0], answer: answer('cat'), ttlMs: 60_000 });
+        await storage.questions.add(alice.id, { tier: 'smart', question: 'owls, smart', embedding: [1, 0, 0], answer: answer('smart owl'), ttlMs: 60_000 });
+        await storage.questions.add(alice.id, { tier: 'fast', question: 'gone', embedding: [0, 0, 1], answer: answer('gone'), ttlMs: 1 });
+        await new Promise((r) => setTimeout(r, 20));
+        const near = await storage.questions.nearest(alice.id, 'fast', [0.9, 0.1, 0]);
+        expect(near).toMatchObject({ question: 'owls?', answer: answer('owl') });
+        expect(near!.score).toBeGreaterThan(0.95);
+        expect((await storage.questions.nearest(alice.id, 'smart', [0.9, 0.1, 0]))?.question).toBe('owls, smart');
+        expect((await storage.questions.nearest(alice.id, 'fast', [0, 0, 1]))?.question).not.toBe('gone');
+        expect(await storage.questions.nearest(bob.id, 'fast', [1, 0, 0])).toBeNull();
+        expect(await storage.questions.nearest(alice.id, 'fast', [1, 0])).toBeNull();
+        await expect(storage.questions.add(alice.id, { tier: 'fast', question: '', embedding: [1], answer: '', ttlMs: 1 })).rejects.toBeInstanceOf(InvalidInputError);
+        await expect(storage.questions.add(randomUUID(), { tier: 'fast', question: 'q', embedding: [1], answer: '', ttlMs: 1 })).rejects.toBeInstanceOf(NotFoundError);
+      });
+    });
+
     describe('feedback', () => {
       it('stores one vote per user and run, the last one wins, and knows which runs a session has', async () => {
         const session = await storage.sessions.create(alice.id);

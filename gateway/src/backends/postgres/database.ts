@@ -2,7 +2,7 @@
 import { mkdirSync } from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
-import { Kysely, Migrator, PostgresDialect, sql } from 'kysely';
+import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely';
 import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { InvalidInputError, MigrationError, PgState, sqlState, StorageUnavailableError } from './errors.js';
@@ -185,12 +185,15 @@ async function enableVector(ctx: DbContext): Promise<void> {
   ctx.iterativeScan = major > 0 || minor >= 8;
 }
 
-async function migrate(ctx: DbContext): Promise<void> {
+/** Runs the pending migrations of `provider` (the shipped ones by default), in name order, even those sorting before an applied one. */
+export async function migrate(ctx: DbContext, provider: MigrationProvider = migrationProvider({ vector: ctx.hasVector })): Promise<void> {
   // The migration bookkeeping lives in the storage's own schema: found through the search path,
   // another schema's (e.g. public's) would make a fresh schema look migrated already.
   const migrator = new Migrator({
     db: ctx.db,
-    provider: migrationProvider({ vector: ctx.hasVector }),
+    provider,
+    // Branches number their migrations independently: one that sorts before an applied one still runs.
+    allowUnorderedMigrations: true,
     ...(ctx.kind === 'postgres' ? { migrationTableSchema: ctx.schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();

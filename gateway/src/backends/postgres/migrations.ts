@@ -108,11 +108,59 @@ const feedback: Migration = {
   },
 };
 
+/**
+ * Model spend per user, UTC day and model (cost in nano-dollars: integers, no float drift).
+ * `IF NOT EXISTS`: the migrator allows unordered migrations (a `0004_*` from another branch may
+ * land after this one ran), so each migration must stand on its own.
+ */
+const spend: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`
+      CREATE TABLE IF NOT EXISTS llm_spend (
+        user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+        day date NOT NULL,
+        model text NOT NULL,
+        input_tokens bigint NOT NULL DEFAULT 0,
+        output_tokens bigint NOT NULL DEFAULT 0,
+        cost_nanos bigint NOT NULL DEFAULT 0 CHECK (cost_nanos >= 0),
+        runs integer NOT NULL DEFAULT 0,
+        cached_runs integer NOT NULL DEFAULT 0,
+        PRIMARY KEY (user_id, day, model)
+      )`.execute(db);
+    await sql`CREATE INDEX IF NOT EXISTS llm_spend_day_idx ON llm_spend (day)`.execute(db);
+  },
+};
+
+/**
+ * The semantic cache: a user's earlier opening questions with their embeddings and answers, until
+ * `expires_at`. Self-standing (`IF NOT EXISTS`), like `0005_spend`.
+ */
+function questionCache(ctx: MigrationContext): Migration {
+  return {
+    async up(db: Kysely<unknown>) {
+      const embeddingType = ctx.vector ? sql`vector` : sql`real[]`;
+      await sql`
+        CREATE TABLE IF NOT EXISTS question_cache (
+          id uuid PRIMARY KEY,
+          user_id uuid NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+          tier text NOT NULL,
+          question text NOT NULL,
+          dims integer NOT NULL,
+          embedding ${embeddingType} NOT NULL,
+          answer text NOT NULL,
+          created_at timestamptz NOT NULL DEFAULT now(),
+          expires_at timestamptz NOT NULL
+        )`.execute(db);
+      await sql`CREATE INDEX IF NOT EXISTS question_cache_user_idx ON question_cache (user_id, tier, dims, expires_at)`.execute(db);
+    },
+  };
+}
+
 /** The migrations, keyed so that their names sort in order. */
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_init': init(ctx), '0003_feedback': feedback };
+      return { '0001_init': init(ctx), '0003_feedback': feedback, '0005_spend': spend, '0006_question_cache': questionCache(ctx) };
     },
   };
 }

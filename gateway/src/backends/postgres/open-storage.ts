@@ -7,6 +7,8 @@ import { refreshTokenRepository } from './refresh-tokens.js';
 import { runRecordRepository } from './run-records.js';
 import { sessionRepository } from './sessions.js';
 import type { OpenStorageOptions, Storage } from './types.js';
+import { questionCacheRepository } from './questions.js';
+import { spendRepository } from './spend.js';
 import { usageRepository } from './usage.js';
 import { feedbackRepository } from './feedback.js';
 import { userRepository } from './users.js';
@@ -41,6 +43,8 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Sto
     sessions: sessionRepository(ctx),
     messages: messageRepository(ctx),
     usage: usageRepository(ctx),
+    spend: spendRepository(ctx),
+    questions: questionCacheRepository(ctx),
     memories: memoryRepository(ctx),
     runs: runRecordRepository(ctx),
     feedback: feedbackRepository(ctx),

@@ -71,6 +71,29 @@ export interface FeedbackTable {
   updated_at: Timestamp;
 }
 
+export interface LlmSpendTable {
+  user_id: string;
+  day: ColumnType<string, string, string>;
+  model: string;
+  input_tokens: ColumnType<string, number | string, number | string>;
+  output_tokens: ColumnType<string, number | string, number | string>;
+  cost_nanos: ColumnType<string, number | string, number | string>;
+  runs: number;
+  cached_runs: number;
+}
+
+export interface QuestionCacheTable {
+  id: string;
+  user_id: string;
+  tier: string;
+  question: string;
+  dims: number;
+  embedding: unknown;
+  answer: string;
+  created_at: Timestamp;
+  expires_at: ColumnType<Date, Date | string, Date | string>;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -79,6 +102,8 @@ export interface Database {
   memories: MemoriesTable;
   token_usage: TokenUsageTable;
   feedback: FeedbackTable;
+  llm_spend: LlmSpendTable;
+  question_cache: QuestionCacheTable;
 }
 
 export type { Generated };

@@ -166,6 +166,59 @@ export interface UsageRepository {
   get(userId: string, day: string): Promise<number>;
 }
 
+/** One run's model spend, added to its user's (day, model) row. */
+export interface SpendInput {
+  userId: string;
+  /** UTC `YYYY-MM-DD`. */
+  day: string;
+  /** Configured model name (`done.model`). */
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  /** Cost in nano-dollars (1e-9 USD), an integer. */
+  costNanos: number;
+  /** The answer came from a cache (counted in `cachedRuns`, cost 0). */
+  cached: boolean;
+}
+
+/** A user's spend on one model on one day. */
+export interface SpendRow {
+  day: string;
+  model: string;
+  inputTokens: number;
+  outputTokens: number;
+  costNanos: number;
+  runs: number;
+  cachedRuns: number;
+}
+
+export interface SpendRepository {
+  /** Adds one run to the user's (day, model) row. @throws NotFoundError when the user is gone */
+  add(input: SpendInput): Promise<void>;
+  /** The user's rows from `fromDay` (inclusive) on, newest day first. */
+  list(userId: string, fromDay: string): Promise<SpendRow[]>;
+  /** The user's cost on `day`, in nano-dollars. */
+  userTotal(userId: string, day: string): Promise<number>;
+  /** Every user's cost on `day`, in nano-dollars (the global daily limit). */
+  globalTotal(day: string): Promise<number>;
+}
+
+/** A cached answer found for a question similar to an earlier one of the same user. */
+export interface QuestionHit {
+  question: string;
+  /** What was stored with the question (the serialized answer). */
+  answer: string;
+  /** Cosine similarity, 1 = the same direction. */
+  score: number;
+}
+
+/** The semantic cache's store: each user's earlier questions, searched by similarity within that user only. */
+export interface QuestionCacheRepository {
+  add(userId: string, input: { tier: string; question: string; embedding: number[]; answer: string; ttlMs: number }): Promise<void>;
+  /** The most similar unexpired question of this user in this tier, or null. */
+  nearest(userId: string, tier: string, embedding: number[]): Promise<QuestionHit | null>;
+}
+
 /** A user's thumbs up or down on one run of a session. */
 export interface FeedbackInput {
   userId: string;
@@ -209,6 +262,10 @@ export interface Storage {
   readonly sessions: SessionRepository;
   readonly messages: MessageRepository;
   readonly usage: UsageRepository;
+  /** Model spend per user, day and model. */
+  readonly spend: SpendRepository;
+  /** The semantic cache's questions (per user). */
+  readonly questions: QuestionCacheRepository;
   readonly memories: MemoryRepository;
   /** A finished run's rows, usage and title in one transaction. */
   readonly runs: RunRecordRepository;
