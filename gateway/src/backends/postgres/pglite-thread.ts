@@ -70,7 +70,10 @@ const errorData = (e) => {
           return;
         }
         const r = await db.query(req.sql, req.params, byteaOptions);
-        parentPort.postMessage({ id: req.id, ok: true, rows: r.rows, affectedRows: r.affectedRows });
+        // The parsed bytea arrays are fresh and exact-size: moved to the opening thread, not copied.
+        const moved = [];
+        for (const row of r.rows) for (const k in row) if (row[k] instanceof Uint8Array) moved.push(row[k].buffer);
+        parentPort.postMessage({ id: req.id, ok: true, rows: r.rows, affectedRows: r.affectedRows }, moved);
       } catch (e) {
         parentPort.postMessage({ id: req.id, ok: false, error: errorData(e) });
       }
@@ -118,7 +121,17 @@ export async function openPgliteThread(options: PgliteThreadOptions): Promise<Pg
     if (waiting.size === 0) worker.ref();
     return new Promise<Answer>((r) => {
       waiting.set(id, r);
-      worker.postMessage({ ...req, id });
+      if (req.op === 'close') return worker.postMessage({ ...req, id });
+      // Binary parameters cross as exact-size copies moved to the thread: a structured clone would
+      // copy each view's whole backing store (a pooled Buffer's 8 KiB slab) on this thread.
+      const moved: ArrayBuffer[] = [];
+      const params = req.params.map((p) => {
+        if (!(p instanceof Uint8Array)) return p;
+        const copy = new Uint8Array(p);
+        moved.push(copy.buffer);
+        return copy;
+      });
+      worker.postMessage({ ...req, params, id }, moved);
     });
   };
 
