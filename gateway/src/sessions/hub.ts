@@ -122,8 +122,12 @@ export class SessionHub {
     const buffer: Array<{ seq: number; json: string }> = [];
     state.catching.set(socket, buffer);
     try {
+      // Read from where the node is if it is behind the client: the log can hold frames the bus
+      // has not brought yet, and those go through the node's own stream first (below), so the
+      // bus copy that comes later is a repeat the node drops, not a second delivery.
+      const from = Math.min(after, state.last);
       const frames: SessionFrame[] = [];
-      let cursor = after;
+      let cursor = from;
       let gap = false;
       let lastSeq = 0;
       for (;;) {
@@ -134,13 +138,19 @@ export class SessionHub {
         if (page.frames.length < 1000) break;
         cursor = page.frames[page.frames.length - 1]!.seq;
       }
+      // The client's own gap: the log no longer holds `after + 1`.
+      if (from < after) gap = after < lastSeq && !frames.some((f) => f.seq === after + 1);
       if (socket.closed || state.catching.get(socket) !== buffer) return { replayed: 0, gap, lastSeq };
       // From here on everything is synchronous: no live frame can slip between replay and live.
-      const result = { replayed: frames.length, gap, lastSeq: Math.max(lastSeq, state.last) };
+      // The node catches up with the log first: its live sockets (and this socket's buffer) get
+      // what the read found beyond the node's last frame.
+      for (const f of frames) if (f.seq > state.last) this.deliver(sessionId, state, f.seq, JSON.stringify(f));
+      const replay = frames.filter((f) => f.seq > after);
+      const result = { replayed: replay.length, gap, lastSeq: Math.max(lastSeq, state.last) };
       onJoined(result);
       let sent = after;
       const delivered = socket.direct ? undefined : (json: string, n: number) => this.events.delivered(json, n);
-      for (const f of frames) {
+      for (const f of replay) {
         if (f.seq <= sent) continue;
         const json = JSON.stringify(f);
         socket.send(json);
@@ -156,7 +166,7 @@ export class SessionHub {
       state.catching.delete(socket);
       state.live.add(socket);
       if (!socket.direct) socket.subscribe(sessionTopic(sessionId));
-      this.events.replayed(frames.length);
+      this.events.replayed(replay.length);
       if (socket.bufferedAmount() > this.opts.maxBackpressureBytes) this.opts.onSlowConsumer(socket);
       return result;
     } catch (e) {
