@@ -5,7 +5,7 @@ import { GatewayError } from '../errors.js';
 import { FrameWriter } from './frame-writer.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { SessionHub } from '../sessions/hub.js';
-import type { AgentRunner, IdempotencyStore, PubSub, RunLock } from '../ports.js';
+import { LeaseLostError, type AgentRunner, type IdempotencyStore, type PubSub, type RunLock } from '../ports.js';
 
 
 interface LocalRun {
@@ -124,16 +124,24 @@ export class RunManager {
       const last = await hub.lastFrame(sessionId);
       if (!last || last.runId !== runId || last.type === 'done') return;
       this.o.logger.warn('run lost with its node; ending it', { sessionId, runId });
-      await hub.append({
-        type: 'done',
-        sessionId,
-        runId,
-        reason: 'error',
-        error: { code: 'node_lost', message: 'the node running this run stopped; send again to retry' },
-      });
+      await hub.append(lostDone(sessionId, runId), { lease: reaper });
     } finally {
       await lock.release(sessionId, reaper);
     }
+  }
+
+  /**
+   * A run that starts on a session whose last frame belongs to another run without a `done`
+   * (that run lost its lease and was fenced out, or its node died unseen) ends that run first:
+   * `done{error:node_lost}`, written under the new run's lease, so every run has its one `done`.
+   */
+  private async endPrevious(sessionId: string, runId: string): Promise<void> {
+    const last = await this.o.hub.lastFrame(sessionId);
+    if (!last || last.type === 'done' || last.runId === runId) return;
+    this.o.logger.warn('previous run of the session never ended; ending it', { previousRunId: last.runId });
+    await this.o.hub.append(lostDone(sessionId, last.runId), { lease: runId }).catch((e) => {
+      if (!(e instanceof LeaseLostError)) throw e;
+    });
   }
 
   /** The run holding the session, if any. */
@@ -273,21 +281,36 @@ export class RunManager {
     let seqFrom = 0;
     let seqTo = 0;
     const tools: Array<{ name: string; input: unknown; output?: string; error?: string; callId: string }> = [];
+    // Every append carries the run's lease: once another node took the session over (the lease
+    // lapsed), the log refuses this run's frames and the run stops; its `done` is the taker's.
+    const lease = { lease: run.runId };
+    let fenced = false;
+    const lost = (e: unknown) => {
+      if (!(e instanceof LeaseLostError)) return false;
+      if (!fenced) logger.warn('run lease lost: the log refused its frames; stopping the run');
+      fenced = true;
+      run.controller.abort('interrupted');
+      return true;
+    };
     const append = async (f: SessionFrameInput) => {
-      const written = await hub.append(f);
+      const written = await hub.append(f, lease);
       seqTo = written.seq;
       return written;
     };
-    const writer = new FrameWriter({ append: (frames) => hub.appendBatch(frames), coalesceMs: this.o.tokenCoalesceMs ?? 0 });
+    const writer = new FrameWriter({ append: (frames) => hub.appendBatch(frames, lease), coalesceMs: this.o.tokenCoalesceMs ?? 0, onFailure: lost });
+    const { lock } = this.o;
     const renewLease = () =>
-      void this.o.lock.renew(frame.sessionId, run.runId, this.o.lockTtlMs).then(
-        (ok) => ok || logger.warn('run lease lost'),
-        () => {},
-      );
+      void (async () => {
+        if (await lock.renew(frame.sessionId, run.runId, this.o.lockTtlMs)) return;
+        // Lapsed: take it again if nobody else did (the log still fences a takeover in between).
+        if (await lock.acquire(frame.sessionId, run.runId, this.o.lockTtlMs)) return logger.warn('run lease had lapsed; taken again');
+        lost(new LeaseLostError(frame.sessionId, run.runId));
+      })().catch(() => {});
     // Renewed at once: the lease was taken before the send's checks and the user message's write.
     renewLease();
     const renew = setInterval(renewLease, Math.max(200, this.o.lockTtlMs / 3));
     try {
+      await this.endPrevious(frame.sessionId, run.runId);
       seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
       logger.info('run started', { userId: ctx.userId });
       for await (const event of this.o.agent.stream({ ...base, userId: ctx.userId, text: frame.text, signal: run.controller.signal })) {
@@ -316,22 +339,28 @@ export class RunManager {
         }
       }
     } catch (e) {
-      logger.error('run stream failed', { error: e instanceof Error ? e.message : String(e) });
-      done = failedDone(base);
+      if (!lost(e)) {
+        logger.error('run stream failed', { error: e instanceof Error ? e.message : String(e) });
+        done = failedDone(base);
+      }
     }
     done ??= endedWithoutDone(base, abortReason(run.controller.signal));
     if (traceId) done = { ...done, traceId };
     // The `done` goes with whatever the run still has queued, in one batch.
-    try {
-      writer.push(done);
-      await writer.flush();
-    } catch (e) {
-      // A failed batch: the frames after it are not written; `done` gets its own write.
-      logger.error('could not write the run frames', { error: String(e) });
+    if (!fenced) {
       try {
-        await append(done);
-      } catch (e2) {
-        logger.error('could not write done', { error: String(e2) });
+        writer.push(done);
+        await writer.flush();
+      } catch (e) {
+        if (!lost(e)) {
+          // A failed batch: the frames after it are not written; `done` gets its own write.
+          logger.error('could not write the run frames', { error: String(e) });
+          try {
+            await append(done);
+          } catch (e2) {
+            if (!lost(e2)) logger.error('could not write done', { error: String(e2) });
+          }
+        }
       }
     }
     // The lease is renewed until the last frame is written: frames still queued when the agent
@@ -339,6 +368,11 @@ export class RunManager {
     clearInterval(renew);
     seqTo = Math.max(seqTo, writer.lastSeq);
     await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
+    if (fenced) {
+      // The node that took the session over writes this run's `done` and completes its record.
+      logger.warn('run ended without its done: it lost its lease', { ms: Date.now() - started });
+      return;
+    }
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
     const finalDone = done;
     void this.o.hooks
@@ -359,3 +393,12 @@ export class RunManager {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The `done` a run gets from another node when its own node died or it lost its lease. */
+const lostDone = (sessionId: string, runId: string): SessionFrameInput => ({
+  type: 'done',
+  sessionId,
+  runId,
+  reason: 'error',
+  error: { code: 'node_lost', message: 'the node running this run stopped; send again to retry' },
+});

@@ -42,7 +42,7 @@ class ControlledLog implements SessionLog {
     g.resolve(g.seen);
   }
   private read(after: number, limit: number): ReadResult {
-    return { frames: this.frames.filter((f) => f.seq > after).slice(0, limit), gap: false, lastSeq: this.frames.length };
+    return { frames: this.frames.filter((f) => f.seq > after).slice(0, limit), gap: false, lastSeq: this.frames.length, epoch: 'e1' };
   }
   async append(input: SessionFrameInput): Promise<SessionFrame> {
     return this.put(input);
@@ -50,7 +50,7 @@ class ControlledLog implements SessionLog {
   async appendBatch(inputs: SessionFrameInput[]): Promise<AppendedFrame[]> {
     return inputs.map((i) => {
       const frame = this.put(i);
-      return { frame, json: JSON.stringify(frame) };
+      return { frame, json: JSON.stringify(frame), epoch: 'e1' };
     });
   }
   readAfter(_sessionId: string, after: number, limit = 10_000): Promise<ReadResult> {
@@ -76,7 +76,7 @@ class ControlledBus implements PubSub {
   async unsubscribe(): Promise<void> {}
   async close(): Promise<void> {}
   deliver(frame: SessionFrame): void {
-    this.handler?.(`${frame.seq} ${JSON.stringify(frame)}`);
+    this.handler?.(`${frame.seq} e1 ${JSON.stringify(frame)}`);
   }
 }
 

@@ -4,6 +4,7 @@
  * with the reason, when Redis is down.
  */
 import { createRedisSessionLog } from './session-log.js';
+import { createRedisRunLock } from './shared-state.js';
 import { redisTestSpace, type RedisTestSpace } from '../../../test/support/redis-harness.js';
 import { serverRedis, sleep } from '../../../test/support/redis.js';
 import { describeSessionLogContract } from '../../../test/contracts/session-log.contract.js';
@@ -17,8 +18,9 @@ if (server.available) {
     async harness() {
       const space = redisTestSpace('log');
       return {
-        async open(retention) {
-          return createRedisSessionLog(space.connect(), { retention, keyPrefix: space.prefix });
+        lock: createRedisRunLock(space.connect(), { keyPrefix: space.prefix }),
+        async open(retention, options = {}) {
+          return createRedisSessionLog(space.connect(), { retention, keyPrefix: space.prefix, reservations: options.reservations });
         },
         elapse: sleep,
         close: () => space.close(),
@@ -40,7 +42,7 @@ if (server.available) {
       const log = createRedisSessionLog(redis, { keyPrefix: space.prefix, retention: { maxAgeMs: 60_000 }, seqTtlMs: 120_000 });
       await log.append(token(1));
       const keys = (await redis.keys(`${space.prefix}*`)).sort();
-      expect(keys).toEqual([`${space.prefix}log:{s1}`, `${space.prefix}seq:{s1}`]);
+      expect(keys).toEqual([`${space.prefix}log:{s1}`, `${space.prefix}meta:{s1}`, `${space.prefix}seq:{s1}`]);
       const streamTtl = await redis.pttl(`${space.prefix}log:{s1}`);
       const seqTtl = await redis.pttl(`${space.prefix}seq:{s1}`);
       expect(streamTtl).toBeGreaterThan(50_000);
