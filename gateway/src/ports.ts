@@ -161,6 +161,8 @@ export interface ResumeRecord {
   userId: string;
   /** Session id → the last `seq` the server wrote to that connection. */
   sessions: Record<string, number>;
+  /** Session id → the epoch of the log those `seq`s belong to. */
+  epochs?: Record<string, string>;
 }
 
 /** Short-lived records of closed connections, shared by every node (resume can land anywhere). */

@@ -304,6 +304,7 @@ export class SessionHub {
   private deliver(sessionId: string, state: SessionState, seq: number, json: string, epoch?: string): void {
     if (state.last >= 0 && seq <= state.last) return;
     if (epoch && state.last >= 0 && state.epoch !== '' && epoch !== state.epoch) return this.changeEpoch(sessionId, state);
+    if (epoch && state.epoch === '') state.epoch = epoch;
     state.pending.set(seq, json);
     if (state.last < 0) return;
     this.drainPending(sessionId, state);

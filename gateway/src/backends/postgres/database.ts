@@ -180,6 +180,8 @@ async function migrate(ctx: DbContext): Promise<void> {
   const migrator = new Migrator({
     db: ctx.db,
     provider: migrationProvider({ vector: ctx.hasVector }),
+    // Migrations of branches developed side by side may land in either order (two `0004_…`).
+    allowUnorderedMigrations: true,
     ...(ctx.kind === 'postgres' ? { migrationTableSchema: ctx.schema } : {}),
   });
   const { error, results } = await migrator.migrateToLatest();
