@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { DoneFrame, ErrorFrame, SendFrame, SessionFrameInput } from '@switchboard/protocol';
+import type { DoneFrame, ErrorFrame, SendFrame, SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import { abortReason, agentErrorFrame, doneFrame, endedWithoutDone, failedDone, tokenFrame, toolEndFrame, toolStartFrame, type AbortReason } from './run-frames.js';
 import { GatewayError } from '../errors.js';
 import { FrameWriter } from './frame-writer.js';
@@ -38,6 +38,12 @@ export interface RunHooks {
     seqFrom: number;
     seqTo: number;
   }): Promise<void>;
+  /**
+   * A run that ended without its own `done` (its node died, or it lost its lease): called by the
+   * node that wrote `done{error:node_lost}` for it, with the run's frames from the log (what
+   * clients saw), to complete the turn's record.
+   */
+  lostRun?(input: { sessionId: string; runId: string; frames: SessionFrame[] }): Promise<void>;
   /** Runs the whole run inside `body` (a trace span and its id in the log context); `body` gets the run's trace id. */
   wrapRun?(run: { sessionId: string; runId: string; userId: string }, body: (traceId?: string) => Promise<void>): Promise<void>;
 }
@@ -124,7 +130,8 @@ export class RunManager {
       const last = await hub.lastFrame(sessionId);
       if (!last || last.runId !== runId || last.type === 'done') return;
       this.o.logger.warn('run lost with its node; ending it', { sessionId, runId });
-      await hub.append(lostDone(sessionId, runId), { lease: reaper });
+      const done = await hub.append(lostDone(sessionId, runId), { lease: reaper });
+      await this.recordLost(sessionId, runId, done.seq);
     } finally {
       await lock.release(sessionId, reaper);
     }
@@ -139,9 +146,22 @@ export class RunManager {
     const last = await this.o.hub.lastFrame(sessionId);
     if (!last || last.type === 'done' || last.runId === runId) return;
     this.o.logger.warn('previous run of the session never ended; ending it', { previousRunId: last.runId });
-    await this.o.hub.append(lostDone(sessionId, last.runId), { lease: runId }).catch((e) => {
+    const done = await this.o.hub.append(lostDone(sessionId, last.runId), { lease: runId }).catch((e) => {
       if (!(e instanceof LeaseLostError)) throw e;
     });
+    if (done) void this.recordLost(sessionId, last.runId, done.seq);
+  }
+
+  /** Completes the record of a run this node wrote the lost `done` of, from the log. */
+  private async recordLost(sessionId: string, runId: string, doneSeq: number): Promise<void> {
+    const lostRun = this.o.hooks?.lostRun;
+    if (!lostRun) return;
+    try {
+      const page = await this.o.hub.read(sessionId, Math.max(0, doneSeq - 20_000), 20_000);
+      await lostRun({ sessionId, runId, frames: page.frames.filter((f) => f.runId === runId && f.seq <= doneSeq) });
+    } catch (e) {
+      this.o.logger.warn('could not complete the record of a lost run', { sessionId, runId, error: String(e) });
+    }
   }
 
   /** The run holding the session, if any. */

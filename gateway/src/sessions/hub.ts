@@ -230,6 +230,11 @@ export class SessionHub {
     };
   }
 
+  /** Frames of a session's log after `after` (at most `limit`). */
+  read(sessionId: string, after: number, limit: number) {
+    return this.opts.log.readAfter(sessionId, after, limit);
+  }
+
   /** The newest frame in a session's log, if any. */
   async lastFrame(sessionId: string): Promise<SessionFrame | undefined> {
     return this.frameAt(sessionId, await this.opts.log.lastSeq(sessionId));

@@ -107,6 +107,12 @@ export function sessionRepository({ db, schema }: DbContext): SessionRepository 
       await db.updateTable('sessions').set({ updated_at: sql`now()` }).where('id', '=', id).execute();
     },
 
+    async owner(id) {
+      if (!isUuid(id)) return null;
+      const row = await db.selectFrom('sessions').select('user_id').where('id', '=', id).executeTakeFirst();
+      return row?.user_id ?? null;
+    },
+
     async reserveSeq(id, atLeast, block) {
       if (!isUuid(id)) return null;
       if (!Number.isSafeInteger(atLeast) || atLeast < 0 || !Number.isSafeInteger(block) || block < 1) throw new InvalidInputError('atLeast and block must be non-negative integers');

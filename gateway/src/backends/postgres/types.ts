@@ -128,6 +128,8 @@ export interface SessionRepository {
    * returns it before (`floor`) and after (`ceiling`); null when there is no such session.
    */
   reserveSeq(id: string, atLeast: number, block: number): Promise<{ floor: number; ceiling: number } | null>;
+  /** The user a session belongs to, or null (for a run whose node died: its record is completed elsewhere). */
+  owner(id: string): Promise<string | null>;
 }
 
 export interface MessageRepository {
