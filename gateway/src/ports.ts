@@ -111,6 +111,11 @@ export interface SessionLog {
   appendBatch(frames: SessionFrameInput[], options?: AppendBatchOptions): Promise<AppendedFrame[]>;
   /** True when `appendBatch` can publish on the session bus in the same step. */
   readonly publishes?: boolean;
+  /**
+   * Makes sure the session's log exists (a new one numbers above the durable reservation) and
+   * returns its epoch, so a client joining before the first frame learns the epoch too.
+   */
+  open(sessionId: string): Promise<string>;
   /** @param limit most frames returned. @default 10000 */
   readAfter(sessionId: string, after: number, limit?: number): Promise<ReadResult>;
   lastSeq(sessionId: string): Promise<number>;

@@ -297,7 +297,6 @@ export class RunManager {
     const base = { sessionId: frame.sessionId, runId: run.runId };
     const started = Date.now();
     let done: Omit<DoneFrame, 'seq'> | null = null;
-    let answer = '';
     let seqFrom = 0;
     let seqTo = 0;
     const tools: Array<{ name: string; input: unknown; output?: string; error?: string; callId: string }> = [];
@@ -317,7 +316,15 @@ export class RunManager {
       seqTo = written.seq;
       return written;
     };
-    const writer = new FrameWriter({ append: (frames) => hub.appendBatch(frames, lease), coalesceMs: this.o.tokenCoalesceMs ?? 0, onFailure: lost });
+    // The transcript keeps what the log took (what clients saw), not what the model produced:
+    // tokens of a batch that failed to be written are in neither.
+    let written = '';
+    const appendBatch = async (frames: SessionFrameInput[]) => {
+      const out = await hub.appendBatch(frames, lease);
+      for (const f of out) if (f.type === 'token') written += f.text;
+      return out;
+    };
+    const writer = new FrameWriter({ append: appendBatch, coalesceMs: this.o.tokenCoalesceMs ?? 0, onFailure: lost });
     const { lock } = this.o;
     const renewLease = () =>
       void (async () => {
@@ -337,7 +344,6 @@ export class RunManager {
         if (done) break;
         switch (event.type) {
           case 'token':
-            answer += event.text;
             writer.push(tokenFrame(base, event));
             break;
           case 'tool-start':
@@ -402,7 +408,7 @@ export class RunManager {
         runId: run.runId,
         clientMessageId: frame.id,
         text: frame.text,
-        answer,
+        answer: written,
         tools,
         done: finalDone,
         seqFrom,

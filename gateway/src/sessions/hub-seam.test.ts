@@ -59,6 +59,9 @@ class ControlledLog implements SessionLog {
     this.readsHeld++;
     return new Promise((resolve) => (this.gate = { after, limit, resolve }));
   }
+  async open(): Promise<string> {
+    return 'e1';
+  }
   async lastSeq(): Promise<number> {
     return this.frames.length;
   }

@@ -286,11 +286,14 @@ export class SessionHub {
         const cur = this.sessions.get(sessionId);
         if (m && cur) this.deliver(sessionId, cur, m.seq, m.json, m.epoch);
       });
+      // Opening the log gives it an epoch before its first frame: a client that joins an empty
+      // session learns the epoch its `seq`s will belong to.
+      const epoch = await this.opts.log.open(sessionId);
       const last = await this.opts.log.lastSeq(sessionId);
       const page = await this.opts.log.readAfter(sessionId, Math.max(0, last - 1), 1);
       const tail = last > 0 ? page.frames.find((f) => f.seq === last) : undefined;
       if (tail && tail.type !== 'done' && s.openRun === null) s.openRun = tail.runId;
-      s.epoch = page.epoch;
+      s.epoch = page.epoch || epoch;
       s.last = Math.max(last, page.lastSeq);
       this.drainPending(sessionId, s);
     })();

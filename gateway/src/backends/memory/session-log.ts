@@ -76,15 +76,14 @@ export function createMemorySessionLog(retention: Partial<LogRetention> = {}, no
   }
 
   /** One synchronous try: checks the lease and the ceiling, then writes every frame or none. */
-  function tryAppend(inputs: SessionFrameInput[], lease: string | undefined, grant: AppendGrant): AppendAttempt<AppendedFrame[]> {
-    const sessionId = inputs[0]!.sessionId;
-    const runId = inputs[0]!.runId;
+  function tryAppend(sessionId: string, inputs: SessionFrameInput[], lease: string | undefined, grant: AppendGrant): AppendAttempt<AppendedFrame[]> {
+    const runId = inputs[0]?.runId ?? '';
     let entry = sessions.get(sessionId);
     if (!entry) {
       if (grant.epoch === undefined) return { needFloor: true };
       sessions.set(sessionId, (entry = { frames: [], lastSeq: grant.floor ?? 0, epoch: grant.epoch, ceiling: grant.ceiling ?? 0 }));
     } else if (grant.ceiling !== undefined) entry.ceiling = Math.max(entry.ceiling, grant.ceiling);
-    if (lease !== undefined) {
+    if (lease !== undefined && inputs.length > 0) {
       if (entry.ended === runId) return { fenced: true };
       const holder = options.holder ? options.holder(sessionId) : null;
       if (holder !== lease && (holder !== null || (entry.writer !== undefined && entry.writer !== lease))) return { fenced: true };
@@ -108,7 +107,7 @@ export function createMemorySessionLog(retention: Partial<LogRetention> = {}, no
     if (inputs.length === 0) return [];
     const sessionId = inputs[0]!.sessionId;
     if (inputs.some((f) => f.sessionId !== sessionId)) throw new TypeError('appendBatch takes frames of one session');
-    return appendWithReservation(sessionId, inputs[0]!.runId, options.reservations, async (grant) => tryAppend(inputs, lease, grant));
+    return appendWithReservation(sessionId, inputs[0]!.runId, options.reservations, async (grant) => tryAppend(sessionId, inputs, lease, grant));
   };
 
   return {
@@ -118,6 +117,10 @@ export function createMemorySessionLog(retention: Partial<LogRetention> = {}, no
     // One process: there is no bus to publish on in the same step (`publishes` is unset).
     async appendBatch(inputs, batchOptions = {}): Promise<AppendedFrame[]> {
       return appendBatch(inputs, batchOptions.lease);
+    },
+    async open(sessionId) {
+      await appendWithReservation(sessionId, '', options.reservations, async (grant) => tryAppend(sessionId, [], undefined, grant));
+      return sessions.get(sessionId)!.epoch;
     },
     async readAfter(sessionId, after, limit = 10_000): Promise<ReadResult> {
       const entry = sessions.get(sessionId);

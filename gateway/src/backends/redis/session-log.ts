@@ -161,8 +161,12 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
 
   async function appendBatch(inputs: SessionFrameInput[], publish: string, lease: string | undefined): Promise<AppendedFrame[]> {
     if (inputs.length === 0) return [];
-    const sessionId = checkSession(inputs[0]!.sessionId);
-    const runId = inputs[0]!.runId;
+    return (await write(checkSession(inputs[0]!.sessionId), inputs, publish, lease)).frames;
+  }
+
+  /** One script call (retried with a reservation when needed); no frames only makes sure the log exists. */
+  async function write(sessionId: string, inputs: SessionFrameInput[], publish: string, lease: string | undefined): Promise<{ frames: AppendedFrame[]; epoch: string }> {
+    const runId = inputs[0]?.runId ?? '';
     const frames = inputs.map((input) => {
       if (input.sessionId !== sessionId) throw new TypeError('appendBatch takes frames of one session');
       const { seq: _ignored, ...frame } = input as SessionFrameInput & { seq?: number };
@@ -191,11 +195,12 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
       if (code === -3) return { needCeiling: Number(r[1]) };
       return { ok: { first: code, epoch: String(r[1]) } };
     });
-    return frames.map((f, i) => {
+    const written = frames.map((f, i) => {
       const seq = first + i;
       // The same text a reader gets from JSON.stringify of the replayed frame: seq is the last key.
       return { frame: { ...f, seq } as SessionFrame, json: `${bodies[i]!.slice(0, -1)},"seq":${seq}}`, epoch };
     });
+    return { frames: written, epoch };
   }
 
   return {
@@ -205,6 +210,9 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
     publishes,
     async appendBatch(inputs, batchOptions = {}): Promise<AppendedFrame[]> {
       return appendBatch(inputs, publishes ? (batchOptions.publish ?? '') : '', batchOptions.lease);
+    },
+    async open(sessionId) {
+      return (await write(checkSession(sessionId), [], '', undefined)).epoch;
     },
     async readAfter(sessionId, after, limit = 10_000): Promise<ReadResult> {
       checkCount('after', after, 0);
