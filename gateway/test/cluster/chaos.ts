@@ -177,7 +177,14 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
         transcriptChecked++;
         if (answers.get(runId) !== seen) {
           transcriptMismatches++;
-          log(`chaos: ${peer.label} run ${runId}: transcript ${JSON.stringify(answers.get(runId)?.slice(0, 60))} vs seen ${JSON.stringify(seen.slice(0, 60))}`);
+          const stored = answers.get(runId) ?? '';
+          let at = 0;
+          while (at < seen.length && stored[at] === seen[at]) at++;
+          const done = fs.at(-1) as SessionFrame & { reason?: string; error?: { code: string } };
+          log(
+            `chaos: ${peer.label} run ${runId} (${fs[0]!.seq}..${done.seq}, done ${done.reason}${done.error ? `/${done.error.code}` : ''}): ` +
+              `transcript ${stored.length} chars vs seen ${seen.length}, first difference at ${at}: ${JSON.stringify(stored.slice(at, at + 30))} vs ${JSON.stringify(seen.slice(at, at + 30))}`,
+          );
         }
       }
     }

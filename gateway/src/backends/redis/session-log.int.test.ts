@@ -62,6 +62,24 @@ if (server.available) {
       expect((await log.readAfter('s1', 0)).frames.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
     });
 
+    it('writes a batch once when the client resends its script (a reply lost with the connection)', async () => {
+      const redis = space.connect();
+      const resending = new Proxy(redis, {
+        get(target, key, receiver) {
+          if (key !== 'evalsha') return Reflect.get(target, key, receiver);
+          return async (...args: Parameters<typeof redis.evalsha>) => {
+            await target.evalsha(...args);
+            return target.evalsha(...args);
+          };
+        },
+      });
+      const log = createRedisSessionLog(resending, { keyPrefix: space.prefix });
+      await log.append(token(1));
+      const batch = await log.appendBatch([token(2), token(3)]);
+      expect(batch.map((w) => w.frame.seq)).toEqual([2, 3]);
+      expect((await log.readAfter('s1', 0)).frames.map((f) => f.seq)).toEqual([1, 2, 3]);
+    });
+
     it('reloads its scripts after the server forgot them', async () => {
       const redis = space.connect();
       const log = createRedisSessionLog(redis, { keyPrefix: space.prefix });

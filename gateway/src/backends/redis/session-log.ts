@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { RedisClient } from './client.js';
 import { DEFAULT_RETENTION, appendWithReservation } from '../memory/session-log.js';
@@ -57,13 +58,16 @@ end
 
 // KEYS: stream, counter, meta, lock. ARGV: maxFrames, maxAgeMs, seqTtlMs, channel ('' for none),
 // lease ('' for none), runId, ends ('1' when the batch holds the run's done), epoch, floor, ceiling
-// (the last three '' unless granted), then one frame JSON (without seq) per frame.
+// (the last three '' unless granted), batch id ('' for none), then one frame JSON (without seq)
+// per frame. A batch id the script has just written is answered from meta without writing again:
+// the client resends a script whose reply a dropped connection lost (ioredis does), and the
+// batch must not land twice.
 // meta holds ep (epoch), r (highest seq reserved durably), w (lease of the last fenced write) and
 // e (the run whose done was written last). Returns {first seq, epoch}, or {-1} fenced, {-2} no
 // epoch (the log is new or was lost: call again with a floor), {-3, need} ceiling reached.
 const APPEND_BATCH = redisScript(`${LUA_PRELUDE}
 local now = nowMs()
-local n = #ARGV - 10
+local n = #ARGV - 11
 local lease, runId = ARGV[5], ARGV[6]
 local ep = redis.call('HGET', KEYS[3], 'ep')
 if not ep then
@@ -78,6 +82,9 @@ if not ep then
   redis.call('HSET', KEYS[3], 'ep', ep, 'r', ARGV[10])
 elseif ARGV[10] ~= '' and tonumber(ARGV[10]) > tonumber(redis.call('HGET', KEYS[3], 'r') or '0') then
   redis.call('HSET', KEYS[3], 'r', ARGV[10])
+end
+if ARGV[11] ~= '' and redis.call('HGET', KEYS[3], 'b') == ARGV[11] then
+  return {tonumber(redis.call('HGET', KEYS[3], 'bf')), ep}
 end
 if lease ~= '' then
   if redis.call('HGET', KEYS[3], 'e') == runId then return {-1} end
@@ -96,6 +103,7 @@ end
 local first = c + 1
 if first + n - 1 > tonumber(redis.call('HGET', KEYS[3], 'r') or '0') then return {-3, first + n - 1} end
 redis.call('SET', KEYS[2], first + n - 1)
+if ARGV[11] ~= '' then redis.call('HSET', KEYS[3], 'b', ARGV[11], 'bf', first) end
 if lease ~= '' then
   redis.call('HSET', KEYS[3], 'w', lease)
   if ARGV[7] == '1' then redis.call('HSET', KEYS[3], 'e', runId) end
@@ -103,7 +111,7 @@ end
 local t = string.format('%d', now)
 for i = 1, n do
   local seq = first + i - 1
-  local f = ARGV[10 + i]
+  local f = ARGV[11 + i]
   local id = string.format('%d', seq)
   redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id .. '-0', 'f', f, 't', t)
   if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], id .. ' ' .. ep .. ' ' .. string.sub(f, 1, -2) .. ',"seq":' .. id .. '}') end
@@ -175,6 +183,7 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
     const bodies = frames.map((f) => JSON.stringify(f));
     const ends = frames.some((f) => f.type === 'done' && f.runId === runId) ? '1' : '';
     const scriptKeys = [...keys(sessionId), sessionKey(prefix, 'lock', sessionId)];
+    const batchId = inputs.length > 0 ? randomBytes(9).toString('base64url') : '';
     const { first, epoch } = await appendWithReservation<{ first: number; epoch: string }>(sessionId, runId, options.reservations, async (grant) => {
       const r = (await APPEND_BATCH.run(redis, scriptKeys, [
         maxFrames,
@@ -187,6 +196,7 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
         grant.epoch ?? '',
         grant.floor ?? '',
         grant.ceiling ?? '',
+        batchId,
         ...bodies,
       ])) as [number, string | number | undefined];
       const code = Number(r[0]);
