@@ -333,6 +333,8 @@ export class SessionHub {
     try {
       while (state.pending.size && this.sessions.get(sessionId) === state) {
         const page = await this.opts.log.readAfter(sessionId, state.last, 1000);
+        if (this.sessions.get(sessionId) !== state) return;
+        if (page.epoch && state.epoch && page.epoch !== state.epoch) return this.changeEpoch(sessionId, state);
         for (const f of page.frames) if (f.seq > state.last) state.pending.set(f.seq, JSON.stringify(f));
         if (page.gap || page.frames.length === 0) {
           // The log no longer has the hole (or never will): skip to what we have.
