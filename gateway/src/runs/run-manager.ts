@@ -152,6 +152,14 @@ export class RunManager {
     if (done) void this.recordLost(sessionId, last.runId, done.seq);
   }
 
+  /** The token text of a run as the log holds it, when the log still holds the run from its `user` frame. */
+  private async writtenText(sessionId: string, runId: string, seqFrom: number): Promise<string | null> {
+    if (seqFrom < 1) return null;
+    const page = await this.o.hub.read(sessionId, seqFrom - 1, 20_000);
+    if (page.frames[0]?.seq !== seqFrom || page.frames[0].runId !== runId) return null;
+    return page.frames.map((f) => (f.runId === runId && f.type === 'token' ? f.text : '')).join('');
+  }
+
   /** Completes the record of a run this node wrote the lost `done` of, from the log. */
   private async recordLost(sessionId: string, runId: string, doneSeq: number): Promise<void> {
     const lostRun = this.o.hooks?.lostRun;
@@ -383,6 +391,9 @@ export class RunManager {
           logger.error('could not write the run frames', { error: String(e) });
           try {
             await append(done);
+            // A write that failed from here may still have landed (its reply was lost with the
+            // connection): what the run wrote is what the log holds.
+            written = (await this.writtenText(frame.sessionId, run.runId, seqFrom)) ?? written;
           } catch (e2) {
             if (!lost(e2)) logger.error('could not write done', { error: String(e2) });
           }
