@@ -122,6 +122,9 @@ export class RunManager {
 
   private async reapIfLost(sessionId: string, runId: string): Promise<void> {
     const { lock, hub } = this.o;
+    // The run's end may be in the log already, its bus message lost: deliver it first.
+    await hub.catchUp(sessionId);
+    if (!hub.openRuns().some((r) => r.sessionId === sessionId && r.runId === runId)) return;
     if ((await lock.holder(sessionId)) !== null) return;
     // Take the session's lease ourselves so exactly one node writes the `done`.
     const reaper = `reaper:${runId}`;

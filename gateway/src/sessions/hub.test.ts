@@ -94,6 +94,20 @@ describe('SessionHub', () => {
     expect(s.received).toEqual([1, 2, 3]);
   });
 
+  it('catches up from the log when the last frame never came over the bus', async () => {
+    const { hub, log, socket } = setup();
+    const s = socket();
+    await hub.join('s', s, 0, () => {});
+    await hub.append(token('s'));
+    // Another node writes the run's done; its bus message is lost.
+    await log.append({ type: 'done', sessionId: 's', runId: 'r1', reason: 'stop' });
+    expect(hub.openRuns()).toEqual([{ sessionId: 's', runId: 'r1' }]);
+    await hub.catchUp('s');
+    await hub.catchUp('s');
+    expect(s.received).toEqual([1, 2]);
+    expect(hub.openRuns()).toEqual([]);
+  });
+
   it('drops bus duplicates of frames already delivered locally', async () => {
     const { hub, bus, socket } = setup();
     const s = socket();

@@ -230,6 +230,20 @@ export class SessionHub {
     };
   }
 
+  /**
+   * Delivers what the log holds beyond this node's last frame of a session: a bus message that
+   * was lost (the subscriber was reconnecting) leaves no hole to fill when it was the last frame
+   * of a run, its `done`. Also notices a log recreated with nothing new written to it.
+   */
+  async catchUp(sessionId: string): Promise<void> {
+    const state = this.sessions.get(sessionId);
+    if (!state || state.last < 0 || state.filling) return;
+    const page = await this.opts.log.readAfter(sessionId, state.last, 1000);
+    if (this.sessions.get(sessionId) !== state) return;
+    if (page.epoch && state.epoch && page.epoch !== state.epoch) return this.changeEpoch(sessionId, state);
+    for (const f of page.frames) this.deliver(sessionId, state, f.seq, JSON.stringify(f), page.epoch);
+  }
+
   /** Frames of a session's log after `after` (at most `limit`). */
   read(sessionId: string, after: number, limit: number) {
     return this.opts.log.readAfter(sessionId, after, limit);

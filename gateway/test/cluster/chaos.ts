@@ -167,7 +167,8 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
         const dones = fs.filter((f) => f.type === 'done').length;
         if (dones === 0 && !answers.has(runId)) {
           runsWithoutDone++;
-          log(`chaos: ${peer.label} run ${runId} has no done and no answer in the transcript`);
+          const logs = (await cluster.logs()).split('\n').filter((l) => l.includes(runId) || l.startsWith('---'));
+          log(`chaos: ${peer.label} run ${runId} (${fs[0]!.seq}..${fs.at(-1)!.seq}) has no done and no answer in the transcript; node log lines:\n${logs.join('\n').slice(-4000)}`);
           continue;
         }
         const whole = fs[0]?.type === 'user' && dones === 1 && fs.every((f, i) => i === 0 || f.seq === fs[i - 1]!.seq + 1);
