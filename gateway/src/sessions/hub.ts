@@ -87,7 +87,12 @@ export class SessionHub {
 
   /** Appends a frame to the log, delivers it to local sockets at once and to other nodes by the bus. */
   async append(input: SessionFrameInput, options: HubAppendOptions = {}): Promise<SessionFrame> {
-    return (await this.appendBatch([input], options))[0]!;
+    const w = (await this.opts.log.appendBatch([input], { lease: options.lease }))[0]!;
+    const state = this.sessions.get(input.sessionId);
+    if (state) this.deliver(input.sessionId, state, w.frame.seq, w.json, w.epoch);
+    // In one process the local delivery above is all there is; other nodes hear it on the bus.
+    if (!this.opts.bus.inProcess) await this.opts.bus.publish(sessionChannel(input.sessionId), encodeBus(w.frame.seq, w.epoch, w.json));
+    return w.frame;
   }
 
   /**
