@@ -4,7 +4,9 @@
  * `backends/index.ts` picks them from the configuration. One shared suite per interface under
  * `test/contracts/` runs against every implementation.
  *
- * - {@link SessionLog}: the per-session frame log that assigns `seq` (replay, resume).
+ * - {@link SessionLog}: the per-session frame log that assigns `seq` (replay, resume), fenced by
+ *   the run lease, in epochs.
+ * - {@link SeqReservations}: the durable high-water mark of `seq` a recreated log numbers above.
  * - {@link PubSub}: the session bus that moves frames and run control between nodes.
  * - {@link RunLock}: one run per session across all nodes.
  * - {@link IdempotencyStore}: a repeated `send` gets the same run.
@@ -33,6 +35,11 @@ export interface ReadResult {
   gap: boolean;
   /** The last `seq` the session's log has assigned (0 when none). */
   lastSeq: number;
+  /**
+   * The log's epoch: a random id that changes whenever the log is recreated (its store lost it),
+   * '' while nothing was ever appended. `seq`s of one session never repeat across epochs.
+   */
+  epoch: string;
 }
 
 /** Retention of a session log. */
@@ -47,23 +54,58 @@ export interface LogRetention {
 export interface AppendedFrame {
   frame: SessionFrame;
   json: string;
+  /** The epoch of the log the frame went into. */
+  epoch: string;
+}
+
+/** Options of {@link SessionLog.append}. */
+export interface AppendOptions {
+  /**
+   * The run lease the writer holds (the run lock's holder value). The log refuses the frames
+   * ({@link LeaseLostError}) when another lease holds the session's lock — or, with the lock
+   * free, when another lease wrote last — and any frame of a run whose `done` it already holds.
+   * Without it nothing is checked.
+   */
+  lease?: string;
 }
 
 /** Options of {@link SessionLog.appendBatch}. */
-export interface AppendBatchOptions {
+export interface AppendBatchOptions extends AppendOptions {
   /**
-   * A bus channel on which each frame is also published, as `<seq> <json>`, in the same step as
+   * A bus channel on which each frame is also published, as `<seq> <epoch> <json>`, in the same step as
    * the append. Only honoured by a log whose `publishes` is true (it shares its server with the bus).
    */
   publish?: string;
 }
 
+/** A log refused an append: the writer's run lease was taken over, or the run already ended. */
+export class LeaseLostError extends Error {
+  readonly code = 'lease_lost';
+  constructor(sessionId: string, runId: string) {
+    super(`session ${sessionId}: run ${runId} lost its lease or already ended; the log refused its frames`);
+    this.name = 'LeaseLostError';
+  }
+}
+
+/**
+ * The durable high-water mark of a session's `seq` (Postgres): a log hands out no `seq` above
+ * what is reserved, and a recreated log starts above it, so a `seq` is never reused.
+ */
+export interface SeqReservations {
+  /**
+   * Raises the reservation to at least `atLeast` plus a block; returns the reservation before
+   * (`floor`: every `seq` ever handed out is at most it) and after (`ceiling`).
+   */
+  reserve(sessionId: string, atLeast: number): Promise<{ floor: number; ceiling: number }>;
+}
+
 /**
  * The per-session frame log. `append` assigns `seq` atomically — across every gateway node for
- * the Redis implementation — so `seq` is contiguous from 1 and the same everywhere.
+ * the Redis implementation — so `seq` is contiguous from 1 within an epoch, the same everywhere,
+ * and (with {@link SeqReservations}) never reused after the log was recreated.
  */
 export interface SessionLog {
-  append(frame: SessionFrameInput): Promise<SessionFrame>;
+  append(frame: SessionFrameInput, options?: AppendOptions): Promise<SessionFrame>;
   /**
    * Appends frames of one session in order, in one step (one round trip on Redis): the batch of a
    * run's frames that waited while the previous batch was being written.
@@ -71,6 +113,11 @@ export interface SessionLog {
   appendBatch(frames: SessionFrameInput[], options?: AppendBatchOptions): Promise<AppendedFrame[]>;
   /** True when `appendBatch` can publish on the session bus in the same step. */
   readonly publishes?: boolean;
+  /**
+   * Makes sure the session's log exists (a new one numbers above the durable reservation) and
+   * returns its epoch, so a client joining before the first frame learns the epoch too.
+   */
+  open(sessionId: string): Promise<string>;
   /** @param limit most frames returned. @default 10000 */
   readAfter(sessionId: string, after: number, limit?: number): Promise<ReadResult>;
   lastSeq(sessionId: string): Promise<number>;
@@ -121,6 +168,8 @@ export interface ResumeRecord {
   userId: string;
   /** Session id → the last `seq` the server wrote to that connection. */
   sessions: Record<string, number>;
+  /** Session id → the epoch of the log those `seq`s belong to. */
+  epochs?: Record<string, string>;
 }
 
 /** Short-lived records of closed connections, shared by every node (resume can land anywhere). */

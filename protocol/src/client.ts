@@ -134,6 +134,8 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
   /** Where this client keeps resume points (`options.storage`); chat stores default to it too. */
   readonly storage: StorageLike | null;
   private readonly seqs = new Map<string, number>();
+  /** The epoch of each session's log, as the last `joined` said: the `seq`s above belong to it. */
+  private readonly epochs = new Map<string, string>();
   private readonly joined = new Set<string>();
   private readonly runsById = new Map<string, RunStream>();
   private readonly runsByRunId = new Map<string, RunStream>();
@@ -228,7 +230,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     });
     this.joined.add(sessionId);
     if (!this.seqs.has(sessionId)) this.seqs.set(sessionId, after);
-    this.write({ type: 'join', sessionId, after });
+    this.write(this.joinFrame(sessionId, after));
     return waiter;
   }
 
@@ -432,8 +434,13 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     this.lastAuthError = null;
     ws.onopen = () => {
       const after: Record<string, number> = {};
-      for (const s of this.joined) after[s] = this.lastSeq(s);
-      const resume = this.resumeToken ? { token: this.resumeToken, after } : undefined;
+      const epochs: Record<string, string> = {};
+      for (const s of this.joined) {
+        after[s] = this.lastSeq(s);
+        const e = this.epochs.get(s);
+        if (e) epochs[s] = e;
+      }
+      const resume = this.resumeToken ? { token: this.resumeToken, after, ...(Object.keys(epochs).length ? { epochs } : {}) } : undefined;
       this.helloSessions = new Set(resume ? this.joined : []);
       this.write({ type: 'hello', token, resume, client: { name: this.opts.clientName ?? 'switchboard-client' } });
     };
@@ -553,7 +560,7 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     w?.resolve(frame);
     // Re-attach to the sessions we were on, except those the resume already re-joined.
     for (const s of this.joined) {
-      if (!frame.resumed || !this.helloSessions.has(s)) this.write({ type: 'join', sessionId: s, after: this.lastSeq(s) });
+      if (!frame.resumed || !this.helloSessions.has(s)) this.write(this.joinFrame(s, this.lastSeq(s)));
     }
     // Sends that never got an ack are retried; the server de-duplicates by id.
     for (const run of this.runsById.values()) {
@@ -561,8 +568,23 @@ export class SwitchboardClient extends Emitter<ClientEvents> {
     }
   }
 
+  /** A `join` from `after`, naming the epoch `after` belongs to when known. */
+  private joinFrame(sessionId: string, after: number): ClientFrame {
+    const epoch = this.epochs.get(sessionId);
+    return epoch && after > 0 ? { type: 'join', sessionId, after, epoch } : { type: 'join', sessionId, after };
+  }
+
   private onJoined(frame: JoinedFrame): void {
-    if (frame.gap) {
+    const known = this.epochs.get(frame.sessionId);
+    if (frame.epoch) this.epochs.set(frame.sessionId, frame.epoch);
+    if (frame.gap && frame.epoch && known !== frame.epoch) {
+      // The session's log was recreated (or this client never learnt its epoch): the server
+      // replays that epoch from its start, and every `seq` in it is new to this client. History
+      // up to the loss comes over HTTP (the `gap` event), then these frames, then live.
+      this.opts.onGap?.(frame.sessionId, this.lastSeq(frame.sessionId));
+      this.emit('gap', frame.sessionId, this.lastSeq(frame.sessionId));
+      this.seqs.set(frame.sessionId, 0);
+    } else if (frame.gap) {
       this.opts.onGap?.(frame.sessionId, this.lastSeq(frame.sessionId));
       this.emit('gap', frame.sessionId, this.lastSeq(frame.sessionId));
       this.seqs.set(frame.sessionId, Math.max(this.lastSeq(frame.sessionId), frame.seq));

@@ -7,6 +7,8 @@ export { Limits };
 const id = z.string().min(1).max(Limits.maxIdChars);
 const seq = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER);
 const token = z.string().min(1).max(Limits.maxTokenChars);
+/** A session log's epoch: changes when the log was recreated (its frames and counter lost). */
+const epoch = z.string().max(64);
 /** U+0000 has no place in chat text, and Postgres cannot store it in a text column. */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching U+0000 is the point of this pattern
 export const NO_NUL = /^[^\u0000]*$/;
@@ -25,13 +27,18 @@ export const HelloFrame = z.object({
         .record(id, seq)
         .refine((r) => Object.keys(r).length <= Limits.maxResumeSessions, 'too many sessions')
         .optional(),
+      /** The epoch each `after` belongs to (from `joined.epoch`). */
+      epochs: z
+        .record(id, epoch)
+        .refine((r) => Object.keys(r).length <= Limits.maxResumeSessions, 'too many sessions')
+        .optional(),
     })
     .optional(),
   client: z
     .object({ name: z.string().max(64).optional(), version: z.string().max(32).optional() })
     .optional(),
 });
-export const JoinFrame = z.object({ type: z.literal('join'), sessionId: id, after: seq.optional() });
+export const JoinFrame = z.object({ type: z.literal('join'), sessionId: id, after: seq.optional(), epoch: epoch.optional() });
 export const LeaveFrame = z.object({ type: z.literal('leave'), sessionId: id });
 export const SendFrame = z.object({
   type: z.literal('send'),
@@ -89,6 +96,8 @@ export const JoinedFrame = z.object({
   type: z.literal('joined'),
   sessionId: id,
   seq,
+  /** The log's epoch ('' while nothing was written); another epoch than the client's comes with `gap:true`. */
+  epoch: epoch.optional(),
   replayed: z.number().int().nonnegative(),
   gap: z.boolean(),
   activeRunId: id.optional(),

@@ -27,6 +27,7 @@ import type {
   ReadinessProbe,
   ResumeRegistry,
   RunLock,
+  SeqReservations,
   SessionLog,
   SpendCounters,
   Storage,
@@ -102,13 +103,16 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
       logger,
     }));
   const retention = { maxFrames: config.LOG_RETENTION_FRAMES, maxAgeMs: config.LOG_RETENTION_MS };
-  const redis = config.REDIS_URL ? createRedisBackends(config.REDIS_URL, { retention, keyPrefix: overrides.redisKeyPrefix, logger, cluster: config.REDIS_CLUSTER }) : null;
+  const reservations = seqReservations(storage);
+  const redis = config.REDIS_URL
+    ? createRedisBackends(config.REDIS_URL, { retention, keyPrefix: overrides.redisKeyPrefix, logger, cluster: config.REDIS_CLUSTER, reservations })
+    : null;
   const costs = redis
     ? { counters: createRedisSpendCounters(redis.redis, storage.spend, { keyPrefix: overrides.redisKeyPrefix }), cache: createRedisCacheStore(redis.redis, { keyPrefix: overrides.redisKeyPrefix }) }
     : { counters: createMemorySpendCounters(storage.spend), cache: createMemoryCacheStore() };
   const agent = await createAgentBackend(config, logger, storage, overrides.agent, costs.cache);
 
-  const shared = redis ?? createMemoryBackends({ retention });
+  const shared = redis ?? createMemoryBackends({ retention, reservations });
   const limiters = createLimiters(
     {
       messagesPerSecond: config.RATE_MESSAGES_PER_SECOND,
@@ -142,6 +146,18 @@ export async function createBackends(config: Config, logger: Logger, overrides: 
       await agent.memory?.drain();
       await redis?.close();
       await storage.close();
+    },
+  };
+}
+
+/** `seq` numbers reserved in blocks: one Postgres write per this many frames of a session. */
+const SEQ_BLOCK = 1000;
+
+/** The session logs' durable `seq` reservations, in the sessions table (a session not stored there gets none). */
+function seqReservations(storage: Storage): SeqReservations {
+  return {
+    async reserve(sessionId, atLeast) {
+      return (await storage.sessions.reserveSeq(sessionId, atLeast, SEQ_BLOCK)) ?? { floor: 0, ceiling: Number.MAX_SAFE_INTEGER };
     },
   };
 }

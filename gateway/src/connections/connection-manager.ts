@@ -17,7 +17,7 @@ import type { RunManager } from '../runs/run-manager.js';
 import { NO_CROSS_ORIGIN, socketOriginAllowed, type BrowserPolicy } from '../http/browser-policy.js';
 import { addGarbage, newGarbageScore, type GarbageScore } from '../limits/garbage-score.js';
 import { securityLog, SecurityEvent } from '../observability/security-log.js';
-import type { SessionHub } from '../sessions/hub.js';
+import type { JoinResult, SessionHub } from '../sessions/hub.js';
 import { NO_INSTRUMENTATION, type Instrumentation, type ResumeRegistry } from '../ports.js';
 import type { Socket, UpgradeDecision, UpgradeRequest } from '../transport/types.js';
 
@@ -190,9 +190,13 @@ export class ConnectionManager {
     this.sockets.delete(c.id);
     if (c.helloDone && c.userId && c.joined.size) {
       const sessions: Record<string, number> = {};
-      for (const sessionId of c.joined) sessions[sessionId] = this.o.hub.delivered(sessionId);
+      const epochs: Record<string, string> = {};
+      for (const sessionId of c.joined) {
+        sessions[sessionId] = this.o.hub.delivered(sessionId);
+        epochs[sessionId] = this.o.hub.epoch(sessionId);
+      }
       void this.o.resume
-        .save(c.id, { userId: c.userId, sessions }, this.o.resumeTtlMs)
+        .save(c.id, { userId: c.userId, sessions, epochs }, this.o.resumeTtlMs)
         .catch((e) => this.o.logger.warn('could not record the closed connection', { error: String(e) }));
     }
     for (const sessionId of c.joined) this.o.hub.leave(sessionId, socket);
@@ -230,7 +234,7 @@ export class ConnectionManager {
       case 'ping':
         return this.write(socket, { type: 'pong', t: frame.t });
       case 'join':
-        return this.join(socket, frame.sessionId, frame.after);
+        return this.join(socket, frame.sessionId, frame.after, frame.epoch);
       case 'leave':
         c.joined.delete(frame.sessionId);
         this.o.hub.leave(frame.sessionId, socket);
@@ -259,6 +263,7 @@ export class ConnectionManager {
     let userId: string | null = null;
     let loginId: string | null = c.loginId;
     let resumeSessions: Record<string, number> | null = null;
+    let resumeEpochs: Record<string, string> = {};
     if (frame.resume) {
       const r = await this.o.authn.resume(frame.resume.token);
       if (r.ok && (!c.userId || c.userId === r.claims.userId)) {
@@ -268,6 +273,7 @@ export class ConnectionManager {
         const previous = await this.o.resume.load(r.claims.connectionId).catch(() => null);
         const inherited = previous?.userId === userId ? previous.sessions : {};
         resumeSessions = { ...inherited, ...frame.resume.after };
+        resumeEpochs = { ...(previous?.userId === userId ? previous.epochs : {}), ...frame.resume.epochs };
       } else {
         securityLog(this.o.logger, SecurityEvent.resumeRefused, { address: c.remoteAddress, why: r.ok ? 'other_user' : r.why, surface: 'socket' });
         this.write(socket, { type: 'error', code: 'resume_expired', message: 'the resume token is expired or invalid; authenticate again', retryable: true });
@@ -320,21 +326,21 @@ export class ConnectionManager {
     this.o.logger.debug('socket authenticated', { connectionId: c.id, userId, resumed: resumeSessions !== null });
     for (const [sessionId, after] of Object.entries(resumeSessions ?? {})) {
       try {
-        await this.join(socket, sessionId, after);
+        await this.join(socket, sessionId, after, resumeEpochs[sessionId]);
       } catch (e) {
         this.fail(socket, e, undefined, sessionId);
       }
     }
   }
 
-  private async join(socket: Socket<ConnData>, sessionId: string, after: number | undefined): Promise<void> {
+  private async join(socket: Socket<ConnData>, sessionId: string, after: number | undefined, epoch?: string): Promise<void> {
     const c = socket.data;
     await this.requireSession(c.userId!, sessionId);
     const activeRunId = await this.o.runs.activeRunId(sessionId);
     c.joined.add(sessionId);
-    await this.o.hub.join(sessionId, socket, after, (r) => {
+    const onJoined = (r: JoinResult) => {
       const replayGap = after !== undefined && r.gap;
-      this.write(socket, { type: 'joined', sessionId, seq: r.lastSeq, replayed: r.replayed, gap: replayGap, activeRunId });
+      this.write(socket, { type: 'joined', sessionId, seq: r.lastSeq, epoch: r.epoch, replayed: r.replayed, gap: replayGap, activeRunId });
       if (replayGap)
         this.write(socket, {
           type: 'error',
@@ -343,7 +349,8 @@ export class ConnectionManager {
           retryable: false,
           sessionId,
         });
-    });
+    };
+    await this.o.hub.join(sessionId, socket, after, onJoined, epoch);
     if (socket.closed) this.o.hub.leave(sessionId, socket);
   }
 

@@ -15,6 +15,8 @@ export interface FrameWriterOptions {
    * while the previous batch was being written.
    */
   coalesceMs: number;
+  /** Told at once when a write fails (a run whose lease was taken over stops without waiting for its next frame). */
+  onFailure?(error: unknown): void;
 }
 
 export class FrameWriter {
@@ -58,6 +60,7 @@ export class FrameWriter {
     } catch (e) {
       this.failure = e;
       this.queue = [];
+      this.o.onFailure?.(e);
     } finally {
       this.writing = null;
     }

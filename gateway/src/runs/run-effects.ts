@@ -30,7 +30,7 @@ const storable = (text: string) => (text.includes('\u0000') ? text.replaceAll('\
  * @example
  * const runs = new RunManager({ ...deps, hooks: createRunEffects({ storage, limiters, logger }) });
  */
-export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 'beforeRun' | 'accepted' | 'afterRun'>> {
+export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 'beforeRun' | 'accepted' | 'afterRun' | 'lostRun'>> {
   const { storage, limiters, logger } = deps;
   return {
     async beforeRun({ userId }) {
@@ -42,6 +42,25 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
     },
     async accepted(r) {
       await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: storable(r.text), clientMessageId: r.clientMessageId });
+    },
+    async lostRun({ sessionId, runId, frames }) {
+      // The user message was stored before the ack; the rest of the turn is what the log holds.
+      const userId = await storage.sessions.owner(sessionId);
+      if (!userId) return;
+      const user = frames.find((f) => f.type === 'user');
+      const done = frames.find((f) => f.type === 'done');
+      const tokens = frames.filter((f) => f.type === 'token');
+      const answer = tokens.map((f) => f.text).join('');
+      const rows: RunRecordInput['rows'] = frames.flatMap((f) =>
+        f.type === 'tool' && f.phase === 'end' ? [{ role: 'tool' as const, content: storable(f.error ? `error: ${f.error}` : (f.output ?? '')), toolName: f.name }] : [],
+      );
+      if (answer) rows.push({ role: 'assistant', content: storable(answer), seqFrom: tokens[0]!.seq, seqTo: done?.seq ?? tokens.at(-1)!.seq });
+      try {
+        await storage.runs.record({ userId, sessionId, runId, userSeq: user ? { from: user.seq, to: user.seq } : undefined, rows, title: user ? autoTitle(user.text) : undefined });
+      } catch (e) {
+        deps.onTranscriptFailed?.();
+        logger?.error('transcript write of a lost run failed', { sessionId, runId, error: String(e) });
+      }
     },
     async afterRun(r) {
       const ids = { sessionId: r.sessionId, runId: r.runId, userId: r.userId };

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { DoneFrame, ErrorFrame, SendFrame, SessionFrameInput } from '@switchboard/protocol';
+import type { DoneFrame, ErrorFrame, SendFrame, SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import { abortReason, agentErrorFrame, doneFrame, endedWithoutDone, failedDone, tokenFrame, toolEndFrame, toolStartFrame, type AbortReason } from './run-frames.js';
 import { GatewayError } from '../errors.js';
 import { FrameWriter } from './frame-writer.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { SessionHub } from '../sessions/hub.js';
-import type { AgentRunner, IdempotencyStore, PubSub, RunLock } from '../ports.js';
+import { LeaseLostError, type AgentRunner, type IdempotencyStore, type PubSub, type RunLock } from '../ports.js';
 
 
 interface LocalRun {
@@ -38,6 +38,12 @@ export interface RunHooks {
     seqFrom: number;
     seqTo: number;
   }): Promise<void>;
+  /**
+   * A run that ended without its own `done` (its node died, or it lost its lease): called by the
+   * node that wrote `done{error:node_lost}` for it, with the run's frames from the log (what
+   * clients saw), to complete the turn's record.
+   */
+  lostRun?(input: { sessionId: string; runId: string; frames: SessionFrame[] }): Promise<void>;
   /** Runs the whole run inside `body` (a trace span and its id in the log context); `body` gets the run's trace id. */
   wrapRun?(run: { sessionId: string; runId: string; userId: string }, body: (traceId?: string) => Promise<void>): Promise<void>;
 }
@@ -116,6 +122,9 @@ export class RunManager {
 
   private async reapIfLost(sessionId: string, runId: string): Promise<void> {
     const { lock, hub } = this.o;
+    // The run's end may be in the log already, its bus message lost: deliver it first.
+    await hub.catchUp(sessionId);
+    if (!hub.openRuns().some((r) => r.sessionId === sessionId && r.runId === runId)) return;
     if ((await lock.holder(sessionId)) !== null) return;
     // Take the session's lease ourselves so exactly one node writes the `done`.
     const reaper = `reaper:${runId}`;
@@ -124,15 +133,45 @@ export class RunManager {
       const last = await hub.lastFrame(sessionId);
       if (!last || last.runId !== runId || last.type === 'done') return;
       this.o.logger.warn('run lost with its node; ending it', { sessionId, runId });
-      await hub.append({
-        type: 'done',
-        sessionId,
-        runId,
-        reason: 'error',
-        error: { code: 'node_lost', message: 'the node running this run stopped; send again to retry' },
-      });
+      const done = await hub.append(lostDone(sessionId, runId), { lease: reaper });
+      await this.recordLost(sessionId, runId, done.seq);
     } finally {
       await lock.release(sessionId, reaper);
+    }
+  }
+
+  /**
+   * A run that starts on a session whose last frame belongs to another run without a `done`
+   * (that run lost its lease and was fenced out, or its node died unseen) ends that run first:
+   * `done{error:node_lost}`, written under the new run's lease, so every run has its one `done`.
+   */
+  private async endPrevious(sessionId: string, runId: string): Promise<void> {
+    const last = await this.o.hub.lastFrame(sessionId);
+    if (!last || last.type === 'done' || last.runId === runId) return;
+    this.o.logger.warn('previous run of the session never ended; ending it', { previousRunId: last.runId });
+    const done = await this.o.hub.append(lostDone(sessionId, last.runId), { lease: runId }).catch((e) => {
+      if (!(e instanceof LeaseLostError)) throw e;
+    });
+    if (done) void this.recordLost(sessionId, last.runId, done.seq);
+  }
+
+  /** The token text of a run as the log holds it, when the log still holds the run from its `user` frame. */
+  private async writtenText(sessionId: string, runId: string, seqFrom: number): Promise<string | null> {
+    if (seqFrom < 1) return null;
+    const page = await this.o.hub.read(sessionId, seqFrom - 1, 20_000);
+    if (page.frames[0]?.seq !== seqFrom || page.frames[0].runId !== runId) return null;
+    return page.frames.map((f) => (f.runId === runId && f.type === 'token' ? f.text : '')).join('');
+  }
+
+  /** Completes the record of a run this node wrote the lost `done` of, from the log. */
+  private async recordLost(sessionId: string, runId: string, doneSeq: number): Promise<void> {
+    const lostRun = this.o.hooks?.lostRun;
+    if (!lostRun) return;
+    try {
+      const page = await this.o.hub.read(sessionId, Math.max(0, doneSeq - 20_000), 20_000);
+      await lostRun({ sessionId, runId, frames: page.frames.filter((f) => f.runId === runId && f.seq <= doneSeq) });
+    } catch (e) {
+      this.o.logger.warn('could not complete the record of a lost run', { sessionId, runId, error: String(e) });
     }
   }
 
@@ -269,32 +308,53 @@ export class RunManager {
     const base = { sessionId: frame.sessionId, runId: run.runId };
     const started = Date.now();
     let done: Omit<DoneFrame, 'seq'> | null = null;
-    let answer = '';
     let seqFrom = 0;
     let seqTo = 0;
     const tools: Array<{ name: string; input: unknown; output?: string; error?: string; callId: string }> = [];
+    // Every append carries the run's lease: once another node took the session over (the lease
+    // lapsed), the log refuses this run's frames and the run stops; its `done` is the taker's.
+    const lease = { lease: run.runId };
+    let fenced = false;
+    const lost = (e: unknown) => {
+      if (!(e instanceof LeaseLostError)) return false;
+      if (!fenced) logger.warn('run lease lost: the log refused its frames; stopping the run');
+      fenced = true;
+      run.controller.abort('interrupted');
+      return true;
+    };
     const append = async (f: SessionFrameInput) => {
-      const written = await hub.append(f);
+      const written = await hub.append(f, lease);
       seqTo = written.seq;
       return written;
     };
-    const writer = new FrameWriter({ append: (frames) => hub.appendBatch(frames), coalesceMs: this.o.tokenCoalesceMs ?? 0 });
+    // The transcript keeps what the log took (what clients saw), not what the model produced:
+    // tokens of a batch that failed to be written are in neither.
+    let written = '';
+    const appendBatch = async (frames: SessionFrameInput[]) => {
+      const out = await hub.appendBatch(frames, lease);
+      for (const f of out) if (f.type === 'token') written += f.text;
+      return out;
+    };
+    const writer = new FrameWriter({ append: appendBatch, coalesceMs: this.o.tokenCoalesceMs ?? 0, onFailure: lost });
+    const { lock } = this.o;
     const renewLease = () =>
-      void this.o.lock.renew(frame.sessionId, run.runId, this.o.lockTtlMs).then(
-        (ok) => ok || logger.warn('run lease lost'),
-        () => {},
-      );
+      void (async () => {
+        if (await lock.renew(frame.sessionId, run.runId, this.o.lockTtlMs)) return;
+        // Lapsed: take it again if nobody else did (the log still fences a takeover in between).
+        if (await lock.acquire(frame.sessionId, run.runId, this.o.lockTtlMs)) return logger.warn('run lease had lapsed; taken again');
+        lost(new LeaseLostError(frame.sessionId, run.runId));
+      })().catch(() => {});
     // Renewed at once: the lease was taken before the send's checks and the user message's write.
     renewLease();
     const renew = setInterval(renewLease, Math.max(200, this.o.lockTtlMs / 3));
     try {
+      await this.endPrevious(frame.sessionId, run.runId);
       seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
       logger.info('run started', { userId: ctx.userId });
       for await (const event of this.o.agent.stream({ ...base, userId: ctx.userId, text: frame.text, signal: run.controller.signal, tier: frame.tier })) {
         if (done) break;
         switch (event.type) {
           case 'token':
-            answer += event.text;
             writer.push(tokenFrame(base, event));
             break;
           case 'tool-start':
@@ -316,22 +376,31 @@ export class RunManager {
         }
       }
     } catch (e) {
-      logger.error('run stream failed', { error: e instanceof Error ? e.message : String(e) });
-      done = failedDone(base);
+      if (!lost(e)) {
+        logger.error('run stream failed', { error: e instanceof Error ? e.message : String(e) });
+        done = failedDone(base);
+      }
     }
     done ??= endedWithoutDone(base, abortReason(run.controller.signal));
     if (traceId) done = { ...done, traceId };
     // The `done` goes with whatever the run still has queued, in one batch.
-    try {
-      writer.push(done);
-      await writer.flush();
-    } catch (e) {
-      // A failed batch: the frames after it are not written; `done` gets its own write.
-      logger.error('could not write the run frames', { error: String(e) });
+    if (!fenced) {
       try {
-        await append(done);
-      } catch (e2) {
-        logger.error('could not write done', { error: String(e2) });
+        writer.push(done);
+        await writer.flush();
+      } catch (e) {
+        if (!lost(e)) {
+          // A failed batch: the frames after it are not written; `done` gets its own write.
+          logger.error('could not write the run frames', { error: String(e) });
+          try {
+            await append(done);
+            // A write that failed from here may still have landed (its reply was lost with the
+            // connection): what the run wrote is what the log holds.
+            written = (await this.writtenText(frame.sessionId, run.runId, seqFrom)) ?? written;
+          } catch (e2) {
+            if (!lost(e2)) logger.error('could not write done', { error: String(e2) });
+          }
+        }
       }
     }
     // The lease is renewed until the last frame is written: frames still queued when the agent
@@ -339,6 +408,11 @@ export class RunManager {
     clearInterval(renew);
     seqTo = Math.max(seqTo, writer.lastSeq);
     await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
+    if (fenced) {
+      // The node that took the session over writes this run's `done` and completes its record.
+      logger.warn('run ended without its done: it lost its lease', { ms: Date.now() - started });
+      return;
+    }
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
     const finalDone = done;
     void this.o.hooks
@@ -348,7 +422,7 @@ export class RunManager {
         runId: run.runId,
         clientMessageId: frame.id,
         text: frame.text,
-        answer,
+        answer: written,
         tools,
         done: finalDone,
         seqFrom,
@@ -359,3 +433,12 @@ export class RunManager {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** The `done` a run gets from another node when its own node died or it lost its lease. */
+const lostDone = (sessionId: string, runId: string): SessionFrameInput => ({
+  type: 'done',
+  sessionId,
+  runId,
+  reason: 'error',
+  error: { code: 'node_lost', message: 'the node running this run stopped; send again to retry' },
+});

@@ -1,6 +1,6 @@
 import type { SessionFrame } from '@switchboard/protocol';
 import { createLogger } from '../logger.js';
-import { SessionHub, sessionChannel, sessionTopic, type HubSocket } from './hub.js';
+import { SessionHub, encodeBus, sessionChannel, sessionTopic, type HubSocket } from './hub.js';
 import { createMemoryPubSub } from '../backends/memory/shared-state.js';
 import { createMemorySessionLog } from '../backends/memory/session-log.js';
 
@@ -89,9 +89,23 @@ describe('SessionHub', () => {
     await log.append(token('s'));
     await log.append(token('s'));
     const third = await log.append(token('s'));
-    await bus.publish(sessionChannel('s'), `${third.seq} ${JSON.stringify(third)}`);
+    await bus.publish(sessionChannel('s'), encodeBus(third.seq, '', JSON.stringify(third)));
     await tick();
     expect(s.received).toEqual([1, 2, 3]);
+  });
+
+  it('catches up from the log when the last frame never came over the bus', async () => {
+    const { hub, log, socket } = setup();
+    const s = socket();
+    await hub.join('s', s, 0, () => {});
+    await hub.append(token('s'));
+    // Another node writes the run's done; its bus message is lost.
+    await log.append({ type: 'done', sessionId: 's', runId: 'r1', reason: 'stop' });
+    expect(hub.openRuns()).toEqual([{ sessionId: 's', runId: 'r1' }]);
+    await hub.catchUp('s');
+    await hub.catchUp('s');
+    expect(s.received).toEqual([1, 2]);
+    expect(hub.openRuns()).toEqual([]);
   });
 
   it('drops bus duplicates of frames already delivered locally', async () => {
@@ -99,7 +113,7 @@ describe('SessionHub', () => {
     const s = socket();
     await hub.join('s', s, 0, () => {});
     const f = await hub.append(token('s'));
-    await bus.publish(sessionChannel('s'), `${f.seq} ${JSON.stringify(f)}`);
+    await bus.publish(sessionChannel('s'), encodeBus(f.seq, '', JSON.stringify(f)));
     await tick();
     expect(s.received).toEqual([1]);
   });

@@ -25,12 +25,16 @@ interface SessionState {
   catching: Map<HubSocket, Array<{ seq: number; json: string }>>;
   pending: Map<number, string>;
   filling: boolean;
+  /** The epoch of the log this node's stream follows ('' while the log was never written). */
+  epoch: string;
 }
 
 export interface JoinResult {
   replayed: number;
   gap: boolean;
   lastSeq: number;
+  /** The log's epoch ('' when nothing was ever written). */
+  epoch: string;
 }
 
 export interface SessionHubOptions {
@@ -50,14 +54,21 @@ export const sessionTopic = (sessionId: string) => `s:${sessionId}`;
 /** `sb:session:{<sessionId>}`: the hash tag puts a sharded channel in the slot of the session's keys. */
 export const sessionChannel = (sessionId: string) => `sb:session:{${sessionId}}`;
 
-/** A bus message: `<seq> <frame json>`, so a node orders frames without parsing them. */
-function encodeBus(seq: number, json: string): string {
-  return `${seq} ${json}`;
+/** A bus message: `<seq> <epoch> <frame json>`, so a node orders frames without parsing them. */
+export function encodeBus(seq: number, epoch: string, json: string): string {
+  return `${seq} ${epoch} ${json}`;
 }
-function decodeBus(message: string): { seq: number; json: string } | null {
+export function decodeBus(message: string): { seq: number; epoch: string; json: string } | null {
   const space = message.indexOf(' ');
+  const second = message.indexOf(' ', space + 1);
   const seq = Number(message.slice(0, space));
-  return space > 0 && Number.isInteger(seq) && seq > 0 ? { seq, json: message.slice(space + 1) } : null;
+  if (space <= 0 || second < 0 || !Number.isInteger(seq) || seq <= 0) return null;
+  return { seq, epoch: message.slice(space + 1, second), json: message.slice(second + 1) };
+}
+
+/** What a run's appends carry: the run lease the log fences them with. */
+export interface HubAppendOptions {
+  lease?: string;
 }
 
 /**
@@ -75,14 +86,13 @@ export class SessionHub {
   }
 
   /** Appends a frame to the log, delivers it to local sockets at once and to other nodes by the bus. */
-  async append(input: SessionFrameInput): Promise<SessionFrame> {
-    const frame = await this.opts.log.append(input);
-    const json = JSON.stringify(frame);
-    const state = this.sessions.get(frame.sessionId);
-    if (state) this.deliver(frame.sessionId, state, frame.seq, json);
+  async append(input: SessionFrameInput, options: HubAppendOptions = {}): Promise<SessionFrame> {
+    const w = (await this.opts.log.appendBatch([input], { lease: options.lease }))[0]!;
+    const state = this.sessions.get(input.sessionId);
+    if (state) this.deliver(input.sessionId, state, w.frame.seq, w.json, w.epoch);
     // In one process the local delivery above is all there is; other nodes hear it on the bus.
-    if (!this.opts.bus.inProcess) await this.opts.bus.publish(sessionChannel(frame.sessionId), encodeBus(frame.seq, json));
-    return frame;
+    if (!this.opts.bus.inProcess) await this.opts.bus.publish(sessionChannel(input.sessionId), encodeBus(w.frame.seq, w.epoch, w.json));
+    return w.frame;
   }
 
   /**
@@ -90,23 +100,31 @@ export class SessionHub {
    * other nodes (published by the log in the same step when it can, else one publish per frame,
    * sent together). A run's token, tool and `done` frames come through here.
    */
-  async appendBatch(inputs: SessionFrameInput[]): Promise<SessionFrame[]> {
+  async appendBatch(inputs: SessionFrameInput[], options: HubAppendOptions = {}): Promise<SessionFrame[]> {
     if (inputs.length === 0) return [];
     const sessionId = inputs[0]!.sessionId;
     const { log, bus } = this.opts;
     const channel = bus.inProcess ? undefined : sessionChannel(sessionId);
-    const written = await log.appendBatch(inputs, channel && log.publishes ? { publish: channel } : {});
-    const state = this.sessions.get(sessionId);
-    if (state) for (const w of written) this.deliver(sessionId, state, w.frame.seq, w.json);
-    if (channel && !log.publishes) await Promise.all(written.map((w) => bus.publish(channel, encodeBus(w.frame.seq, w.json))));
+    const written = await log.appendBatch(inputs, channel && log.publishes ? { publish: channel, lease: options.lease } : { lease: options.lease });
+    for (const w of written) {
+      const state = this.sessions.get(sessionId);
+      if (state) this.deliver(sessionId, state, w.frame.seq, w.json, w.epoch);
+    }
+    if (channel && !log.publishes) await Promise.all(written.map((w) => bus.publish(channel, encodeBus(w.frame.seq, w.epoch, w.json))));
     return written.map((w) => w.frame);
+  }
+
+  /** The epoch of the log this node follows for a session ('' when unknown). */
+  epoch(sessionId: string): string {
+    return this.sessions.get(sessionId)?.epoch ?? '';
   }
 
   /**
    * Attaches a socket: replays frames after `after`, calls `onJoined` before the first replayed
-   * frame, then delivers live frames.
+   * frame, then delivers live frames. A client that names the epoch its `after` belongs to and
+   * finds the log in another one gets `gap` and the whole new epoch (its `seq`s are all new).
    */
-  async join(sessionId: string, socket: HubSocket, from: number | undefined, onJoined: (r: JoinResult) => void): Promise<JoinResult> {
+  async join(sessionId: string, socket: HubSocket, from: number | undefined, onJoined: (r: JoinResult) => void, clientEpoch?: string): Promise<JoinResult> {
     let state = this.ensure(sessionId);
     await state.ready;
     // The last other socket may have left while we waited, releasing that state: use the live one.
@@ -114,33 +132,54 @@ export class SessionHub {
       state = this.ensure(sessionId);
       await state.ready;
     }
-    // No `after`: live from the last frame this node has delivered.
-    const after = from ?? state.last;
+    // No `after`: live from the last frame this node has delivered. Another epoch: all of this one.
+    const otherEpoch = clientEpoch !== undefined && clientEpoch !== '' && clientEpoch !== state.epoch && (from ?? 0) > 0;
+    const after = otherEpoch ? 0 : (from ?? state.last);
     // A re-join re-syncs: detach without releasing the state (the socket may be its only one,
     // and releasing it would leave the socket on a state no frame reaches any more).
     this.detach(sessionId, state, socket);
     const buffer: Array<{ seq: number; json: string }> = [];
     state.catching.set(socket, buffer);
     try {
+      // Read from where the node is if it is behind the client: the log can hold frames the bus
+      // has not brought yet, and those go through the node's own stream first (below), so the
+      // bus copy that comes later is a repeat the node drops, not a second delivery.
+      const from = Math.min(after, state.last);
       const frames: SessionFrame[] = [];
-      let cursor = after;
+      let cursor = from;
       let gap = false;
       let lastSeq = 0;
+      let epoch = state.epoch;
       for (;;) {
         const page = await this.opts.log.readAfter(sessionId, cursor, 1000);
         if (frames.length === 0) gap = page.gap;
         lastSeq = page.lastSeq;
+        epoch = page.epoch;
         frames.push(...page.frames);
         if (page.frames.length < 1000) break;
         cursor = page.frames[page.frames.length - 1]!.seq;
       }
-      if (socket.closed || state.catching.get(socket) !== buffer) return { replayed: 0, gap, lastSeq };
+      // The client's own gap: the log no longer holds `after + 1`.
+      if (from < after) gap = after < lastSeq && !frames.some((f) => f.seq === after + 1);
+      if (otherEpoch || (clientEpoch && epoch && clientEpoch !== epoch && (from ?? 0) > 0)) gap = true;
+      if (socket.closed || state.catching.get(socket) !== buffer) return { replayed: 0, gap, lastSeq, epoch };
+      if (epoch !== '' && state.epoch !== '' && epoch !== state.epoch) {
+        // The log was recreated while we read: start over on the new epoch.
+        state.catching.delete(socket);
+        this.changeEpoch(sessionId, state);
+        return this.join(sessionId, socket, from, onJoined, clientEpoch);
+      }
+      if (state.epoch === '') state.epoch = epoch;
       // From here on everything is synchronous: no live frame can slip between replay and live.
-      const result = { replayed: frames.length, gap, lastSeq: Math.max(lastSeq, state.last) };
+      // The node catches up with the log first: its live sockets (and this socket's buffer) get
+      // what the read found beyond the node's last frame.
+      for (const f of frames) if (f.seq > state.last) this.deliver(sessionId, state, f.seq, JSON.stringify(f));
+      const replay = frames.filter((f) => f.seq > after);
+      const result = { replayed: replay.length, gap, lastSeq: Math.max(lastSeq, state.last), epoch };
       onJoined(result);
       let sent = after;
       const delivered = socket.direct ? undefined : (json: string, n: number) => this.events.delivered(json, n);
-      for (const f of frames) {
+      for (const f of replay) {
         if (f.seq <= sent) continue;
         const json = JSON.stringify(f);
         socket.send(json);
@@ -156,7 +195,7 @@ export class SessionHub {
       state.catching.delete(socket);
       state.live.add(socket);
       if (!socket.direct) socket.subscribe(sessionTopic(sessionId));
-      this.events.replayed(frames.length);
+      this.events.replayed(replay.length);
       if (socket.bufferedAmount() > this.opts.maxBackpressureBytes) this.opts.onSlowConsumer(socket);
       return result;
     } catch (e) {
@@ -194,6 +233,25 @@ export class SessionHub {
         this.leave(sessionId, socket);
       },
     };
+  }
+
+  /**
+   * Delivers what the log holds beyond this node's last frame of a session: a bus message that
+   * was lost (the subscriber was reconnecting) leaves no hole to fill when it was the last frame
+   * of a run, its `done`. Also notices a log recreated with nothing new written to it.
+   */
+  async catchUp(sessionId: string): Promise<void> {
+    const state = this.sessions.get(sessionId);
+    if (!state || state.last < 0 || state.filling) return;
+    const page = await this.opts.log.readAfter(sessionId, state.last, 1000);
+    if (this.sessions.get(sessionId) !== state) return;
+    if (page.epoch && state.epoch && page.epoch !== state.epoch) return this.changeEpoch(sessionId, state);
+    for (const f of page.frames) this.deliver(sessionId, state, f.seq, JSON.stringify(f), page.epoch);
+  }
+
+  /** Frames of a session's log after `after` (at most `limit`). */
+  read(sessionId: string, after: number, limit: number) {
+    return this.opts.log.readAfter(sessionId, after, limit);
   }
 
   /** The newest frame in a session's log, if any. */
@@ -239,16 +297,23 @@ export class SessionHub {
       catching: new Map(),
       pending: new Map(),
       filling: false,
+      epoch: '',
     };
     s.ready = (async () => {
       await this.opts.bus.subscribe(sessionChannel(sessionId), (message) => {
         const m = decodeBus(message);
         const cur = this.sessions.get(sessionId);
-        if (m && cur) this.deliver(sessionId, cur, m.seq, m.json);
+        if (m && cur) this.deliver(sessionId, cur, m.seq, m.json, m.epoch);
       });
-      s.last = await this.opts.log.lastSeq(sessionId);
-      const tail = await this.frameAt(sessionId, s.last);
+      // Opening the log gives it an epoch before its first frame: a client that joins an empty
+      // session learns the epoch its `seq`s will belong to.
+      const epoch = await this.opts.log.open(sessionId);
+      const last = await this.opts.log.lastSeq(sessionId);
+      const page = await this.opts.log.readAfter(sessionId, Math.max(0, last - 1), 1);
+      const tail = last > 0 ? page.frames.find((f) => f.seq === last) : undefined;
       if (tail && tail.type !== 'done' && s.openRun === null) s.openRun = tail.runId;
+      s.epoch = page.epoch || epoch;
+      s.last = Math.max(last, page.lastSeq);
       this.drainPending(sessionId, s);
     })();
     s.ready.catch(() => this.sessions.get(sessionId) === s && this.sessions.delete(sessionId));
@@ -263,8 +328,10 @@ export class SessionHub {
     void this.opts.bus.unsubscribe(sessionChannel(sessionId)).catch(() => {});
   }
 
-  private deliver(sessionId: string, state: SessionState, seq: number, json: string): void {
+  private deliver(sessionId: string, state: SessionState, seq: number, json: string, epoch?: string): void {
     if (state.last >= 0 && seq <= state.last) return;
+    if (epoch && state.last >= 0 && state.epoch !== '' && epoch !== state.epoch) return this.changeEpoch(sessionId, state);
+    if (epoch && state.epoch === '') state.epoch = epoch;
     state.pending.set(seq, json);
     if (state.last < 0) return;
     this.drainPending(sessionId, state);
@@ -285,6 +352,8 @@ export class SessionHub {
     try {
       while (state.pending.size && this.sessions.get(sessionId) === state) {
         const page = await this.opts.log.readAfter(sessionId, state.last, 1000);
+        if (this.sessions.get(sessionId) !== state) return;
+        if (page.epoch && state.epoch && page.epoch !== state.epoch) return this.changeEpoch(sessionId, state);
         for (const f of page.frames) if (f.seq > state.last) state.pending.set(f.seq, JSON.stringify(f));
         if (page.gap || page.frames.length === 0) {
           // The log no longer has the hole (or never will): skip to what we have.
@@ -298,6 +367,29 @@ export class SessionHub {
       this.opts.logger.error('session hole fill failed', { sessionId, error: String(e) });
     } finally {
       state.filling = false;
+    }
+  }
+
+  /**
+   * The session's log was recreated (its store lost it): this node's stream of the old epoch
+   * ends. Every socket is told (`joined{gap:true}` with the new epoch, and `replay_gap`) and
+   * joined again on the new epoch from its start, whose `seq`s are all above the old ones.
+   */
+  private changeEpoch(sessionId: string, state: SessionState): void {
+    if (this.sessions.get(sessionId) !== state) return;
+    const sockets = [...state.live, ...state.catching.keys()];
+    for (const socket of state.live) if (!socket.closed && !socket.direct) socket.unsubscribe(sessionTopic(sessionId));
+    this.sessions.delete(sessionId);
+    this.opts.logger.warn('session log recreated: new epoch', { sessionId, oldEpoch: state.epoch, last: state.last });
+    for (const socket of sockets) {
+      if (socket.closed) continue;
+      void this.join(sessionId, socket, 0, (r) => {
+        if (socket.direct) return;
+        socket.send(JSON.stringify({ type: 'joined', sessionId, seq: r.lastSeq, epoch: r.epoch, replayed: r.replayed, gap: true }));
+        socket.send(
+          JSON.stringify({ type: 'error', code: 'replay_gap', message: 'the session log was recreated; fetch history over HTTP', retryable: false, sessionId }),
+        );
+      }).catch((e) => this.opts.logger.warn('re-join on a new epoch failed', { sessionId, error: String(e) }));
     }
   }
 

@@ -67,6 +67,8 @@ export interface Cluster {
   readonly url: string;
   readonly wsUrl: string;
   node(id: string): ClusterNode;
+  /** Starts a node that was killed again, on its port; resolves once it is ready. */
+  restart(id: string): Promise<ClusterNode>;
   /** Registers a user through nginx. */
   user(): Promise<TestUser>;
   /** Creates a session through nginx. */
@@ -126,6 +128,13 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         const n = nodes.find((x) => x.id === id);
         if (!n) throw new Error(`no node ${id}`);
         return n;
+      },
+      async restart(id) {
+        const i = nodes.findIndex((x) => x.id === id);
+        if (i < 0) throw new Error(`no node ${id}`);
+        if (nodes[i]!.child.alive) await nodes[i]!.child.stop('SIGKILL');
+        nodes[i] = await start(i);
+        return nodes[i]!;
       },
       async user() {
         const email = `mp${++users}-${process.pid}-${Date.now()}@example.com`;

@@ -15,6 +15,10 @@ export interface AuditReport {
   runs: number;
   /** Runs with no `done`, or more than one, or frames after their `done`, or not starting with `user`. */
   brokenRuns: number;
+  /** Runs cut by a recreated log (an epoch change): not counted as broken unless they had two `done`s. */
+  cutRuns: number;
+  /** Epoch changes the clients were told of (`joined{gap:true}` in another epoch). */
+  epochChanges: number;
   /** The first problems found, for the failure message. */
   problems: string[];
 }
@@ -29,11 +33,29 @@ interface RunState {
 /** Records the session frames of one or more clients and checks them. */
 export class FrameAudit {
   private readonly bySession = new Map<string, SessionFrame[]>();
+  /** Per stream, the index in its frames where a new epoch began. */
+  private readonly boundaries = new Map<string, Set<number>>();
+  private readonly epochs = new Map<string, string>();
+  private epochChanges = 0;
 
-  /** Records every session frame `client` hands to the application (after its de-duplication). */
+  /**
+   * Records every session frame `client` hands to the application (after its de-duplication),
+   * and where the session's log started a new epoch (the client refetches history there).
+   */
   watch(client: SwitchboardClient, label = 'client'): () => void {
     return client.onFrame((f) => {
       if (isSessionFrame(f)) this.record(`${label}:${f.sessionId}`, f);
+      else if (f.type === 'joined' && f.epoch) {
+        const stream = `${label}:${f.sessionId}`;
+        const known = this.epochs.get(stream);
+        this.epochs.set(stream, f.epoch);
+        if (known && known !== f.epoch && f.gap) {
+          this.epochChanges++;
+          let b = this.boundaries.get(stream);
+          if (!b) this.boundaries.set(stream, (b = new Set()));
+          b.add(this.frames(stream).length);
+        }
+      }
     });
   }
 
@@ -49,13 +71,25 @@ export class FrameAudit {
   }
 
   report(): AuditReport {
-    const r: AuditReport = { frames: 0, lost: 0, duplicated: 0, runs: 0, brokenRuns: 0, problems: [] };
+    const r: AuditReport = { frames: 0, lost: 0, duplicated: 0, runs: 0, brokenRuns: 0, cutRuns: 0, epochChanges: this.epochChanges, problems: [] };
     const problem = (p: string) => r.problems.length < 20 && r.problems.push(p);
     for (const [stream, frames] of this.bySession) {
       let prev = 0;
       const runs = new Map<string, RunState>();
-      for (const f of frames) {
+      const boundaries = this.boundaries.get(stream) ?? new Set<number>();
+      const cut = new Set<string>();
+      for (const [i, f] of frames.entries()) {
         r.frames++;
+        if (boundaries.has(i)) {
+          // A new epoch: its seqs are above the old ones but need not follow them; runs open
+          // across it were cut (their frames in the lost log are gone).
+          if (f.seq <= prev) {
+            r.duplicated++;
+            problem(`${stream}: seq ${f.seq} after ${prev} across an epoch change`);
+          }
+          for (const [id, run] of runs) if (run.dones === 0) cut.add(id);
+          prev = f.seq - 1;
+        }
         if (f.seq <= prev) {
           r.duplicated++;
           problem(`${stream}: seq ${f.seq} after ${prev}`);
@@ -67,7 +101,8 @@ export class FrameAudit {
         }
         const run = runs.get(f.runId);
         if (!run) {
-          runs.set(f.runId, { first: f, last: f, dones: f.type === 'done' ? 1 : 0, broken: f.type !== 'user' });
+          runs.set(f.runId, { first: f, last: f, dones: f.type === 'done' ? 1 : 0, broken: f.type !== 'user' && !boundaries.has(i) });
+          if (f.type !== 'user' && boundaries.size) cut.add(f.runId);
         } else {
           if (run.dones > 0) run.broken = true;
           if (f.seq !== run.last.seq + 1) run.broken = true;
@@ -78,6 +113,10 @@ export class FrameAudit {
       }
       for (const [runId, run] of runs) {
         r.runs++;
+        if (cut.has(runId) && run.dones <= 1) {
+          r.cutRuns++;
+          continue;
+        }
         if (run.broken || run.dones !== 1) {
           r.brokenRuns++;
           problem(`${stream}: run ${runId} ${run.first.seq}..${run.last.seq} has ${run.dones} done${run.broken ? ', frames out of line' : ''}`);

@@ -47,6 +47,14 @@ describe.skipIf(!pre.available)(`losing a node mid-stream${pre.available ? '' : 
     const report = audit.report();
     expect(report, report.problems.join('\n')).toMatchObject({ lost: 0, duplicated: 0, runs: 1, brokenRuns: 0 });
     expect(audit.frames(`c:${sessionId}`).at(-1)).toEqual(done);
+    // Acked = stored: the turn is in the transcript, its answer the text the client saw.
+    const seen = audit.frames(`c:${sessionId}`).map((f) => (f.type === 'token' ? f.text : '')).join('');
+    const runId = await run.runId;
+    await eventually(async () => {
+      const res = await fetch(`${cluster.url}/v1/sessions/${sessionId}/messages`, { headers: { authorization: `Bearer ${u.token}` } });
+      const rows = ((await res.json()) as { messages: Array<{ runId: string; role: string; content: string }> }).messages.filter((m) => m.runId === runId);
+      return rows.some((m) => m.role === 'user') && rows.find((m) => m.role === 'assistant')?.content === seen;
+    }, 'the lost run in the transcript, as the client saw it');
 
     // The session is free again: the survivor runs the next turn.
     const next = client.send({ sessionId, text: 'hello again' });

@@ -2,7 +2,7 @@
  * A private `redis-server` on a free port, owned by one test file: it can be killed and restarted
  * (same port, same data directory) without touching the shared server other suites use.
  */
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -22,8 +22,8 @@ export interface PrivateRedis {
   readonly url: string;
   /** Whether the server process is running. */
   readonly running: boolean;
-  /** Kills the server at once (SIGKILL), as a crash would. */
-  crash(): Promise<void>;
+  /** Kills the server at once (SIGKILL), as a crash would; `loseData` also wipes its files (a restart starts empty). */
+  crash(options?: { loseData?: boolean }): Promise<void>;
   /** Starts the server again on the same port and directory; resolves once it answers PING. */
   start(): Promise<void>;
   /** Stops the server and removes its directory. */
@@ -56,8 +56,12 @@ export async function startPrivateRedis(options: PrivateRedisOptions = {}): Prom
     get running() {
       return child?.alive ?? false;
     },
-    async crash() {
+    async crash(o = {}) {
       await child?.stop('SIGKILL');
+      if (o.loseData) {
+        await rm(dir, { recursive: true, force: true });
+        await mkdir(dir, { recursive: true });
+      }
     },
     start,
     async close() {

@@ -5,7 +5,7 @@
  * `backends/redis/session-log.int.test.ts`.
  */
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
-import type { LogRetention, SessionLog } from '../../src/ports.js';
+import { LeaseLostError, type LogRetention, type RunLock, type SeqReservations, type SessionLog } from '../../src/ports.js';
 
 /** One test's view of a backend. */
 export interface SessionLogHarness {
@@ -13,7 +13,9 @@ export interface SessionLogHarness {
    * Opens a log. On a shared backend (`shared: true`) every log opened in one harness sees the
    * same data, each through its own connection: they stand for separate gateway nodes.
    */
-  open(retention?: Partial<LogRetention>): Promise<SessionLog>;
+  open(retention?: Partial<LogRetention>, options?: { reservations?: SeqReservations }): Promise<SessionLog>;
+  /** The run lock the harness's logs fence appends with (shared by every log of the harness). */
+  lock: RunLock;
   /** Lets `ms` pass for age-based retention (an injected clock, or a real wait). */
   elapse(ms: number): Promise<void>;
   /** Deletes what this harness stored and closes its connections. */
@@ -37,6 +39,22 @@ async function appendTokens(log: SessionLog, sessionId: string, n: number): Prom
 }
 
 const seqs = (frames: SessionFrame[]) => frames.map((f) => f.seq);
+
+/** Durable reservations in memory, in blocks of `block`, counting their calls. */
+function fakeReservations(block: number): SeqReservations & { reserved: Map<string, number>; calls: number } {
+  const reserved = new Map<string, number>();
+  return {
+    reserved,
+    calls: 0,
+    async reserve(sessionId, atLeast) {
+      this.calls++;
+      const floor = reserved.get(sessionId) ?? 0;
+      const ceiling = Math.max(floor, atLeast) + block;
+      reserved.set(sessionId, ceiling);
+      return { floor, ceiling };
+    },
+  };
+}
 const range = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => from + i);
 
 export function describeSessionLogContract(name: string, factory: SessionLogFactory): void {
@@ -111,15 +129,15 @@ export function describeSessionLogContract(name: string, factory: SessionLogFact
       expect(seqs((await log.readAfter('s1', 2)).frames)).toEqual([3, 4, 5, 6]);
       expect(seqs((await log.readAfter('s1', 0, 2)).frames)).toEqual([1, 2]);
       expect(seqs((await log.readAfter('s1', 2, 3)).frames)).toEqual([3, 4, 5]);
-      expect(await log.readAfter('s1', 1, 0)).toEqual({ frames: [], gap: false, lastSeq: 6 });
-      expect(await log.readAfter('s1', 6)).toEqual({ frames: [], gap: false, lastSeq: 6 });
-      expect(await log.readAfter('s1', 99)).toEqual({ frames: [], gap: false, lastSeq: 6 });
+      expect(await log.readAfter('s1', 1, 0)).toMatchObject({ frames: [], gap: false, lastSeq: 6 });
+      expect(await log.readAfter('s1', 6)).toMatchObject({ frames: [], gap: false, lastSeq: 6 });
+      expect(await log.readAfter('s1', 99)).toMatchObject({ frames: [], gap: false, lastSeq: 6 });
     });
 
     it('answers an unknown session with nothing and no gap', async () => {
       const log = await h.open();
-      expect(await log.readAfter('nobody', 0)).toEqual({ frames: [], gap: false, lastSeq: 0 });
-      expect(await log.readAfter('nobody', 5)).toEqual({ frames: [], gap: false, lastSeq: 0 });
+      expect(await log.readAfter('nobody', 0)).toMatchObject({ frames: [], gap: false, lastSeq: 0 });
+      expect(await log.readAfter('nobody', 5)).toMatchObject({ frames: [], gap: false, lastSeq: 0 });
       expect(await log.lastSeq('nobody')).toBe(0);
     });
 
@@ -138,7 +156,7 @@ export function describeSessionLogContract(name: string, factory: SessionLogFact
       await appendTokens(log, 's1', 3);
       await log.delete('s1');
       expect(await log.lastSeq('s1')).toBe(0);
-      expect(await log.readAfter('s1', 0)).toEqual({ frames: [], gap: false, lastSeq: 0 });
+      expect(await log.readAfter('s1', 0)).toMatchObject({ frames: [], gap: false, lastSeq: 0 });
       expect((await log.append(token('s1', 1))).seq).toBe(1);
       await log.delete('never-existed');
     });
@@ -169,15 +187,15 @@ export function describeSessionLogContract(name: string, factory: SessionLogFact
       const exact = await log.readAfter('s1', 7);
       expect(exact.gap).toBe(false);
       expect(seqs(exact.frames)).toEqual(range(8, 12));
-      expect(await log.readAfter('s1', 12)).toEqual({ frames: [], gap: false, lastSeq: 12 });
+      expect(await log.readAfter('s1', 12)).toMatchObject({ frames: [], gap: false, lastSeq: 12 });
     });
 
     it('reports a gap once the age limit trimmed frames, and keeps counting seq', async () => {
       const log = await h.open({ maxAgeMs: factory.ageMs });
       await appendTokens(log, 's1', 3);
       await h.elapse(factory.ageMs * 1.5);
-      expect(await log.readAfter('s1', 0)).toEqual({ frames: [], gap: true, lastSeq: 3 });
-      expect(await log.readAfter('s1', 3)).toEqual({ frames: [], gap: false, lastSeq: 3 });
+      expect(await log.readAfter('s1', 0)).toMatchObject({ frames: [], gap: true, lastSeq: 3 });
+      expect(await log.readAfter('s1', 3)).toMatchObject({ frames: [], gap: false, lastSeq: 3 });
       await appendTokens(log, 's1', 2);
       const after = await log.readAfter('s1', 1);
       expect(after.gap).toBe(true);
@@ -199,6 +217,79 @@ export function describeSessionLogContract(name: string, factory: SessionLogFact
       await appendTokens(log, 's1', 1);
       expect(seqs((await log.readAfter('s1', 3)).frames)).toEqual([4, 5, 6, 7]);
       expect((await log.readAfter('s1', 3)).gap).toBe(false);
+    });
+    it('fencing: refuses frames of a lease that was taken over, and writes nothing of the batch', async () => {
+      const a = await h.open();
+      const b = factory.shared ? await h.open() : a;
+      expect(await h.lock.acquire('s1', 'run-a', 60_000)).toBe(true);
+      expect((await a.append(token('s1', 1), { lease: 'run-a' })).seq).toBe(1);
+      await h.lock.release('s1', 'run-a');
+      // The lease lapsed and nobody else wrote: the run goes on.
+      expect((await a.append(token('s1', 2), { lease: 'run-a' })).seq).toBe(2);
+      expect(await h.lock.acquire('s1', 'run-b', 60_000)).toBe(true);
+      await expect(a.appendBatch([token('s1', 3), token('s1', 4)], { lease: 'run-a' })).rejects.toBeInstanceOf(LeaseLostError);
+      await expect(b.append(token('s1', 3), { lease: 'run-a' })).rejects.toThrow(/lost its lease/);
+      expect(await a.lastSeq('s1')).toBe(2);
+      expect((await b.append({ ...token('s1', 3), runId: 'r2' }, { lease: 'run-b' })).seq).toBe(3);
+      await h.lock.release('s1', 'run-b');
+      // Free again, but run-b wrote last: run-a stays out.
+      await expect(a.append(token('s1', 4), { lease: 'run-a' })).rejects.toBeInstanceOf(LeaseLostError);
+      expect(seqs((await b.readAfter('s1', 0)).frames)).toEqual([1, 2, 3]);
+    });
+
+    it('fencing: exactly one done per run, whoever writes it', async () => {
+      const log = await h.open();
+      const done = { type: 'done', sessionId: 's1', runId: 'r1', reason: 'stop' } as const;
+      expect(await h.lock.acquire('s1', 'r1', 60_000)).toBe(true);
+      await log.append({ type: 'user', sessionId: 's1', runId: 'r1', id: 'c1', text: 'hi' }, { lease: 'r1' });
+      await h.lock.release('s1', 'r1');
+      // Another node reaps the run under its own lease, then the run itself tries to finish.
+      expect(await h.lock.acquire('s1', 'reaper:r1', 60_000)).toBe(true);
+      await log.append({ ...done, reason: 'error', error: { code: 'node_lost', message: 'x' } }, { lease: 'reaper:r1' });
+      await expect(log.append(done, { lease: 'reaper:r1' })).rejects.toBeInstanceOf(LeaseLostError);
+      await h.lock.release('s1', 'reaper:r1');
+      await expect(log.appendBatch([token('s1', 9), done], { lease: 'r1' })).rejects.toBeInstanceOf(LeaseLostError);
+      const { frames } = await log.readAfter('s1', 0);
+      expect(frames.filter((f) => f.type === 'done')).toHaveLength(1);
+      expect(frames.at(-1)).toMatchObject({ type: 'done', error: { code: 'node_lost' } });
+      // A run's own done ends it too.
+      expect(await h.lock.acquire('s1', 'r2', 60_000)).toBe(true);
+      await log.appendBatch([{ ...token('s1', 1), runId: 'r2' }, { ...done, runId: 'r2' }], { lease: 'r2' });
+      await expect(log.append({ ...done, runId: 'r2' }, { lease: 'r2' })).rejects.toBeInstanceOf(LeaseLostError);
+    });
+
+    it('epochs: a log has one epoch until it is recreated, then a new one', async () => {
+      const a = await h.open();
+      const b = factory.shared ? await h.open() : a;
+      expect((await a.readAfter('s1', 0)).epoch).toBe('');
+      const [w] = await a.appendBatch([token('s1', 1)]);
+      expect(w!.epoch).toMatch(/^[\w-]{8,64}$/);
+      expect((await b.readAfter('s1', 0)).epoch).toBe(w!.epoch);
+      expect((await b.appendBatch([token('s1', 2)]))[0]!.epoch).toBe(w!.epoch);
+      await a.delete('s1'); // what a store that lost its data looks like
+      const [again] = await b.appendBatch([token('s1', 3)]);
+      expect(again!.epoch).not.toBe(w!.epoch);
+      expect((await a.readAfter('s1', 0)).epoch).toBe(again!.epoch);
+    });
+
+    it('epochs: a recreated log numbers above the durable reservation, so no seq is reused', async () => {
+      const reservations = fakeReservations(10);
+      const log = await h.open(undefined, { reservations });
+      await appendTokens(log, 's1', 3);
+      expect(reservations.reserved.get('s1')).toBe(10);
+      await log.appendBatch(range(4, 15).map((i) => token('s1', i)));
+      expect(reservations.reserved.get('s1')).toBe(25);
+      const calls = reservations.calls;
+      await appendTokens(log, 's1', 3); // within the reservation: no call
+      expect(reservations.calls).toBe(calls);
+      const before = await log.lastSeq('s1');
+      expect(before).toBe(18);
+      await log.delete('s1');
+      const next = await log.append(token('s1', 1));
+      expect(next.seq).toBe(26);
+      const read = await log.readAfter('s1', before);
+      expect(read).toMatchObject({ gap: true, lastSeq: 26 });
+      expect(seqs(read.frames)).toEqual([26]);
     });
   });
 }

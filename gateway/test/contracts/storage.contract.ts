@@ -139,6 +139,17 @@ export function storageContract(name: string, factory: StorageFactory): void {
         expect((await storage.sessions.list(bob.id)).map((s) => s.id)).not.toContain(mine.id);
         expect(await storage.sessions.get(alice.id, mine.id)).toEqual(mine);
       });
+      it('reserves seq numbers in blocks, never lower than before', async () => {
+        const s = await storage.sessions.create(alice.id);
+        expect(await storage.sessions.reserveSeq(s.id, 0, 100)).toEqual({ floor: 0, ceiling: 100 });
+        expect(await storage.sessions.reserveSeq(s.id, 150, 100)).toEqual({ floor: 100, ceiling: 250 });
+        expect(await storage.sessions.reserveSeq(s.id, 10, 100)).toEqual({ floor: 250, ceiling: 350 });
+        const both = await Promise.all([storage.sessions.reserveSeq(s.id, 0, 10), storage.sessions.reserveSeq(s.id, 0, 10)]);
+        expect(both.map((r) => r!.ceiling).sort()).toEqual([360, 370]);
+        expect(await storage.sessions.reserveSeq(randomUUID(), 0, 10)).toBeNull();
+        expect(await storage.sessions.reserveSeq('nope', 0, 10)).toBeNull();
+        await expect(storage.sessions.reserveSeq(s.id, -1, 10)).rejects.toBeInstanceOf(InvalidInputError);
+      });
       it('answers null/false/[] for ids that are not uuids', async () => {
         expect(await storage.sessions.get(alice.id, 'not-a-uuid')).toBeNull();
         expect(await storage.sessions.get('x', randomUUID())).toBeNull();

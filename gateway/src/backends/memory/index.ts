@@ -1,4 +1,4 @@
-import type { IdempotencyStore, LogRetention, PubSub, ResumeRegistry, RunLock, SessionLog } from '../../ports.js';
+import type { IdempotencyStore, LogRetention, PubSub, ResumeRegistry, RunLock, SeqReservations, SessionLog } from '../../ports.js';
 import { createMemorySessionLog } from './session-log.js';
 import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryResumeRegistry, createMemoryRunLock } from './shared-state.js';
 
@@ -16,11 +16,12 @@ export interface MemoryBackends {
  * @example
  * const { log, bus } = createMemoryBackends({ retention: { maxFrames: 10_000, maxAgeMs: 86_400_000 } });
  */
-export function createMemoryBackends(options: { retention: LogRetention }): MemoryBackends {
+export function createMemoryBackends(options: { retention: LogRetention; reservations?: SeqReservations }): MemoryBackends {
+  const lock = createMemoryRunLock();
   return {
-    log: createMemorySessionLog(options.retention),
+    log: createMemorySessionLog(options.retention, Date.now, { holder: (sessionId) => lock.holderNow(sessionId), reservations: options.reservations }),
     bus: createMemoryPubSub(),
-    lock: createMemoryRunLock(),
+    lock,
     idempotency: createMemoryIdempotencyStore(),
     resume: createMemoryResumeRegistry(),
   };

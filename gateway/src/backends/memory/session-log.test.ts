@@ -1,4 +1,5 @@
 import { createMemorySessionLog } from './session-log.js';
+import { createMemoryRunLock } from './shared-state.js';
 import { describeSessionLogContract } from '../../../test/contracts/session-log.contract.js';
 
 describeSessionLogContract('in-process', {
@@ -6,9 +7,11 @@ describeSessionLogContract('in-process', {
   ageMs: 1_000,
   async harness() {
     let clock = 1_700_000_000_000;
+    const lock = createMemoryRunLock();
     return {
-      async open(retention) {
-        return createMemorySessionLog(retention, () => clock);
+      lock,
+      async open(retention, options = {}) {
+        return createMemorySessionLog(retention, () => clock, { holder: (s) => lock.holderNow(s), reservations: options.reservations });
       },
       async elapse(ms) {
         clock += ms;

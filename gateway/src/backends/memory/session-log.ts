@@ -1,15 +1,70 @@
+import { randomBytes } from 'node:crypto';
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
-import type { AppendedFrame, LogRetention, ReadResult, SessionLog } from '../../ports.js';
+import { LeaseLostError, type AppendedFrame, type LogRetention, type ReadResult, type SeqReservations, type SessionLog } from '../../ports.js';
 
 interface Entry {
   frames: Array<{ frame: SessionFrame; at: number }>;
   lastSeq: number;
+  epoch: string;
+  /** Highest `seq` this log may hand out (the durable reservation). */
+  ceiling: number;
+  /** The lease of the last fenced append. */
+  writer?: string;
+  /** The run whose `done` was the last one written. */
+  ended?: string;
 }
 
 export const DEFAULT_RETENTION: LogRetention = { maxFrames: 10_000, maxAgeMs: 24 * 60 * 60 * 1000 };
 
+/** A new log epoch: 12 random bytes, base64url. */
+export const newEpoch = (): string => randomBytes(12).toString('base64url');
+
+/** What one try of an append found: written, or what it needs first. */
+export type AppendAttempt<T> = { ok: T } | { fenced: true } | { needFloor: true } | { needCeiling: number };
+
+/** What the next try of an append brings: a new epoch with its floor and ceiling, or a raised ceiling. */
+export interface AppendGrant {
+  epoch?: string;
+  floor?: number;
+  ceiling?: number;
+}
+
+/**
+ * Runs an append that may first need a durable reservation: a log without an epoch (new or
+ * recreated) needs the reservation's floor to number above, and a log at its ceiling a new one.
+ * Without reservations the floor is 0 and there is no ceiling (nothing survives the log anyway).
+ */
+export async function appendWithReservation<T>(
+  sessionId: string,
+  runId: string,
+  reservations: SeqReservations | undefined,
+  attempt: (grant: AppendGrant) => Promise<AppendAttempt<T>>,
+): Promise<T> {
+  let grant: AppendGrant = {};
+  for (let tries = 0; tries < 5; tries++) {
+    const r = await attempt(grant);
+    if ('ok' in r) return r.ok;
+    if ('fenced' in r) throw new LeaseLostError(sessionId, runId);
+    if ('needFloor' in r) {
+      const res = reservations ? await reservations.reserve(sessionId, 0) : { floor: 0, ceiling: Number.MAX_SAFE_INTEGER };
+      grant = { epoch: newEpoch(), floor: res.floor, ceiling: res.ceiling };
+    } else {
+      grant = { ceiling: reservations ? (await reservations.reserve(sessionId, r.needCeiling)).ceiling : Number.MAX_SAFE_INTEGER };
+    }
+  }
+  throw new Error(`session ${sessionId}: could not reserve seq numbers for an append`);
+}
+
+/** Options of {@link createMemorySessionLog} beyond retention. */
+export interface MemorySessionLogOptions {
+  /** The run lock's current holder of a session (fencing); without it a lease is checked against the last writer only. */
+  holder?(sessionId: string): string | null;
+  /** Durable `seq` reservations (a restarted process numbers above them). */
+  reservations?: SeqReservations;
+}
+
 /** The in-process session log (embedded default): one node only. */
-export function createMemorySessionLog(retention: Partial<LogRetention> = {}, now: () => number = Date.now): SessionLog {
+export function createMemorySessionLog(retention: Partial<LogRetention> = {}, now: () => number = Date.now, options: MemorySessionLogOptions = {}): SessionLog {
   const { maxFrames, maxAgeMs } = { ...DEFAULT_RETENTION, ...retention };
   const sessions = new Map<string, Entry>();
 
@@ -20,35 +75,62 @@ export function createMemorySessionLog(retention: Partial<LogRetention> = {}, no
     if (drop > 0) entry.frames.splice(0, drop);
   }
 
-  function append(input: SessionFrameInput): SessionFrame {
-    let entry = sessions.get(input.sessionId);
-    if (!entry) sessions.set(input.sessionId, (entry = { frames: [], lastSeq: 0 }));
-    const frame = { ...input, seq: ++entry.lastSeq } as SessionFrame;
-    entry.frames.push({ frame, at: now() });
+  /** One synchronous try: checks the lease and the ceiling, then writes every frame or none. */
+  function tryAppend(sessionId: string, inputs: SessionFrameInput[], lease: string | undefined, grant: AppendGrant): AppendAttempt<AppendedFrame[]> {
+    const runId = inputs[0]?.runId ?? '';
+    let entry = sessions.get(sessionId);
+    if (!entry) {
+      if (grant.epoch === undefined) return { needFloor: true };
+      sessions.set(sessionId, (entry = { frames: [], lastSeq: grant.floor ?? 0, epoch: grant.epoch, ceiling: grant.ceiling ?? 0 }));
+    } else if (grant.ceiling !== undefined) entry.ceiling = Math.max(entry.ceiling, grant.ceiling);
+    if (lease !== undefined && inputs.length > 0) {
+      if (entry.ended === runId) return { fenced: true };
+      const holder = options.holder ? options.holder(sessionId) : null;
+      if (holder !== lease && (holder !== null || (entry.writer !== undefined && entry.writer !== lease))) return { fenced: true };
+    }
+    if (entry.lastSeq + inputs.length > entry.ceiling) return { needCeiling: entry.lastSeq + inputs.length };
+    if (lease !== undefined) {
+      entry.writer = lease;
+      if (inputs.some((f) => f.type === 'done' && f.runId === runId)) entry.ended = runId;
+    }
+    const at = now();
+    const out = inputs.map((input) => {
+      const frame = { ...input, seq: ++entry.lastSeq } as SessionFrame;
+      entry.frames.push({ frame, at });
+      return { frame, json: JSON.stringify(frame), epoch: entry.epoch };
+    });
     trim(entry);
-    return frame;
+    return { ok: out };
   }
 
+  const appendBatch = async (inputs: SessionFrameInput[], lease?: string): Promise<AppendedFrame[]> => {
+    if (inputs.length === 0) return [];
+    const sessionId = inputs[0]!.sessionId;
+    if (inputs.some((f) => f.sessionId !== sessionId)) throw new TypeError('appendBatch takes frames of one session');
+    return appendWithReservation(sessionId, inputs[0]!.runId, options.reservations, async (grant) => tryAppend(sessionId, inputs, lease, grant));
+  };
+
   return {
-    async append(input: SessionFrameInput): Promise<SessionFrame> {
-      return append(input);
+    async append(input, appendOptions = {}): Promise<SessionFrame> {
+      return (await appendBatch([input], appendOptions.lease))[0]!.frame;
     },
     // One process: there is no bus to publish on in the same step (`publishes` is unset).
-    async appendBatch(inputs): Promise<AppendedFrame[]> {
-      return inputs.map((input) => {
-        const frame = append(input);
-        return { frame, json: JSON.stringify(frame) };
-      });
+    async appendBatch(inputs, batchOptions = {}): Promise<AppendedFrame[]> {
+      return appendBatch(inputs, batchOptions.lease);
+    },
+    async open(sessionId) {
+      await appendWithReservation(sessionId, '', options.reservations, async (grant) => tryAppend(sessionId, [], undefined, grant));
+      return sessions.get(sessionId)!.epoch;
     },
     async readAfter(sessionId, after, limit = 10_000): Promise<ReadResult> {
       const entry = sessions.get(sessionId);
-      if (!entry) return { frames: [], gap: false, lastSeq: 0 };
+      if (!entry) return { frames: [], gap: false, lastSeq: 0, epoch: '' };
       trim(entry);
       const first = entry.frames[0]?.frame.seq ?? entry.lastSeq + 1;
       const gap = after + 1 < first && after < entry.lastSeq;
       const start = Math.max(0, after + 1 - first);
       const frames = entry.frames.slice(start, start + limit).map((e) => e.frame);
-      return { frames, gap, lastSeq: entry.lastSeq };
+      return { frames, gap, lastSeq: entry.lastSeq, epoch: entry.epoch };
     },
     async lastSeq(sessionId) {
       return sessions.get(sessionId)?.lastSeq ?? 0;

@@ -21,8 +21,13 @@ export function createMemoryPubSub(): PubSub {
   };
 }
 
+/** The in-process run lock, with a synchronous look at the holder (the in-process log fences with it). */
+export interface MemoryRunLock extends RunLock {
+  holderNow(sessionId: string): string | null;
+}
+
 /** In-process run lock with lease expiry. */
-export function createMemoryRunLock(now: () => number = Date.now): RunLock {
+export function createMemoryRunLock(now: () => number = Date.now): MemoryRunLock {
   const leases = new Map<string, { runId: string; until: number }>();
   const live = (sessionId: string) => {
     const l = leases.get(sessionId);
@@ -49,6 +54,9 @@ export function createMemoryRunLock(now: () => number = Date.now): RunLock {
       if (live(sessionId)?.runId === runId) leases.delete(sessionId);
     },
     async holder(sessionId) {
+      return live(sessionId)?.runId ?? null;
+    },
+    holderNow(sessionId) {
       return live(sessionId)?.runId ?? null;
     },
   };

@@ -156,11 +156,32 @@ function questionCache(ctx: MigrationContext): Migration {
   };
 }
 
+/**
+ * The durable high-water mark of each session's frame `seq`: a session log hands out no `seq`
+ * above it, and a log that was recreated (Redis lost it) numbers above it, so a `seq` is never
+ * reused. Seeded from the transcript's highest recorded `seq`.
+ */
+const seqReservation: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`ALTER TABLE sessions ADD COLUMN IF NOT EXISTS seq_reserved bigint NOT NULL DEFAULT 0`.execute(db);
+    await sql`
+      UPDATE sessions SET seq_reserved = m.top
+      FROM (SELECT session_id, max(greatest(seq_from, seq_to)) AS top FROM messages GROUP BY session_id) m
+      WHERE m.session_id = sessions.id AND m.top IS NOT NULL`.execute(db);
+  },
+};
+
 /** The migrations, keyed so that their names sort in order. */
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
   return {
     async getMigrations() {
-      return { '0001_init': init(ctx), '0003_feedback': feedback, '0005_spend': spend, '0006_question_cache': questionCache(ctx) };
+      return {
+        '0001_init': init(ctx),
+        '0003_feedback': feedback,
+        '0004_seq_reservation': seqReservation,
+        '0005_spend': spend,
+        '0006_question_cache': questionCache(ctx),
+      };
     },
   };
 }

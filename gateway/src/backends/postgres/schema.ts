@@ -27,6 +27,7 @@ export interface SessionsTable {
   title: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
+  seq_reserved: ColumnType<string, never, never>;
 }
 
 export interface MessagesTable {

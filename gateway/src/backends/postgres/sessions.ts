@@ -106,5 +106,23 @@ export function sessionRepository({ db, schema }: DbContext): SessionRepository 
       if (!isUuid(id)) return;
       await db.updateTable('sessions').set({ updated_at: sql`now()` }).where('id', '=', id).execute();
     },
+
+    async owner(id) {
+      if (!isUuid(id)) return null;
+      const row = await db.selectFrom('sessions').select('user_id').where('id', '=', id).executeTakeFirst();
+      return row?.user_id ?? null;
+    },
+
+    async reserveSeq(id, atLeast, block) {
+      if (!isUuid(id)) return null;
+      if (!Number.isSafeInteger(atLeast) || atLeast < 0 || !Number.isSafeInteger(block) || block < 1) throw new InvalidInputError('atLeast and block must be non-negative integers');
+      const { rows } = await sql<{ floor: string; ceiling: string }>`
+        WITH old AS (SELECT seq_reserved FROM sessions WHERE id = ${id} FOR UPDATE)
+        UPDATE sessions s SET seq_reserved = GREATEST(old.seq_reserved, ${atLeast}) + ${block}
+        FROM old WHERE s.id = ${id}
+        RETURNING old.seq_reserved AS floor, s.seq_reserved AS ceiling`.execute(db);
+      const r = rows[0];
+      return r ? { floor: Number(r.floor), ceiling: Number(r.ceiling) } : null;
+    },
   };
 }

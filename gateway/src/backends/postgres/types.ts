@@ -123,6 +123,13 @@ export interface SessionRepository {
   delete(userId: string, id: string): Promise<boolean>;
   /** Bumps `updatedAt` (no owner check: the caller already holds the session). */
   touch(id: string): Promise<void>;
+  /**
+   * Raises the session's durable `seq` reservation to `max(reserved, atLeast) + block` and
+   * returns it before (`floor`) and after (`ceiling`); null when there is no such session.
+   */
+  reserveSeq(id: string, atLeast: number, block: number): Promise<{ floor: number; ceiling: number } | null>;
+  /** The user a session belongs to, or null (for a run whose node died: its record is completed elsewhere). */
+  owner(id: string): Promise<string | null>;
 }
 
 export interface MessageRepository {

@@ -61,7 +61,8 @@ if (rig) {
     async harness() {
       const space = clusterSpace('log');
       return {
-        open: async (retention) => createRedisSessionLog(space.open(), { retention, keyPrefix: space.prefix }),
+        lock: createRedisRunLock(space.open(), { keyPrefix: space.prefix }),
+        open: async (retention, options = {}) => createRedisSessionLog(space.open(), { retention, keyPrefix: space.prefix, reservations: options.reservations }),
         elapse: sleep,
         close: () => space.close(),
       };

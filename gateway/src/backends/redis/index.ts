@@ -5,7 +5,7 @@ import type { ReadinessProbe } from '../../ports.js';
 import { createRedisResumeRegistry, createRedisIdempotencyStore, createRedisRunLock } from './shared-state.js';
 import { createRedisSessionLog } from './session-log.js';
 import { createRedisPubSub } from './pubsub.js';
-import type { ResumeRegistry, IdempotencyStore, LogRetention, PubSub, RunLock, SessionLog } from '../../ports.js';
+import type { ResumeRegistry, IdempotencyStore, LogRetention, PubSub, RunLock, SeqReservations, SessionLog } from '../../ports.js';
 
 export interface RedisBackends {
   redis: RedisClient;
@@ -27,7 +27,7 @@ export interface RedisBackends {
  */
 export function createRedisBackends(
   url: string,
-  options: { retention: LogRetention; keyPrefix?: string; logger: Logger; cluster?: boolean },
+  options: { retention: LogRetention; keyPrefix?: string; logger: Logger; cluster?: boolean; reservations?: SeqReservations },
 ): RedisBackends {
   const target = parseRedisUrl(url, { cluster: options.cluster });
   const common = {
@@ -56,7 +56,7 @@ export function createRedisBackends(
     cluster: target.cluster,
     // The bus publishes on this same connection: a batch append publishes in its own script
     // (plain PUBLISH; on a cluster the bus is sharded, so the hub publishes instead).
-    log: createRedisSessionLog(redis, { retention: options.retention, keyPrefix, publishes: !target.cluster }),
+    log: createRedisSessionLog(redis, { retention: options.retention, keyPrefix, publishes: !target.cluster, reservations: options.reservations }),
     bus: createRedisPubSub({
       publisher: redis,
       subscriber,

@@ -4,6 +4,7 @@
  * with the reason, when Redis is down.
  */
 import { createRedisSessionLog } from './session-log.js';
+import { createRedisRunLock } from './shared-state.js';
 import { redisTestSpace, type RedisTestSpace } from '../../../test/support/redis-harness.js';
 import { serverRedis, sleep } from '../../../test/support/redis.js';
 import { describeSessionLogContract } from '../../../test/contracts/session-log.contract.js';
@@ -17,8 +18,9 @@ if (server.available) {
     async harness() {
       const space = redisTestSpace('log');
       return {
-        async open(retention) {
-          return createRedisSessionLog(space.connect(), { retention, keyPrefix: space.prefix });
+        lock: createRedisRunLock(space.connect(), { keyPrefix: space.prefix }),
+        async open(retention, options = {}) {
+          return createRedisSessionLog(space.connect(), { retention, keyPrefix: space.prefix, reservations: options.reservations });
         },
         elapse: sleep,
         close: () => space.close(),
@@ -40,7 +42,7 @@ if (server.available) {
       const log = createRedisSessionLog(redis, { keyPrefix: space.prefix, retention: { maxAgeMs: 60_000 }, seqTtlMs: 120_000 });
       await log.append(token(1));
       const keys = (await redis.keys(`${space.prefix}*`)).sort();
-      expect(keys).toEqual([`${space.prefix}log:{s1}`, `${space.prefix}seq:{s1}`]);
+      expect(keys).toEqual([`${space.prefix}log:{s1}`, `${space.prefix}meta:{s1}`, `${space.prefix}seq:{s1}`]);
       const streamTtl = await redis.pttl(`${space.prefix}log:{s1}`);
       const seqTtl = await redis.pttl(`${space.prefix}seq:{s1}`);
       expect(streamTtl).toBeGreaterThan(50_000);
@@ -58,6 +60,24 @@ if (server.available) {
       expect((await log.append(token(4))).seq).toBe(4);
       expect(await log.lastSeq('s1')).toBe(4);
       expect((await log.readAfter('s1', 0)).frames.map((f) => f.seq)).toEqual([1, 2, 3, 4]);
+    });
+
+    it('writes a batch once when the client resends its script (a reply lost with the connection)', async () => {
+      const redis = space.connect();
+      const resending = new Proxy(redis, {
+        get(target, key, receiver) {
+          if (key !== 'evalsha') return Reflect.get(target, key, receiver);
+          return async (...args: Parameters<typeof redis.evalsha>) => {
+            await target.evalsha(...args);
+            return target.evalsha(...args);
+          };
+        },
+      });
+      const log = createRedisSessionLog(resending, { keyPrefix: space.prefix });
+      await log.append(token(1));
+      const batch = await log.appendBatch([token(2), token(3)]);
+      expect(batch.map((w) => w.frame.seq)).toEqual([2, 3]);
+      expect((await log.readAfter('s1', 0)).frames.map((f) => f.seq)).toEqual([1, 2, 3]);
     });
 
     it('reloads its scripts after the server forgot them', async () => {

@@ -1,8 +1,9 @@
+import { randomBytes } from 'node:crypto';
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { RedisClient } from './client.js';
-import { DEFAULT_RETENTION } from '../memory/session-log.js';
+import { DEFAULT_RETENTION, appendWithReservation } from '../memory/session-log.js';
 import { DEFAULT_KEY_PREFIX, redisScript, sessionKey } from './script.js';
-import type { AppendedFrame, LogRetention, ReadResult, SessionLog } from '../../ports.js';
+import type { AppendedFrame, LogRetention, ReadResult, SeqReservations, SessionLog } from '../../ports.js';
 
 /** Options of {@link createRedisSessionLog}. */
 export interface RedisSessionLogOptions {
@@ -15,6 +16,8 @@ export interface RedisSessionLogOptions {
    * pub/sub on this same server (the Redis backends do). @default false
    */
   publishes?: boolean;
+  /** Durable `seq` reservations: a log Redis lost starts above them. Without, a lost log restarts at 1. */
+  reservations?: SeqReservations;
   /**
    * How long a session's `seq` counter outlives its last append. Longer than the frames' age on
    * purpose: a counter that expired would restart `seq` at 1 and clients would drop the new frames
@@ -53,55 +56,74 @@ local function trimByAge(key, cutoff)
 end
 `;
 
-// KEYS: stream, counter. ARGV: frame JSON, maxFrames, maxAgeMs, seqTtlMs. Returns the new seq.
-// INCR and XADD in one script: seq order is stream order on every node.
-const APPEND = redisScript(`${LUA_PRELUDE}
-local now = nowMs()
-local seq = redis.call('INCR', KEYS[2])
-if seq == 1 then
-  -- the counter was lost while frames remain: continue after them, never reuse a seq
-  local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-  if last and seqOf(last[1]) >= seq then
-    seq = seqOf(last[1]) + 1
-    redis.call('SET', KEYS[2], seq)
-  end
-end
-redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[2], string.format('%d-0', seq), 'f', ARGV[1], 't', string.format('%d', now))
-trimByAge(KEYS[1], now - tonumber(ARGV[3]))
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-redis.call('PEXPIRE', KEYS[2], ARGV[4])
-return seq
-`);
-
-// KEYS: stream, counter. ARGV: maxFrames, maxAgeMs, seqTtlMs, channel ('' for none), then one
-// frame JSON (without seq) per frame. Appends them with contiguous seqs and, with a channel,
-// publishes each as `<seq> <json with seq last>` in the same step. Returns the first seq.
+// KEYS: stream, counter, meta, lock. ARGV: maxFrames, maxAgeMs, seqTtlMs, channel ('' for none),
+// lease ('' for none), runId, ends ('1' when the batch holds the run's done), epoch, floor, ceiling
+// (the last three '' unless granted), batch id ('' for none), then one frame JSON (without seq)
+// per frame. A batch id the script has just written is answered from meta without writing again:
+// the client resends a script whose reply a dropped connection lost (ioredis does), and the
+// batch must not land twice.
+// meta holds ep (epoch), r (highest seq reserved durably), w (lease of the last fenced write) and
+// e (the run whose done was written last). Returns {first seq, epoch}, or {-1} fenced, {-2} no
+// epoch (the log is new or was lost: call again with a floor), {-3, need} ceiling reached.
 const APPEND_BATCH = redisScript(`${LUA_PRELUDE}
 local now = nowMs()
-local n = #ARGV - 4
-local first = redis.call('INCRBY', KEYS[2], n) - n + 1
-if first == 1 then
-  local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-  if last and seqOf(last[1]) >= first then
-    first = seqOf(last[1]) + 1
-    redis.call('SET', KEYS[2], first + n - 1)
+local n = #ARGV - 11
+local lease, runId = ARGV[5], ARGV[6]
+local ep = redis.call('HGET', KEYS[3], 'ep')
+if not ep then
+  if ARGV[9] == '' then return {-2} end
+  ep = ARGV[8]
+  local base = tonumber(ARGV[9])
+  local c = tonumber(redis.call('GET', KEYS[2]) or '0')
+  if c > base then base = c end
+  local tail = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  if tail and seqOf(tail[1]) > base then base = seqOf(tail[1]) end
+  redis.call('SET', KEYS[2], base)
+  redis.call('HSET', KEYS[3], 'ep', ep, 'r', ARGV[10])
+elseif ARGV[10] ~= '' and tonumber(ARGV[10]) > tonumber(redis.call('HGET', KEYS[3], 'r') or '0') then
+  redis.call('HSET', KEYS[3], 'r', ARGV[10])
+end
+if ARGV[11] ~= '' and redis.call('HGET', KEYS[3], 'b') == ARGV[11] then
+  return {tonumber(redis.call('HGET', KEYS[3], 'bf')), ep}
+end
+if lease ~= '' then
+  if redis.call('HGET', KEYS[3], 'e') == runId then return {-1} end
+  local holder = redis.call('GET', KEYS[4])
+  if holder ~= lease then
+    local w = redis.call('HGET', KEYS[3], 'w')
+    if holder or (w and w ~= lease) then return {-1} end
   end
+end
+local c = tonumber(redis.call('GET', KEYS[2]) or '0')
+if c == 0 then
+  -- the counter was lost while frames remain: continue after them, never reuse a seq
+  local tail = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+  if tail then c = seqOf(tail[1]) end
+end
+local first = c + 1
+if first + n - 1 > tonumber(redis.call('HGET', KEYS[3], 'r') or '0') then return {-3, first + n - 1} end
+redis.call('SET', KEYS[2], first + n - 1)
+if ARGV[11] ~= '' then redis.call('HSET', KEYS[3], 'b', ARGV[11], 'bf', first) end
+if lease ~= '' then
+  redis.call('HSET', KEYS[3], 'w', lease)
+  if ARGV[7] == '1' then redis.call('HSET', KEYS[3], 'e', runId) end
 end
 local t = string.format('%d', now)
 for i = 1, n do
   local seq = first + i - 1
-  local f = ARGV[4 + i]
+  local f = ARGV[11 + i]
   local id = string.format('%d', seq)
   redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id .. '-0', 'f', f, 't', t)
-  if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], id .. ' ' .. string.sub(f, 1, -2) .. ',"seq":' .. id .. '}') end
+  if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], id .. ' ' .. ep .. ' ' .. string.sub(f, 1, -2) .. ',"seq":' .. id .. '}') end
 end
 trimByAge(KEYS[1], now - tonumber(ARGV[2]))
 redis.call('PEXPIRE', KEYS[1], ARGV[2])
 redis.call('PEXPIRE', KEYS[2], ARGV[3])
-return first
+redis.call('PEXPIRE', KEYS[3], ARGV[3])
+return {first, ep}
 `);
 
-// KEYS: stream, counter. ARGV: first id to read, limit, maxAgeMs. Returns {lastSeq, firstSeq, entries}.
+// KEYS: stream, counter, meta. ARGV: first id to read, limit, maxAgeMs. Returns {lastSeq, firstSeq, entries, epoch}.
 const READ = redisScript(`${LUA_PRELUDE}
 trimByAge(KEYS[1], nowMs() - tonumber(ARGV[3]))
 local last = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -110,7 +132,7 @@ local firstSeq = last + 1
 if first then firstSeq = seqOf(first[1]) end
 local entries = {}
 if tonumber(ARGV[2]) > 0 then entries = redis.call('XRANGE', KEYS[1], ARGV[1], '+', 'COUNT', ARGV[2]) end
-return {last, firstSeq, entries}
+return {last, firstSeq, entries, redis.call('HGET', KEYS[3], 'ep') or ''}
 `);
 
 type Entry = [id: string, fields: string[]];
@@ -138,46 +160,79 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
   const maxAgeMs = checkCount('retention.maxAgeMs', Math.ceil(retention.maxAgeMs), 1);
   const seqTtlMs = Math.max(maxAgeMs, checkCount('seqTtlMs', options.seqTtlMs ?? 30 * 24 * 3600 * 1000, 1));
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-  const keys = (sessionId: string) => [sessionKey(prefix, 'log', sessionId), sessionKey(prefix, 'seq', sessionId)];
+  const keys = (sessionId: string) => [sessionKey(prefix, 'log', sessionId), sessionKey(prefix, 'seq', sessionId), sessionKey(prefix, 'meta', sessionId)];
   const checkSession = (sessionId: unknown): string => {
     if (typeof sessionId !== 'string' || sessionId === '') throw new TypeError('sessionId must be a non-empty string');
     return sessionId;
   };
+  const publishes = options.publishes ?? false;
+
+  async function appendBatch(inputs: SessionFrameInput[], publish: string, lease: string | undefined): Promise<AppendedFrame[]> {
+    if (inputs.length === 0) return [];
+    return (await write(checkSession(inputs[0]!.sessionId), inputs, publish, lease)).frames;
+  }
+
+  /** One script call (retried with a reservation when needed); no frames only makes sure the log exists. */
+  async function write(sessionId: string, inputs: SessionFrameInput[], publish: string, lease: string | undefined): Promise<{ frames: AppendedFrame[]; epoch: string }> {
+    const runId = inputs[0]?.runId ?? '';
+    const frames = inputs.map((input) => {
+      if (input.sessionId !== sessionId) throw new TypeError('appendBatch takes frames of one session');
+      const { seq: _ignored, ...frame } = input as SessionFrameInput & { seq?: number };
+      return frame;
+    });
+    const bodies = frames.map((f) => JSON.stringify(f));
+    const ends = frames.some((f) => f.type === 'done' && f.runId === runId) ? '1' : '';
+    const scriptKeys = [...keys(sessionId), sessionKey(prefix, 'lock', sessionId)];
+    const batchId = inputs.length > 0 ? randomBytes(9).toString('base64url') : '';
+    const { first, epoch } = await appendWithReservation<{ first: number; epoch: string }>(sessionId, runId, options.reservations, async (grant) => {
+      const r = (await APPEND_BATCH.run(redis, scriptKeys, [
+        maxFrames,
+        maxAgeMs,
+        seqTtlMs,
+        publish,
+        lease ?? '',
+        runId,
+        ends,
+        grant.epoch ?? '',
+        grant.floor ?? '',
+        grant.ceiling ?? '',
+        batchId,
+        ...bodies,
+      ])) as [number, string | number | undefined];
+      const code = Number(r[0]);
+      if (code === -1) return { fenced: true };
+      if (code === -2) return { needFloor: true };
+      if (code === -3) return { needCeiling: Number(r[1]) };
+      return { ok: { first: code, epoch: String(r[1]) } };
+    });
+    const written = frames.map((f, i) => {
+      const seq = first + i;
+      // The same text a reader gets from JSON.stringify of the replayed frame: seq is the last key.
+      return { frame: { ...f, seq } as SessionFrame, json: `${bodies[i]!.slice(0, -1)},"seq":${seq}}`, epoch };
+    });
+    return { frames: written, epoch };
+  }
 
   return {
-    async append(input) {
-      const { seq: _ignored, ...frame } = input as SessionFrameInput & { seq?: number };
-      const json = JSON.stringify(frame);
-      const seq = Number(await APPEND.run(redis, keys(checkSession(input.sessionId)), [json, maxFrames, maxAgeMs, seqTtlMs]));
-      return { ...frame, seq } as SessionFrame;
+    async append(input, appendOptions = {}) {
+      return (await appendBatch([input], '', appendOptions.lease))[0]!.frame;
     },
-    publishes: options.publishes ?? false,
+    publishes,
     async appendBatch(inputs, batchOptions = {}): Promise<AppendedFrame[]> {
-      if (inputs.length === 0) return [];
-      const sessionId = checkSession(inputs[0]!.sessionId);
-      const frames = inputs.map((input) => {
-        if (input.sessionId !== sessionId) throw new TypeError('appendBatch takes frames of one session');
-        const { seq: _ignored, ...frame } = input as SessionFrameInput & { seq?: number };
-        return frame;
-      });
-      const bodies = frames.map((f) => JSON.stringify(f));
-      const channel = options.publishes ? (batchOptions.publish ?? '') : '';
-      const first = Number(await APPEND_BATCH.run(redis, keys(sessionId), [maxFrames, maxAgeMs, seqTtlMs, channel, ...bodies]));
-      return frames.map((f, i) => {
-        const seq = first + i;
-        // The same text a reader gets from JSON.stringify of the replayed frame: seq is the last key.
-        return { frame: { ...f, seq } as SessionFrame, json: `${bodies[i]!.slice(0, -1)},"seq":${seq}}` };
-      });
+      return appendBatch(inputs, publishes ? (batchOptions.publish ?? '') : '', batchOptions.lease);
+    },
+    async open(sessionId) {
+      return (await write(checkSession(sessionId), [], '', undefined)).epoch;
     },
     async readAfter(sessionId, after, limit = 10_000): Promise<ReadResult> {
       checkCount('after', after, 0);
       checkCount('limit', limit, 0);
-      const [lastSeq, firstSeq, entries] = (await READ.run(redis, keys(checkSession(sessionId)), [
+      const [lastSeq, firstSeq, entries, epoch] = (await READ.run(redis, keys(checkSession(sessionId)), [
         `${after + 1}-0`,
         limit,
         maxAgeMs,
-      ])) as [number, number, Entry[]];
-      return { frames: entries.map(decode), gap: after + 1 < firstSeq && after < lastSeq, lastSeq };
+      ])) as [number, number, Entry[], string];
+      return { frames: entries.map(decode), gap: after + 1 < firstSeq && after < lastSeq, lastSeq, epoch };
     },
     async lastSeq(sessionId) {
       return Number((await redis.get(keys(checkSession(sessionId))[1]!)) ?? 0);

@@ -1,0 +1,96 @@
+/**
+ * A run whose lease was taken over (its Redis was away longer than the lease, another node
+ * reaped it or started the next run) is refused by the log, aborts its model call and stops:
+ * its `done` is the taker's, so the run has exactly one. Found by a chaos run: `done{node_lost}`
+ * at seq 2009, then the running node's tokens and `done{stop}` at 2479.
+ */
+import type { AgentEvent } from '@switchboard/agent-core';
+import type { SessionFrame } from '@switchboard/protocol';
+import { createLogger } from '../logger.js';
+import { SessionHub } from '../sessions/hub.js';
+import { RunManager } from './run-manager.js';
+import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock } from '../backends/memory/shared-state.js';
+import { createMemorySessionLog } from '../backends/memory/session-log.js';
+import type { AgentRunner } from '../ports.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 500; i++) {
+    if (await check()) return;
+    await sleep(10);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+function setup() {
+  const lock = createMemoryRunLock();
+  const log = createMemorySessionLog({}, Date.now, { holder: (s) => lock.holderNow(s) });
+  const bus = createMemoryPubSub();
+  const logger = createLogger({ level: 'error', env: 'test', silent: true });
+  const hub = new SessionHub({ log, bus, publish: () => {}, onSlowConsumer: () => {}, maxBackpressureBytes: 1e9, logger });
+  const aborted: string[] = [];
+  const agent: AgentRunner = {
+    async *stream({ runId, signal }): AsyncIterable<AgentEvent> {
+      for (let i = 0; i < 400; i++) {
+        if (signal.aborted) {
+          aborted.push(runId);
+          yield { type: 'done', reason: 'cancelled' } as AgentEvent;
+          return;
+        }
+        yield { type: 'token', text: `w${i} ` } as AgentEvent;
+        await sleep(5);
+      }
+      yield { type: 'done', reason: 'stop' } as AgentEvent;
+    },
+  };
+  const runs = new RunManager({ hub, lock, idempotency: createMemoryIdempotencyStore(), bus, agent, logger, nodeId: 'n1', lockTtlMs: 60_000 });
+  const frames = async () => (await log.readAfter('s1', 0)).frames;
+  return { lock, log, runs, aborted, frames };
+}
+
+async function send(runs: RunManager, id: string): Promise<string> {
+  let runId = '';
+  await runs.send({ userId: 'u1', connectionId: 'c1' }, { type: 'send', id, sessionId: 's1', text: 'hi' }, (r) => (runId = r));
+  return runId;
+}
+
+const dones = (frames: SessionFrame[], runId: string) => frames.filter((f) => f.type === 'done' && f.runId === runId);
+
+describe('RunManager fencing', () => {
+  it('a run whose lease was taken over aborts its model call, writes nothing more, and the taker writes its one done', async () => {
+    const { lock, runs, aborted, frames } = setup();
+    const first = await send(runs, 'm1');
+    await until(async () => (await frames()).length >= 5, 'the run to stream');
+    // The lease lapses and another node takes the session over (a reaper).
+    await lock.release('s1', first);
+    expect(await lock.acquire('s1', `reaper:${first}`, 60_000)).toBe(true);
+    await until(() => aborted.includes(first), 'the run to abort its model call');
+    await until(() => runs.localRuns === 0, 'the run to stop');
+    const afterStop = (await frames()).length;
+    expect(dones(await frames(), first)).toEqual([]);
+    await sleep(50);
+    expect((await frames()).length).toBe(afterStop);
+
+    // The next run finds the session's last run without its done and ends it first.
+    await lock.release('s1', `reaper:${first}`);
+    const second = await send(runs, 'm2');
+    await until(async () => dones(await frames(), second).length === 1, 'the second run to end');
+    const all = await frames();
+    expect(dones(all, first)).toHaveLength(1);
+    expect(dones(all, first)[0]).toMatchObject({ reason: 'error', error: { code: 'node_lost' } });
+    expect(all.map((f) => f.seq)).toEqual(all.map((_, i) => i + 1));
+    // Nothing of the first run after its done.
+    const firstDone = dones(all, first)[0]!.seq;
+    expect(all.filter((f) => f.runId === first && f.seq > firstDone)).toEqual([]);
+  });
+
+  it('a run whose lease lapsed with nobody taking it goes on to its own single done', async () => {
+    const { lock, runs, frames } = setup();
+    const runId = await send(runs, 'm1');
+    await until(async () => (await frames()).length >= 5, 'the run to stream');
+    await lock.release('s1', runId);
+    await until(async () => dones(await frames(), runId).length === 1, 'the run to end');
+    expect(dones(await frames(), runId)[0]).toMatchObject({ reason: 'stop' });
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * Epochs at the hub: a session log that was recreated (Redis lost it) is a new epoch, numbered
+ * above the durable reservation. Sockets live on the session are told (`joined{gap:true}` with the
+ * new epoch, `replay_gap`) and get the new epoch from its start; a client joining with the old
+ * epoch gets the same.
+ */
+import type { ServerFrame } from '@switchboard/protocol';
+import { createLogger } from '../logger.js';
+import { SessionHub, type HubSocket } from './hub.js';
+import { createMemoryPubSub } from '../backends/memory/shared-state.js';
+import { createMemorySessionLog } from '../backends/memory/session-log.js';
+import type { SeqReservations } from '../ports.js';
+
+class Socket implements HubSocket {
+  closed = false;
+  frames: ServerFrame[] = [];
+  send(json: string) {
+    this.frames.push(JSON.parse(json) as ServerFrame);
+    return 'ok' as const;
+  }
+  bufferedAmount() {
+    return 0;
+  }
+  subscribe() {}
+  unsubscribe() {}
+}
+
+const token = (text: string) => ({ type: 'token' as const, sessionId: 's', runId: 'r1', text });
+const tick = () => new Promise((r) => setTimeout(r, 10));
+
+function setup() {
+  let reserved = 0;
+  const reservations: SeqReservations = {
+    async reserve(_id, atLeast) {
+      const floor = reserved;
+      reserved = Math.max(reserved, atLeast) + 100;
+      return { floor, ceiling: reserved };
+    },
+  };
+  const log = createMemorySessionLog({}, Date.now, { reservations });
+  const sockets: Socket[] = [];
+  const hub = new SessionHub({
+    log,
+    bus: createMemoryPubSub(),
+    publish: (_topic, json) => sockets.forEach((s) => s.send(json)),
+    onSlowConsumer: () => {},
+    maxBackpressureBytes: 1e9,
+    logger: createLogger({ level: 'error', env: 'test', silent: true }),
+  });
+  return { log, hub, sockets };
+}
+
+describe('SessionHub epochs', () => {
+  it('tells live sockets of a recreated log and streams its new epoch, with seqs above the old ones', async () => {
+    const { log, hub, sockets } = setup();
+    const s = new Socket();
+    sockets.push(s);
+    await hub.join('s', s, 0, () => {});
+    for (const t of ['a', 'b', 'c']) await hub.append(token(t));
+    const oldEpoch = hub.epoch('s');
+    expect(oldEpoch).not.toBe('');
+    await log.delete('s'); // the store lost the session's log
+    await hub.append(token('d'));
+    await tick();
+    await hub.append(token('e'));
+    await tick();
+    const seen = s.frames.map((f) => (f.type === 'joined' ? `joined(${f.gap},${f.epoch === oldEpoch ? 'old' : 'new'})` : f.type === 'error' ? f.code : `${f.type}${'seq' in f ? f.seq : ''}`));
+    expect(seen).toEqual(['token1', 'token2', 'token3', 'joined(true,new)', 'replay_gap', 'token101', 'token102']);
+    expect(hub.epoch('s')).not.toBe(oldEpoch);
+  });
+
+  it('gives a client joining with another epoch gap:true and the new epoch from its start', async () => {
+    const { log, hub } = setup();
+    for (const t of ['a', 'b']) await log.append(token(t));
+    const old = (await log.readAfter('s', 0)).epoch;
+    await log.delete('s');
+    await log.append(token('c'));
+    const s = new Socket();
+    const r = await hub.join('s', s, 2, () => {}, old);
+    expect(r).toMatchObject({ gap: true, replayed: 1, lastSeq: 101 });
+    expect(r.epoch).not.toBe(old);
+    expect(s.frames.map((f) => ('seq' in f ? f.seq : f.type))).toEqual([101]);
+    // The same epoch: an ordinary join.
+    const again = await hub.join('s', new Socket(), 101, () => {}, r.epoch);
+    expect(again).toMatchObject({ gap: false, replayed: 0 });
+  });
+});

@@ -1,0 +1,215 @@
+/**
+ * Chaos against a cluster: clients on shared sessions drop their sockets at random and resume
+ * half with `hello{resume}` and half with `join{after}`, nodes are SIGKILLed and started again,
+ * Redis is restarted keeping its data and losing it. What the clients saw is checked: `seq`
+ * contiguous per session within each epoch, nothing delivered twice, exactly one `done` per run,
+ * and the transcript equal to what clients saw for every finished run. Used by the CI suite
+ * (chaos.int.test.ts, short) and `pnpm soak` (soak-cli.ts, minutes).
+ */
+import { randomInt } from 'node:crypto';
+import type { SessionFrame, SwitchboardClient } from '@switchboard/protocol';
+import type { Cluster } from './cluster-harness.js';
+import { FrameAudit, type AuditReport } from './frame-audit.js';
+import { eventually, sleep } from './processes.js';
+
+export interface ChaosOptions {
+  sessions: number;
+  /** Forced disconnects to reach before the senders stop. */
+  drops: number;
+  dropEveryMs: number;
+  /** Least and most time between node kills (0: none). */
+  killEveryMs: [number, number];
+  /** Redis restarts, spread over the run: `keep` (persistent) or `lose` (its data is wiped). */
+  redisRestarts: Array<'keep' | 'lose'>;
+  log?: (line: string) => void;
+}
+
+export interface ChaosReport extends AuditReport {
+  clients: number;
+  nodes: number;
+  drops: number;
+  kills: number;
+  redisRestarts: number;
+  runsSent: number;
+  /** Runs no client saw end and whose transcript has no answer either. */
+  runsWithoutDone: number;
+  /** Finished runs whose transcript answer differs from the tokens a client saw. */
+  transcriptMismatches: number;
+  transcriptChecked: number;
+}
+
+interface Peer {
+  client: SwitchboardClient;
+  label: string;
+  connected: boolean;
+  /** Resumes with `join{after}` (no resume token) instead of `hello{resume}`. */
+  joinStyle: boolean;
+}
+
+export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<ChaosReport> {
+  const log = o.log ?? (() => {});
+  const audit = new FrameAudit();
+  const peers: Peer[] = [];
+  const sessions: Array<{ id: string; token: string; sender: Peer; observer: Peer }> = [];
+  await Promise.all(
+    Array.from({ length: o.sessions }, async (_, i) => {
+      const u = await cluster.user();
+      const id = await cluster.session(u.token);
+      const open = async (role: string, joinStyle: boolean): Promise<Peer> => {
+        const client = cluster.client(u.token, { reconnectBaseMs: 20, reconnectMaxMs: 500 });
+        const peer: Peer = { client, label: `${role}${i}`, connected: false, joinStyle };
+        client.onFrame((f) => {
+          if (f.type === 'ready') peer.connected = true;
+        });
+        audit.watch(client, peer.label);
+        await client.connect();
+        await client.join(id);
+        peers.push(peer);
+        return peer;
+      };
+      sessions.push({ id, token: u.token, sender: await open('sender', i % 2 === 0), observer: await open('observer', i % 2 === 1) });
+    }),
+  );
+
+  let drops = 0;
+  let kills = 0;
+  let restarts = 0;
+  let stopping = false;
+  const dropper = setInterval(() => {
+    if (drops >= o.drops) return;
+    const peer = peers[randomInt(peers.length)]!;
+    if (!peer.connected) return;
+    peer.connected = false;
+    // join{after}: no resume token, so the reconnect authenticates afresh and joins from its seq.
+    if (peer.joinStyle) (peer.client as unknown as { resumeToken: string | null }).resumeToken = null;
+    peer.client.dropConnection();
+    drops++;
+  }, o.dropEveryMs);
+
+  const chaos = (async () => {
+    const restartAt = o.redisRestarts.map((kind, i) => ({ kind, at: Math.floor(((i + 1) * o.drops) / (o.redisRestarts.length + 1)) }));
+    let nextKill = o.killEveryMs[1] > 0 ? Date.now() + randomInt(o.killEveryMs[0], o.killEveryMs[1]) : Infinity;
+    while (!stopping) {
+      await sleep(100);
+      const due = restartAt.find((r) => r.at <= drops);
+      if (due) {
+        restartAt.splice(restartAt.indexOf(due), 1);
+        log(`chaos: Redis restart (${due.kind}) at ${drops} drops`);
+        await cluster.redis.crash({ loseData: due.kind === 'lose' });
+        await sleep(500);
+        await cluster.redis.start();
+        restarts++;
+      }
+      if (Date.now() >= nextKill) {
+        const alive = cluster.nodes.filter((n) => n.child.alive);
+        if (alive.length > 1) {
+          const victim = alive[randomInt(alive.length)]!;
+          log(`chaos: SIGKILL ${victim.id} at ${drops} drops`);
+          victim.child.kill('SIGKILL');
+          kills++;
+          await victim.child.exited;
+          await sleep(1_000);
+          await cluster.restart(victim.id).catch((e: Error) => log(`chaos: restart of ${victim.id} failed: ${e.message}`));
+        }
+        nextKill = Date.now() + randomInt(o.killEveryMs[0], o.killEveryMs[1]);
+      }
+    }
+  })();
+
+  let runsSent = 0;
+  await Promise.all(
+    sessions.map(async ({ id, sender }) => {
+      while (drops < o.drops) {
+        const ok = await eventually(() => sender.connected, 'connected', 20_000, 5).then(
+          () => true,
+          () => false,
+        );
+        if (!ok) continue;
+        const run = sender.client.send({ sessionId: id, text: 'a long answer please', ifBusy: 'enqueue' });
+        run.done.catch(() => {});
+        const runId = await Promise.race([run.runId, sleep(20_000).then(() => null)]).catch(() => null);
+        if (!runId) continue;
+        runsSent++;
+        const stream = `${sender.label}:${id}`;
+        // A run whose log was lost may never show its done here (the transcript tells then).
+        await eventually(() => audit.frames(stream).some((f) => f.type === 'done' && f.runId === runId), 'done', 30_000, 20).catch(() => {});
+      }
+    }),
+  );
+  clearInterval(dropper);
+  stopping = true;
+  await chaos;
+  for (const n of cluster.nodes) if (!n.child.alive) await cluster.restart(n.id).catch(() => {});
+
+  // Observers catch up with their senders (they may be mid-reconnect).
+  for (const { id, sender, observer } of sessions) {
+    const want = () => audit.frames(`${sender.label}:${id}`).at(-1)?.seq ?? 0;
+    await eventually(() => (audit.frames(`${observer.label}:${id}`).at(-1)?.seq ?? 0) >= want(), `${observer.label} to catch up`, 15_000, 20).catch(() =>
+      log(`chaos: ${observer.label} did not catch up`),
+    );
+  }
+  await sleep(500);
+
+  // The transcript against what the clients saw.
+  let runsWithoutDone = 0;
+  let transcriptMismatches = 0;
+  let transcriptChecked = 0;
+  for (const { id, token, sender, observer } of sessions) {
+    const res = await fetch(`${cluster.url}/v1/sessions/${id}/messages?limit=200`, { headers: { authorization: `Bearer ${token}` } });
+    const page = (await res.json()) as { messages: Array<{ runId: string; role: string; content: string }> };
+    const answers = new Map<string, string>();
+    for (const m of page.messages) if (m.role === 'assistant') answers.set(m.runId, m.content);
+    for (const peer of [sender, observer]) {
+      const frames = audit.frames(`${peer.label}:${id}`);
+      const byRun = new Map<string, SessionFrame[]>();
+      for (const f of frames) byRun.set(f.runId, [...(byRun.get(f.runId) ?? []), f]);
+      for (const [runId, fs] of byRun) {
+        const dones = fs.filter((f) => f.type === 'done').length;
+        if (dones === 0 && !answers.has(runId)) {
+          runsWithoutDone++;
+          const logs = (await cluster.logs()).split('\n').filter((l) => l.includes(runId) || l.startsWith('---'));
+          log(`chaos: ${peer.label} run ${runId} (${fs[0]!.seq}..${fs.at(-1)!.seq}) has no done and no answer in the transcript; node log lines:\n${logs.join('\n').slice(-4000)}`);
+          continue;
+        }
+        const whole = fs[0]?.type === 'user' && dones === 1 && fs.every((f, i) => i === 0 || f.seq === fs[i - 1]!.seq + 1);
+        if (!whole) continue;
+        const seen = fs.map((f) => (f.type === 'token' ? f.text : '')).join('');
+        if (!seen) continue;
+        transcriptChecked++;
+        if (answers.get(runId) !== seen) {
+          transcriptMismatches++;
+          const stored = answers.get(runId) ?? '';
+          let at = 0;
+          while (at < seen.length && stored[at] === seen[at]) at++;
+          const done = fs.at(-1) as SessionFrame & { reason?: string; error?: { code: string } };
+          log(
+            `chaos: ${peer.label} run ${runId} (${fs[0]!.seq}..${done.seq}, done ${done.reason}${done.error ? `/${done.error.code}` : ''}): ` +
+              `transcript ${stored.length} chars vs seen ${seen.length}, first difference at ${at}: ${JSON.stringify(stored.slice(at, at + 30))} vs ${JSON.stringify(seen.slice(at, at + 30))}`,
+          );
+        }
+      }
+    }
+  }
+  const report = audit.report();
+  return {
+    ...report,
+    clients: peers.length,
+    nodes: cluster.nodes.length,
+    drops,
+    kills,
+    redisRestarts: restarts,
+    runsSent,
+    runsWithoutDone,
+    transcriptMismatches,
+    transcriptChecked,
+  };
+}
+
+/** One line of figures. */
+export function describeChaos(r: ChaosReport): string {
+  return (
+    `clients ${r.clients}, nodes ${r.nodes}, forced disconnects ${r.drops}, node kills ${r.kills}, Redis restarts ${r.redisRestarts}, ` +
+    `runs ${r.runsSent}, frames checked ${r.frames}, lost ${r.lost}, duplicated ${r.duplicated}, runs without exactly one done ${r.brokenRuns + r.runsWithoutDone}, ` +
+    `runs cut by an epoch change ${r.cutRuns}, epoch changes seen ${r.epochChanges}, transcript mismatches ${r.transcriptMismatches} of ${r.transcriptChecked}`
+  );
+}
