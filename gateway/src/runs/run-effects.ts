@@ -30,7 +30,7 @@ const storable = (text: string) => (text.includes('\u0000') ? text.replaceAll('\
  * @example
  * const runs = new RunManager({ ...deps, hooks: createRunEffects({ storage, limiters, logger }) });
  */
-export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 'beforeRun' | 'accepted' | 'afterRun' | 'lostRun'>> {
+export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 'beforeRun' | 'accepted' | 'afterRun' | 'lostRun' | 'fencedRun'>> {
   const { storage, limiters, logger } = deps;
   return {
     async beforeRun({ userId }) {
@@ -61,6 +61,12 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
         deps.onTranscriptFailed?.();
         logger?.error('transcript write of a lost run failed', { sessionId, runId, error: String(e) });
       }
+    },
+    async fencedRun({ userId, done }) {
+      const used = (done.usage?.inputTokens ?? 0) + (done.usage?.outputTokens ?? 0);
+      if (used === 0) return;
+      await limiters.tokens.consume(userId, used);
+      await storage.usage.add(userId, utcDay(), used);
     },
     async afterRun(r) {
       const ids = { sessionId: r.sessionId, runId: r.runId, userId: r.userId };

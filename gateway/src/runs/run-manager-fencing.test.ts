@@ -23,7 +23,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function setup() {
+function setup(charged: Array<{ runId: string; tokens: number }> = []) {
   const lock = createMemoryRunLock();
   const log = createMemorySessionLog({}, Date.now, { holder: (s) => lock.holderNow(s) });
   const bus = createMemoryPubSub();
@@ -35,7 +35,7 @@ function setup() {
       for (let i = 0; i < 400; i++) {
         if (signal.aborted) {
           aborted.push(runId);
-          yield { type: 'done', reason: 'cancelled' } as AgentEvent;
+          yield { type: 'done', reason: 'cancelled', usage: { inputTokens: 10, outputTokens: i } } as AgentEvent;
           return;
         }
         yield { type: 'token', text: `w${i} ` } as AgentEvent;
@@ -44,7 +44,9 @@ function setup() {
       yield { type: 'done', reason: 'stop' } as AgentEvent;
     },
   };
-  const runs = new RunManager({ hub, lock, idempotency: createMemoryIdempotencyStore(), bus, agent, logger, nodeId: 'n1', lockTtlMs: 60_000 });
+  const runs = new RunManager({ hub, lock, idempotency: createMemoryIdempotencyStore(), bus, agent, logger, nodeId: 'n1', lockTtlMs: 60_000,
+    hooks: { fencedRun: async ({ runId, done }) => void charged.push({ runId, tokens: (done.usage?.inputTokens ?? 0) + (done.usage?.outputTokens ?? 0) }) },
+  });
   const frames = async () => (await log.readAfter('s1', 0)).frames;
   return { lock, log, runs, aborted, frames };
 }
@@ -59,7 +61,8 @@ const dones = (frames: SessionFrame[], runId: string) => frames.filter((f) => f.
 
 describe('RunManager fencing', () => {
   it('a run whose lease was taken over aborts its model call, writes nothing more, and the taker writes its one done', async () => {
-    const { lock, runs, aborted, frames } = setup();
+    const charged: Array<{ runId: string; tokens: number }> = [];
+    const { lock, runs, aborted, frames } = setup(charged);
     const first = await send(runs, 'm1');
     await until(async () => (await frames()).length >= 5, 'the run to stream');
     // The lease lapses and another node takes the session over (a reaper).
@@ -69,6 +72,10 @@ describe('RunManager fencing', () => {
     await until(() => runs.localRuns === 0, 'the run to stop');
     const afterStop = (await frames()).length;
     expect(dones(await frames(), first)).toEqual([]);
+    // The tokens it used up to the abort are still charged to its user.
+    expect(charged).toHaveLength(1);
+    expect(charged[0]).toMatchObject({ runId: first });
+    expect(charged[0]!.tokens).toBeGreaterThan(10);
     await sleep(50);
     expect((await frames()).length).toBe(afterStop);
 

@@ -44,6 +44,11 @@ export interface RunHooks {
    * clients saw), to complete the turn's record.
    */
   lostRun?(input: { sessionId: string; runId: string; frames: SessionFrame[] }): Promise<void>;
+  /**
+   * A run that lost its lease and stopped: its record is the taker's to complete, but the tokens
+   * it used are still this run's to charge (a failure after the ack never skips the accounting).
+   */
+  fencedRun?(input: { userId: string; sessionId: string; runId: string; done: Omit<DoneFrame, 'seq'> }): Promise<void>;
   /** Runs the whole run inside `body` (a trace span and its id in the log context); `body` gets the run's trace id. */
   wrapRun?(run: { sessionId: string; runId: string; userId: string }, body: (traceId?: string) => Promise<void>): Promise<void>;
 }
@@ -411,6 +416,9 @@ export class RunManager {
     if (fenced) {
       // The node that took the session over writes this run's `done` and completes its record.
       logger.warn('run ended without its done: it lost its lease', { ms: Date.now() - started });
+      await this.o.hooks
+        ?.fencedRun?.({ userId: ctx.userId, sessionId: frame.sessionId, runId: run.runId, done })
+        .catch((e) => logger.error('charging a fenced run failed', { error: String(e) }));
       return;
     }
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
