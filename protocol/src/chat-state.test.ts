@@ -1,5 +1,5 @@
 import type { SessionFrame } from './frames.js';
-import { addPendingUser, dropPendingUser, emptyChat, reduceChat, type AssistantMessage, type ChatState } from './chat-state.js';
+import { addPendingUser, dropPendingUser, emptyChat, mergeHistory, reduceChat, type AssistantMessage, type ChatState } from './chat-state.js';
 
 const S = 's1';
 const run1: SessionFrame[] = [
@@ -76,5 +76,57 @@ describe('reduceChat', () => {
 
   it('ignores frames of other sessions', () => {
     expect(fold([{ ...run1[0]!, sessionId: 'other' }])).toEqual(emptyChat(S));
+  });
+});
+
+describe('mergeHistory', () => {
+  const tokens = (runId: string, from: number, texts: string[]): SessionFrame[] =>
+    texts.map((text, i) => ({ type: 'token', sessionId: S, runId, seq: from + i, text }) as SessionFrame);
+  const userFrame = (runId: string, seq: number, text: string): SessionFrame => ({ type: 'user', sessionId: S, runId, seq, id: `m-${runId}`, text }) as SessionFrame;
+  const doneFrame = (runId: string, seq: number): SessionFrame => ({ type: 'done', sessionId: S, runId, seq, reason: 'stop' }) as SessionFrame;
+
+  it('fills a run the frames cut short with its stored answer, once, and keeps the live run as streamed', () => {
+    // r1 finished; r2 was cut by a lost log after "Hel"; r3 streams live in the new epoch.
+    let s = emptyChat(S);
+    for (const f of [userFrame('r1', 1, 'hi'), ...tokens('r1', 2, ['Hello', '!']), doneFrame('r1', 4), userFrame('r2', 5, 'again'), ...tokens('r2', 6, ['Hel'])]) s = reduceChat(s, f);
+    for (const f of [userFrame('r3', 1001, 'third'), ...tokens('r3', 1002, ['Thi'])]) s = reduceChat(s, f);
+    s = { ...s, gap: true };
+    const merged = mergeHistory(s, [
+      { runId: 'r1', role: 'user', content: 'hi', clientMessageId: 'm-r1' },
+      { runId: 'r1', role: 'assistant', content: 'Hello!' },
+      { runId: 'r2', role: 'user', content: 'again', clientMessageId: 'm-r2' },
+      { runId: 'r2', role: 'assistant', content: 'Hello again' },
+      { runId: 'r3', role: 'user', content: 'third', clientMessageId: 'm-r3' },
+    ]);
+    expect(merged.gap).toBe(false);
+    expect(merged.messages.map((m) => `${m.role}:${m.role === 'user' ? m.runId : m.id}:${m.text}`)).toEqual([
+      'user:r1:hi',
+      'assistant:r1:Hello!',
+      'user:r2:again',
+      'assistant:r2:Hello again',
+      'user:r3:third',
+      'assistant:r3:Thi',
+    ]);
+    // The live run keeps folding frames after the merge.
+    const next = reduceChat(merged, tokens('r3', 1004, ['rd'])[0]!);
+    expect(next.messages.at(-1)).toMatchObject({ id: 'r3', text: 'Third', status: 'streaming' });
+  });
+
+  it('keeps older messages the transcript page does not reach, and a pending send after them', () => {
+    let s = emptyChat(S);
+    for (const f of [userFrame('r0', 1, 'old'), ...tokens('r0', 2, ['older']), doneFrame('r0', 3), userFrame('r1', 4, 'hi')]) s = reduceChat(s, f);
+    s = addPendingUser(s, 'c-9', 'pending one');
+    const merged = mergeHistory(s, [
+      { runId: 'r1', role: 'user', content: 'hi', clientMessageId: 'm-r1' },
+      { runId: 'r1', role: 'assistant', content: 'Hello' },
+    ]);
+    expect(merged.messages.map((m) => m.text)).toEqual(['old', 'older', 'hi', 'Hello', 'pending one']);
+    // r1's stored answer means it ended: nothing streams any more.
+    expect(merged.activeRunId).toBeNull();
+  });
+
+  it('an empty transcript changes nothing but the gap', () => {
+    const s = { ...reduceChat(emptyChat(S), userFrame('r1', 1, 'hi')), gap: true };
+    expect(mergeHistory(s, [])).toEqual({ ...s, gap: false });
   });
 });

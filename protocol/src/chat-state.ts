@@ -138,3 +138,47 @@ export function isChatState(v: unknown): v is ChatState {
   const o = v as ChatState | null;
   return typeof o === 'object' && o !== null && typeof o.sessionId === 'string' && Array.isArray(o.messages) && Number.isInteger(o.lastSeq);
 }
+
+/** A transcript row as `GET /v1/sessions/:id/messages` returns it (the fields a chat needs). */
+export interface HistoryRow {
+  runId: string;
+  role: string;
+  content: string;
+  clientMessageId?: string | null;
+}
+
+const runOf = (m: ChatMessage): string | null => (m.role === 'user' ? m.runId : m.id);
+
+/**
+ * Folds the stored transcript into a chat whose frames had a gap (the session's log was lost or
+ * trimmed): every run the transcript holds takes its stored user text and answer (an answer is
+ * stored when its run ended, so that run is no longer streaming); what the frames gave beyond the
+ * transcript (tool calls, model, reason, the live run, runs it does not hold yet) stays. Each run
+ * appears once.
+ */
+export function mergeHistory(state: ChatState, rows: readonly HistoryRow[]): ChatState {
+  const byRun = new Map<string, { user?: HistoryRow; answer?: HistoryRow }>();
+  for (const row of rows) {
+    if (row.role !== 'user' && row.role !== 'assistant') continue;
+    const entry = byRun.get(row.runId) ?? {};
+    if (row.role === 'user') entry.user = row;
+    else entry.answer = entry.answer ? { ...entry.answer, content: entry.answer.content + row.content } : row;
+    byRun.set(row.runId, entry);
+  }
+  if (byRun.size === 0) return { ...state, gap: false };
+  const firstKnown = state.messages.findIndex((m) => byRun.has(runOf(m) ?? ''));
+  const before = state.messages.slice(0, firstKnown < 0 ? 0 : firstKnown).filter((m) => !byRun.has(runOf(m) ?? ''));
+  const after = state.messages.slice(firstKnown < 0 ? 0 : firstKnown).filter((m) => !byRun.has(runOf(m) ?? ''));
+  const merged: ChatMessage[] = [];
+  for (const [runId, { user, answer }] of byRun) {
+    const seenUser = state.messages.find((m): m is UserMessage => m.role === 'user' && m.runId === runId);
+    if (user) merged.push({ role: 'user', id: user.clientMessageId ?? seenUser?.id ?? runId, runId, text: user.content, pending: false });
+    else if (seenUser) merged.push(seenUser);
+    const seen = state.messages.find((m): m is AssistantMessage => m.role === 'assistant' && m.id === runId);
+    // A stored answer means the run ended (it is written at `done`, or by the node that reaped it).
+    if (answer) merged.push({ ...(seen ?? { role: 'assistant', id: runId, toolCalls: [] }), text: answer.content, status: 'done' });
+    else if (seen) merged.push(seen);
+  }
+  const activeRunId = state.activeRunId && byRun.get(state.activeRunId)?.answer ? null : state.activeRunId;
+  return { ...state, messages: [...before, ...merged, ...after], activeRunId, gap: false };
+}

@@ -4,7 +4,7 @@ import type { SendFrame } from './frames.js';
 import { isSessionFrame } from './guard.js';
 import type { RunHandle } from './run-stream.js';
 import { readJson, writeJson, type StorageLike } from './storage.js';
-import { addPendingUser, dropPendingUser, emptyChat, isChatState, reduceChat, type AssistantMessage, type ChatState } from './chat-state.js';
+import { addPendingUser, dropPendingUser, emptyChat, isChatState, mergeHistory, reduceChat, type AssistantMessage, type ChatState, type HistoryRow } from './chat-state.js';
 
 /** Options of {@link getChatStore} (and `useChatSession`). */
 export interface ChatStoreOptions {
@@ -14,6 +14,13 @@ export interface ChatStoreOptions {
   storageKey?: string;
   /** Most messages kept in storage. @default 200 */
   maxStoredMessages?: number;
+  /**
+   * Reads the session's stored transcript (`GET /v1/sessions/:id/messages`), called when the server
+   * could not replay what this client missed (its log was lost or trimmed: `joined{gap:true}`);
+   * the transcript fills the hole, then the frames go on live. Without it, `gap` stays set.
+   * @example loadHistory: async (id) => (await (await auth.fetch(`/v1/sessions/${id}/messages`)).json()).messages
+   */
+  loadHistory?: (sessionId: string) => Promise<readonly HistoryRow[]>;
 }
 
 /** What `useChatSession` returns, and what a chat store's snapshot holds. */
@@ -112,6 +119,12 @@ function createChatStore(client: SwitchboardClient, sessionId: string, options: 
         joined = true;
         const activeRunId = frame.activeRunId ?? (frame.gap || frame.seq <= state.lastSeq ? null : state.activeRunId);
         publish({ ...state, gap: state.gap || frame.gap, activeRunId }, error, 'no');
+        if (frame.gap && options.loadHistory) {
+          options
+            .loadHistory(sessionId)
+            .then((rows) => publish(mergeHistory(state, rows), error, 'now'))
+            .catch(() => {}); // `gap` stays set: the UI can say older messages are missing
+        }
       } else if (frame.type === 'error' && frame.sessionId === sessionId && !frame.ref && frame.code !== 'replay_gap') {
         fail(new SwitchboardError(frame.message, frame.code, frame));
       }

@@ -107,6 +107,42 @@ describe('useChatSession (server render)', () => {
   });
 
 
+  it('a joined{gap} from a lost log fills the chat from the stored transcript, then goes on live, with no text twice', async () => {
+    const client = new SwitchboardClient({ url: 'ws://scripted/v1/ws', storage: null, WebSocket: ScriptedSocket, reconnect: false });
+    await client.connect();
+    const server = ScriptedSocket.last!;
+    const loaded: string[] = [];
+    const store = getChatStore(client, 's-gap', {
+      loadHistory: async (id) => {
+        loaded.push(id);
+        return [
+          { runId: 'r1', role: 'user', content: 'hi', clientMessageId: 'm1' },
+          { runId: 'r1', role: 'assistant', content: 'Hello there' },
+        ];
+      },
+    });
+    const release = store.retain();
+    await tick();
+    const base = { sessionId: 's-gap', runId: 'r1' };
+    server.push({ type: 'user', ...base, seq: 1, id: 'm1', text: 'hi' });
+    server.push({ type: 'token', ...base, seq: 2, text: 'Hel' });
+    // The log was lost: the server says so and replays the new epoch, where r1 ended node_lost.
+    server.push({ type: 'joined', sessionId: 's-gap', seq: 1001, replayed: 1, gap: true, epoch: 'e2' });
+    server.push({ type: 'done', ...base, seq: 1001, reason: 'error', error: { code: 'node_lost', message: 'the node serving this run stopped' } });
+    await tick();
+    await tick();
+    expect(loaded).toEqual(['s-gap']);
+    const snap = store.getSnapshot();
+    expect(snap.gap).toBe(false);
+    expect(snap.messages.map((m) => `${m.role}:${m.text}`)).toEqual(['user:hi', 'assistant:Hello there']);
+    // Live again: the next run folds in after the filled one.
+    server.push({ type: 'user', sessionId: 's-gap', runId: 'r2', seq: 1002, id: 'm2', text: 'more' });
+    server.push({ type: 'token', sessionId: 's-gap', runId: 'r2', seq: 1003, text: 'Sure' });
+    expect(store.getSnapshot().messages.map((m) => m.text)).toEqual(['hi', 'Hello there', 'more', 'Sure']);
+    release();
+    client.close();
+  });
+
   it('renders the transcript stored by an earlier page, streaming text included', () => {
     const storage = memoryStorage();
     let state = emptyChat('s1');
