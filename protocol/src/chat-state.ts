@@ -167,8 +167,9 @@ export function mergeHistory(state: ChatState, rows: readonly HistoryRow[]): Cha
   }
   if (byRun.size === 0) return { ...state, gap: false };
   const firstKnown = state.messages.findIndex((m) => byRun.has(runOf(m) ?? ''));
-  const before = state.messages.slice(0, firstKnown < 0 ? 0 : firstKnown).filter((m) => !byRun.has(runOf(m) ?? ''));
-  const after = state.messages.slice(firstKnown < 0 ? 0 : firstKnown).filter((m) => !byRun.has(runOf(m) ?? ''));
+  const split = Math.max(0, firstKnown);
+  const before = state.messages.slice(0, split).filter((m) => !byRun.has(runOf(m) ?? ''));
+  const after = state.messages.slice(split).filter((m) => !byRun.has(runOf(m) ?? ''));
   const merged: ChatMessage[] = [];
   for (const [runId, { user, answer }] of byRun) {
     const seenUser = state.messages.find((m): m is UserMessage => m.role === 'user' && m.runId === runId);

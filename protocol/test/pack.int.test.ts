@@ -11,7 +11,7 @@ import { gzipSync } from 'node:zlib';
 import { readFileSync } from 'node:fs';
 import { build } from 'esbuild';
 import { startGateway, type TestGateway } from './support/gateway.js';
-import { packSdk } from './support/pack.js';
+import { packSdk, phaseTimer } from './support/pack.js';
 
 const run = promisify(execFile);
 const pkgDir = fileURLToPath(new URL('..', import.meta.url));
@@ -79,15 +79,7 @@ afterAll(async () => {
 });
 
 it('packs, installs into an app outside the workspace, type-checks and chats', async () => {
-  const phases: Record<string, number> = {};
-  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-    const start = Date.now();
-    try {
-      return await work();
-    } finally {
-      phases[name] = Date.now() - start;
-    }
-  };
+  const { phases, timed } = phaseTimer();
   const appDir = join(dir, 'app');
   await mkdir(join(appDir, 'src'), { recursive: true });
   await writeFile(join(appDir, 'package.json'), JSON.stringify({ name: 'scratch-app', private: true, type: 'module' }));

@@ -10,24 +10,13 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/harness.js';
 import { chromiumPrerequisite, launchChromium, newContext } from './chromium.js';
-import { answerText, ask, expectHealthy, finishedAnswer, register, stateText, waitForAnswerLength, waitForState } from './page-driver.js';
+import { answerText, ask, expectHealthy, finishedAnswer, referenceAnswer, register, stateText, waitForAnswerLength, waitForState } from './page-driver.js';
 
 const chromium = chromiumPrerequisite();
 /** 400 scripted tokens: at 8 ms a token, a few seconds of streaming to interrupt. */
 const LONG = 'Please give me a long answer.';
 const TOKEN_DELAY_MS = '8';
 
-/** The answer a plain Node client gets for `text` in a fresh session: what every page must show. */
-async function referenceAnswer(t: TestGateway, text: string): Promise<string> {
-  const u = await t.user();
-  const client = t.client(u.token);
-  await client.connect();
-  const sessionId = await t.session(u.token);
-  let answer = '';
-  for await (const f of client.send({ sessionId, text })) if (f.type === 'token') answer += f.text;
-  client.close();
-  return answer;
-}
 
 describe.skipIf(!chromium.available)('chat page in Chromium', () => {
   let browser: Browser;

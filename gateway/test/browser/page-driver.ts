@@ -1,6 +1,7 @@
 /** Drives the built-in chat page the way a person would, and reads what it shows. */
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
+import type { TestGateway } from '../support/harness.js';
 
 let counter = 0;
 export const PASSWORD = 'correct horse battery';
@@ -55,4 +56,16 @@ export async function expectHealthy(page: Page): Promise<void> {
   await waitForState(page, 'connected');
   expect(await page.isHidden('#problem')).toBe(true);
   await page.waitForSelector('#send:not([disabled])', { state: 'attached' }).catch(() => {});
+}
+
+/** The answer a plain Node client gets for `text` in a fresh session: what every page must show. */
+export async function referenceAnswer(t: TestGateway, text: string): Promise<string> {
+  const u = await t.user();
+  const client = t.client(u.token);
+  await client.connect();
+  const sessionId = await t.session(u.token);
+  let answer = '';
+  for await (const f of client.send({ sessionId, text })) if (f.type === 'token') answer += f.text;
+  client.close();
+  return answer;
 }

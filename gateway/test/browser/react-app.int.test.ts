@@ -12,24 +12,13 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestGateway, type TestGateway } from '../support/harness.js';
 import { chromiumPrerequisite, launchChromium, newContext } from './chromium.js';
-import { answerText, ask, finishedAnswer, register, waitForAnswerLength, waitForState } from './page-driver.js';
+import { answerText, ask, finishedAnswer, referenceAnswer, register, waitForAnswerLength, waitForState } from './page-driver.js';
 import { buildDirs, buildScratchApp, scratchDir, serveStatic, type ScratchApp } from './scratch-app.js';
 
 const chromium = chromiumPrerequisite();
 /** 400 scripted tokens from the local model. */
 const LONG = 'Please give me a long answer.';
 
-/** The answer a plain Node client gets for `text` in a fresh session: what the app must show. */
-async function referenceAnswer(t: TestGateway, text: string): Promise<string> {
-  const u = await t.user();
-  const client = t.client(u.token);
-  await client.connect();
-  const sessionId = await t.session(u.token);
-  let answer = '';
-  for await (const f of client.send({ sessionId, text })) if (f.type === 'token') answer += f.text;
-  client.close();
-  return answer;
-}
 
 /** One observation of what the app shows, taken after every DOM change. */
 interface Seen {

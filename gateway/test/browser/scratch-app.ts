@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { extname, join, normalize } from 'node:path';
 import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
-import { PROTOCOL_DIR, packSdk } from '../../../protocol/test/support/pack.js';
+import { PROTOCOL_DIR, packSdk, phaseTimer } from '../../../protocol/test/support/pack.js';
 
 const run = promisify(execFile);
 
@@ -166,15 +166,7 @@ export function buildDirs(dir: string): ScratchApp['builds'] {
 
 /** Creates, installs, type-checks and builds the app in `dir` (see {@link scratchDir}). */
 export async function buildScratchApp(dir: string): Promise<ScratchApp> {
-  const phases: Record<string, number> = {};
-  const timed = async <T>(name: string, work: () => Promise<T>): Promise<T> => {
-    const start = Date.now();
-    try {
-      return await work();
-    } finally {
-      phases[name] = Date.now() - start;
-    }
-  };
+  const { phases, timed } = phaseTimer();
   await mkdir(join(dir, 'src'));
   await writeFile(join(dir, 'package.json'), JSON.stringify({ name: 'scratch-chat', private: true, type: 'module', scripts: { build: 'vite build' } }, null, 2));
   await writeFile(join(dir, 'index.html'), INDEX_HTML);

@@ -57,3 +57,19 @@ export async function packSdk(destDir: string): Promise<string> {
     }
   });
 }
+
+/** Times named setup phases; `phases` holds each one's milliseconds once it ended (failed or not). */
+export function phaseTimer(): { phases: Record<string, number>; timed<T>(name: string, work: () => Promise<T>): Promise<T> } {
+  const phases: Record<string, number> = {};
+  return {
+    phases,
+    async timed(name, work) {
+      const start = Date.now();
+      try {
+        return await work();
+      } finally {
+        phases[name] = Date.now() - start;
+      }
+    },
+  };
+}
