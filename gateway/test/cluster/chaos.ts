@@ -148,7 +148,8 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
   // lost-run watcher writes its done{node_lost}: wait for that before judging any run.
   for (const { id, sender } of sessions) {
     const stream = `${sender.label}:${id}`;
-    await eventually(() => audit.frames(stream).at(-1)?.type !== 'token' && audit.frames(stream).at(-1)?.type !== 'tool' && audit.frames(stream).at(-1)?.type !== 'user', `${stream} to see its last run end`, 30_000, 50).catch(() =>
+    const ended = () => [undefined, 'done'].includes(audit.frames(stream).at(-1)?.type);
+    await eventually(ended, `${stream} to see its last run end`, 30_000, 50).catch(() =>
       log(`chaos: ${stream} did not see its last run end`),
     );
   }
@@ -167,11 +168,18 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
   let transcriptChecked = 0;
   for (const { id, token, sender, observer } of sessions) {
     // nginx answers 502 while the node it picked is still coming back: ask again.
-    const page = await eventuallyValue(async () => {
-      const res = await fetch(`${cluster.url}/v1/sessions/${id}/messages?limit=200`, { headers: { authorization: `Bearer ${token}` } });
-      if (!res.ok) throw new Error(`history: HTTP ${res.status}`);
-      return (await res.json()) as { messages: Array<{ runId: string; role: string; content: string }> };
-    });
+    let page: { messages: Array<{ runId: string; role: string; content: string }> } = { messages: [] };
+    await eventually(
+      async () => {
+        const res = await fetch(`${cluster.url}/v1/sessions/${id}/messages?limit=200`, { headers: { authorization: `Bearer ${token}` } }).catch(() => null);
+        if (!res?.ok) return false;
+        page = (await res.json()) as typeof page;
+        return true;
+      },
+      `the history of ${id}`,
+      15_000,
+      200,
+    );
     const answers = new Map<string, string>();
     for (const m of page.messages) if (m.role === 'assistant') answers.set(m.runId, m.content);
     for (const peer of [sender, observer]) {
@@ -227,17 +235,4 @@ export function describeChaos(r: ChaosReport): string {
     `runs ${r.runsSent}, frames checked ${r.frames}, lost ${r.lost}, duplicated ${r.duplicated}, runs without exactly one done ${r.brokenRuns + r.runsWithoutDone}, ` +
     `runs cut by an epoch change ${r.cutRuns}, epoch changes seen ${r.epochChanges}, transcript mismatches ${r.transcriptMismatches} of ${r.transcriptChecked}`
   );
-}
-
-/** `read()`'s first answer that does not throw, trying for up to 15 s. */
-async function eventuallyValue<T>(read: () => Promise<T>): Promise<T> {
-  const until = Date.now() + 15_000;
-  for (;;) {
-    try {
-      return await read();
-    } catch (e) {
-      if (Date.now() > until) throw e;
-      await sleep(200);
-    }
-  }
 }
