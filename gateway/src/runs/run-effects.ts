@@ -17,6 +17,9 @@ export interface RunEffectsDeps {
   checkSpend?(userId: string): Promise<void>;
 }
 
+/** The tokens a run's `done` reports, input and output together (what the daily budget counts). */
+const tokensUsed = (done: { usage?: { inputTokens?: number; outputTokens?: number } }) => (done.usage?.inputTokens ?? 0) + (done.usage?.outputTokens ?? 0);
+
 /** Model output may hold U+0000, which Postgres cannot store in text: keep the rest of the turn. */
 const storable = (text: string) => (text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text);
 
@@ -63,14 +66,14 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
       }
     },
     async fencedRun({ userId, done }) {
-      const used = (done.usage?.inputTokens ?? 0) + (done.usage?.outputTokens ?? 0);
+      const used = tokensUsed(done);
       if (used === 0) return;
       await limiters.tokens.consume(userId, used);
       await storage.usage.add(userId, utcDay(), used);
     },
     async afterRun(r) {
       const ids = { sessionId: r.sessionId, runId: r.runId, userId: r.userId };
-      const used = (r.done.usage?.inputTokens ?? 0) + (r.done.usage?.outputTokens ?? 0);
+      const used = tokensUsed(r.done);
       if (used > 0) await limiters.tokens.consume(r.userId, used);
       const rows: RunRecordInput['rows'] = r.tools.map((t) => ({ role: 'tool', content: storable(t.error ? `error: ${t.error}` : (t.output ?? '')), toolName: t.name }));
       if (r.answer) rows.push({ role: 'assistant', content: storable(r.answer), seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
