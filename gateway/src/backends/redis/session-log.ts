@@ -161,6 +161,10 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
   const seqTtlMs = Math.max(maxAgeMs, checkCount('seqTtlMs', options.seqTtlMs ?? 30 * 24 * 3600 * 1000, 1));
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   const keys = (sessionId: string) => [sessionKey(prefix, 'log', sessionId), sessionKey(prefix, 'seq', sessionId), sessionKey(prefix, 'meta', sessionId)];
+  // Batch ids only have to differ from the previous batch of the same session: one random prefix
+  // per log and a counter, not a random draw (a getrandom call) on every batch of tokens.
+  const batchPrefix = randomBytes(9).toString('base64url');
+  let batches = 0;
   const checkSession = (sessionId: unknown): string => {
     if (typeof sessionId !== 'string' || sessionId === '') throw new TypeError('sessionId must be a non-empty string');
     return sessionId;
@@ -183,7 +187,7 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
     const bodies = frames.map((f) => JSON.stringify(f));
     const ends = frames.some((f) => f.type === 'done' && f.runId === runId) ? '1' : '';
     const scriptKeys = [...keys(sessionId), sessionKey(prefix, 'lock', sessionId)];
-    const batchId = inputs.length > 0 ? randomBytes(9).toString('base64url') : '';
+    const batchId = inputs.length > 0 ? `${batchPrefix}.${(batches += 1).toString(36)}` : '';
     const { first, epoch } = await appendWithReservation<{ first: number; epoch: string }>(sessionId, runId, options.reservations, async (grant) => {
       const r = (await APPEND_BATCH.run(redis, scriptKeys, [
         maxFrames,
