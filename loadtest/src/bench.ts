@@ -13,7 +13,7 @@ import { MOCK_MODEL, startMock } from './scenarios/common.js';
 import { type PeerKind } from './bench/frames.js';
 import { runPeer, type PeerResult } from './bench/run-peer.js';
 import { machineInfo } from './support/proc.js';
-import { gatewayCommand } from './support/gateway-process.js';
+import { measuredGatewayCommand } from './support/gateway-process.js';
 import { chatCostMain } from './bench/chat-cost.js';
 import { fmtNum, markdownTable, resultsDir } from './support/report.js';
 
@@ -137,6 +137,7 @@ async function main(): Promise<void> {
   process.stdout.write(
     `bench: ${subscribers} subscribers × ${fmtNum(frames)} token frames; idle sockets ${fmtNum(idleLow)} → ${fmtNum(idleHigh)}; ${machine.cpus} cores, ${machine.memoryGiB} GiB, Node ${machine.node}\n`,
   );
+  const gatewayCmd = only.some((p) => p.startsWith('gateway')) ? measuredGatewayCommand(v['gateway-cmd']) : undefined;
   const { mock, env } = await startMock({ ttftMs: 0, tokensPerSecond: 0, responseTokens: frames });
   const t0 = performance.now();
   const results: PeerResult[] = [];
@@ -144,7 +145,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${LABEL[peer]} …\n`);
     const peerT0 = performance.now();
     const r = await Promise.race([
-      runPeer(peer, { subscribers, frames, idleLow, idleHigh, gatewayEnv: env, gatewayCmd: v['gateway-cmd'] }, (l) => process.stdout.write(`${l}\n`)),
+      runPeer(peer, { subscribers, frames, idleLow, idleHigh, gatewayEnv: env, gatewayCmd }, (l) => process.stdout.write(`${l}\n`)),
       new Promise<PeerResult>((resolve) =>
         setTimeout(() => resolve({ peer, status: 'failed', reason: `no result within ${PEER_TIMEOUT_S} s`, seconds: (performance.now() - peerT0) / 1000 }), PEER_TIMEOUT_S * 1000).unref(),
       ),
@@ -162,7 +163,7 @@ async function main(): Promise<void> {
     mkdirSync(resultsDir, { recursive: true });
     const json = join(resultsDir, 'bench-latest.json');
     const md = join(resultsDir, 'bench-latest.md');
-    const options = { subscribers, frames, idleLow, idleHigh, peers: only, mockModel: MOCK_MODEL, gatewayCommand: gatewayCommand(v['gateway-cmd']) };
+    const options = { subscribers, frames, idleLow, idleHigh, peers: only, mockModel: MOCK_MODEL, gatewayCommand: gatewayCmd };
     writeFileSync(json, `${JSON.stringify({ startedAt, seconds, machine, options, results }, null, 2)}\n`);
     writeFileSync(
       md,
@@ -175,7 +176,7 @@ async function main(): Promise<void> {
         `pnpm bench --subscribers ${subscribers} --frames ${frames} --idle ${idleLow},${idleHigh}${v.only ? ` --only ${v.only}` : ''}`,
         '```',
         '',
-        `Fan-out: one stream of ${fmtNum(frames)} token-sized frames (~110 bytes of JSON, shaped like the gateway's \`token\` frame) to ${subscribers} subscribers in one client process. The bare servers publish as fast as backpressure allows (pausing above 1 MiB queued per socket); the gateway streams one run from the mock LLM (unpaced) through the real agent, session log and hub. Frames/s is counted at the clients from first to last arrival; CPU is the server process's user+system time over the stream (/proc/<pid>/stat). Idle: one client process opens ${fmtNum(idleLow)} sockets (authenticated with \`hello\` on the gateway), the server settles, is garbage-collected twice through its inspector (\`--inspect\`, \`HeapProfiler.collectGarbage\`) and measured (median RSS over a second, JS heap used); then ${fmtNum(idleHigh - idleLow)} more, and the same again. KB per socket = (high − low) / added sockets, so startup garbage and pool sizing fall out of the difference. Gateway: \`${gatewayCommand(v['gateway-cmd'])}\`.`,
+        `Fan-out: one stream of ${fmtNum(frames)} token-sized frames (~110 bytes of JSON, shaped like the gateway's \`token\` frame) to ${subscribers} subscribers in one client process. The bare servers publish as fast as backpressure allows (pausing above 1 MiB queued per socket); the gateway streams one run from the mock LLM (unpaced) through the real agent, session log and hub. Frames/s is counted at the clients from first to last arrival; CPU is the server process's user+system time over the stream (/proc/<pid>/stat). Idle: one client process opens ${fmtNum(idleLow)} sockets (authenticated with \`hello\` on the gateway), the server settles, is garbage-collected twice through its inspector (\`--inspect\`, \`HeapProfiler.collectGarbage\`) and measured (median RSS over a second, JS heap used); then ${fmtNum(idleHigh - idleLow)} more, and the same again. KB per socket = (high − low) / added sockets, so startup garbage and pool sizing fall out of the difference. Gateway: \`${gatewayCmd}\`.`,
         '',
         summary,
         '',

@@ -12,6 +12,7 @@
  *   pnpm loadtest http --duration 10 --connections 50
  */
 import { parseArgs } from 'node:util';
+import { measuredGatewayCommand } from './support/gateway-process.js';
 import { renderTable, writeResult, type ScenarioResult } from './support/report.js';
 import { SCENARIOS, type ScenarioName } from './scenarios/registry.js';
 
@@ -30,7 +31,7 @@ common options:
   --replicas N        N gateway children on one Postgres + Redis behind nginx (with
                       --stack postgres-redis); CPU is reported per child, summed, and for nginx
   --gateway-cmd CMD   command that runs the gateway child (default: $LOADTEST_GATEWAY_CMD, else
-                      node --import tsx gateway/src/main.ts)
+                      the compiled gateway, node gateway/dist/server/main.js, built first)
   --quiet             no progress line
   --no-write          do not write loadtest/results/
   -h, --help          this text, and the scenario's options with \`pnpm loadtest <scenario> --help\`
@@ -119,7 +120,7 @@ async function main(): Promise<void> {
     transport: transport as 'auto' | 'uws' | 'ws',
     cpuProf: values['cpu-prof'] as string | undefined,
     logLevel: values['log-level'] as string | undefined,
-    gatewayCmd: values['gateway-cmd'] as string | undefined,
+    gatewayCmd: values.url ? undefined : measuredGatewayCommand(values['gateway-cmd'] as string | undefined),
     stack: stack as 'embedded' | 'postgres-redis',
     quiet: Boolean(values.quiet),
     replicas,

@@ -21,7 +21,7 @@ import { createNodeClient } from '@switchboard/protocol/node';
 import type { SwitchboardClient } from '@switchboard/protocol';
 import { createLatencyRecorder, type LatencySummary } from '../stats/histogram.js';
 import { startPostgresRedis } from '../support/backends.js';
-import { gatewayCommand, startGatewayProcess } from '../support/gateway-process.js';
+import { gatewayCommand, measuredGatewayCommand, startGatewayProcess } from '../support/gateway-process.js';
 import { gatewayApi, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
 import { machineInfo, readCpuSeconds, readRssKiB } from '../support/proc.js';
 import { fmtNum, markdownTable, resultsDir } from '../support/report.js';
@@ -478,7 +478,7 @@ export const CHAT_USAGE = `usage: pnpm bench chat [options]
   --floor-concurrency N  concurrent floor streams (default 20)
   --floor-rounds N     floor streams per slot (default 2)
   --transport T        auto | uws | ws (default uws)
-  --gateway-cmd CMD    command that runs the gateway (default: LOADTEST_GATEWAY_CMD or node --import tsx gateway/src/main.ts)
+  --gateway-cmd CMD    command that runs the gateway (default: LOADTEST_GATEWAY_CMD, else the compiled gateway, built first)
   --no-write           do not write loadtest/results/
 `;
 
@@ -525,7 +525,7 @@ export async function chatCostMain(argv: string[]): Promise<void> {
     floorConcurrency: int(v['floor-concurrency'], 20, 'floor-concurrency'),
     floorRounds: int(v['floor-rounds'], 2, 'floor-rounds'),
     transport,
-    gatewayCmd: v['gateway-cmd'],
+    gatewayCmd: measuredGatewayCommand(v['gateway-cmd']),
     write: !v['no-write'],
   };
   await runChatCost(o, `pnpm bench chat ${argv.join(' ')}`.trim());
