@@ -96,6 +96,8 @@ const errorData = (e) => {
     if (!st) return db.query(sql, params, byteaOptions);
     const values = params.map((v, i) => {
       if (v === null || v === undefined) return null;
+      // bytea crosses in binary format: no hex text to build here and to decode in the WASM.
+      if (st.types[i] === BYTEA && v instanceof Uint8Array) return v;
       const serializer = byteaOptions.serializers[st.types[i]] ?? db.serializers[st.types[i]];
       return serializer ? serializer(v) : v.toString();
     });
