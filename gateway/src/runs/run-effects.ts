@@ -72,20 +72,31 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
     },
     async fencedRun({ userId, runId, done }) {
       const spend = deps.takeSpend?.(runId);
-      if (spend) await storage.spend.add({ userId, ...spend });
       const used = tokensUsed(done);
-      if (used === 0) return;
-      await limiters.tokens.consume(userId, used);
-      await storage.usage.add(userId, utcDay(), used);
+      try {
+        if (used > 0) {
+          await limiters.tokens.consume(userId, used);
+          await storage.usage.add(userId, utcDay(), used);
+        }
+      } finally {
+        // The spend row too, whatever happened to the token charge.
+        if (spend) await storage.spend.add({ userId, ...spend });
+      }
     },
     async afterRun(r) {
       const ids = { sessionId: r.sessionId, runId: r.runId, userId: r.userId };
       const used = tokensUsed(r.done);
-      if (used > 0) await limiters.tokens.consume(r.userId, used);
+      const spend = deps.takeSpend?.(r.runId);
+      if (used > 0) {
+        await limiters.tokens.consume(r.userId, used).catch(async (e: unknown) => {
+          // The record is not written then; the spend row still is.
+          if (spend) await storage.spend.add({ userId: r.userId, ...spend }).catch((err) => logger?.error('spend write failed', { ...ids, nanos: spend.costNanos, error: String(err) }));
+          throw e;
+        });
+      }
       const rows: RunRecordInput['rows'] = r.tools.map((t) => ({ role: 'tool', content: storable(t.error ? `error: ${t.error}` : (t.output ?? '')), toolName: t.name }));
       if (r.answer) rows.push({ role: 'assistant', content: storable(r.answer), seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
       const usage = used > 0 ? { day: utcDay(), tokens: used } : undefined;
-      const spend = deps.takeSpend?.(r.runId);
       try {
         await storage.runs.record({
           userId: r.userId,
