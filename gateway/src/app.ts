@@ -80,7 +80,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     maxBackpressureBytes: config.MAX_BACKPRESSURE_BYTES,
     logger,
   });
-  const costs = createCostControlFor(config, { agent, storage, ...backends.costs, events, logger });
+  const costs = createCostControlFor(config, { agent, storage, ...backends.costs, events, logger, spendWithRun: true });
   const runs = new RunManager({
     hub,
     lock: backends.lock,
@@ -92,7 +92,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
     lockTtlMs: config.RUN_LOCK_TTL_MS,
     tokenCoalesceMs: config.TOKEN_COALESCE_MS,
     hooks: obs.runHooks(
-      createRunEffects({ storage, limiters, logger, onTranscriptFailed: () => obs.metrics.transcriptWriteFailed(), checkSpend: (userId) => costs.checkBeforeRun(userId) }),
+      createRunEffects({ storage, limiters, logger, onTranscriptFailed: () => obs.metrics.transcriptWriteFailed(), checkSpend: (userId) => costs.checkBeforeRun(userId), takeSpend: (runId) => costs.takeSpend(runId) }),
     ),
     notify: (connectionId, frame) => connections.notify(connectionId, frame),
   });

@@ -42,6 +42,13 @@ export interface CostControlDeps {
   history(sessionId: string, runId: string): Promise<RunHistory>;
   counters: SpendCounters;
   spend: Storage['spend'];
+  /**
+   * When set, a run's spend row is not written on its own: it is kept for the run's record, which
+   * takes it with `takeSpend(runId)` and writes it in the same statement (run effects do; a row
+   * nobody takes is written on its own once more than a few thousand wait).
+   * @default false
+   */
+  spendWithRun?: boolean;
   /** Daily spend limits in USD; 0 = none. */
   limits: { userUsd: number; globalUsd: number };
   answerCache?: { store: CacheStore; ttlMs: number; promptVersion: string };
@@ -60,6 +67,13 @@ export interface CostControlDeps {
 }
 
 type Limit = 'user' | 'global';
+type SpendInput = Parameters<Storage['spend']['add']>[0];
+
+/** A run's spend row while it waits for the run's record (see {@link CostControlDeps.spendWithRun}). */
+export type RunSpend = Omit<SpendInput, 'userId'>;
+
+/** Spend rows that wait for their run's record at most; past this the oldest are written on their own. */
+const MAX_WAITING_SPEND = 4096;
 
 /**
  * Creates the cost control: `runner` wraps the agent(s); `checkBeforeRun` refuses a run whose
@@ -101,7 +115,15 @@ export function createCostControl(deps: CostControlDeps) {
     return new GatewayError('quota_exceeded', message, { retryable: false, retryAfterMs: untilMidnight() });
   }
 
-  async function charge(userId: string, day: string, model: string, tier: string | undefined, usage: TokenUsage, nanos: number, cached: boolean) {
+  /** Spend rows by run id, waiting for their run's record. */
+  const waiting = new Map<string, RunSpend & { userId: string }>();
+
+  function writeSpend(row: SpendInput): void {
+    void deps.spend.add(row).catch((error) => logger.error('spend write failed (the counters have it)', { error: String(error), model: row.model, nanos: row.costNanos }));
+  }
+
+  async function charge(input: { userId: string; runId: string }, day: string, model: string, tier: string | undefined, usage: TokenUsage, nanos: number, cached: boolean) {
+    const { userId } = input;
     let userToday = 0;
     try {
       userToday = (await counters.add(userId, day, nanos)).user;
@@ -109,9 +131,16 @@ export function createCostControl(deps: CostControlDeps) {
       logger.warn('spend counter update failed', { error: String(error), nanos });
     }
     events.cost({ model, tier, usd: toUsd(nanos), userId, userTodayUsd: toUsd(userToday) });
-    void deps.spend
-      .add({ userId, day, model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costNanos: nanos, cached })
-      .catch((error) => logger.error('spend write failed (the counters have it)', { error: String(error), model, nanos }));
+    const row = { userId, day, model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costNanos: nanos, cached };
+    if (!deps.spendWithRun) return writeSpend(row);
+    const earlier = waiting.get(input.runId);
+    if (earlier) writeSpend(earlier); // one row per run; a second charge of a run is not lost
+    waiting.set(input.runId, row);
+    for (const [runId, old] of waiting) {
+      if (waiting.size <= MAX_WAITING_SPEND) break;
+      waiting.delete(runId);
+      writeSpend(old);
+    }
   }
 
   async function* stream(input: Parameters<AgentRunner['stream']>[0]): AsyncGenerator<AgentEvent> {
@@ -158,7 +187,7 @@ export function createCostControl(deps: CostControlDeps) {
         yield event;
       }
       const usage = { inputTokens: 0, outputTokens: 0 };
-      await charge(input.userId, day, hit.model, tier, usage, 0, true);
+      await charge(input, day, hit.model, tier, usage, 0, true);
       yield withTier({ type: 'done', reason: input.signal.aborted ? 'cancelled' : 'stop', model: hit.model, usage: { ...usage, costUsd: 0, cached: true } });
       return;
     }
@@ -197,7 +226,7 @@ export function createCostControl(deps: CostControlDeps) {
       const nanos = costNanos(price, usage);
       const error = reached(budget.limit, 'during', input.userId);
       yield { type: 'error', code: error.code, message: error.message, retryable: false, retryAfterMs: error.options.retryAfterMs };
-      await charge(input.userId, day, model ?? 'unknown', tier, usage, nanos, false);
+      await charge(input, day, model ?? 'unknown', tier, usage, nanos, false);
       yield withTier({ type: 'done', reason: 'length', model: model ?? models[0], usage: { ...usage, costUsd: toUsd(nanos) } });
       return;
     }
@@ -205,7 +234,7 @@ export function createCostControl(deps: CostControlDeps) {
     const usage = done.usage ?? { inputTokens: 0, outputTokens: 0 };
     const answeredBy = done.model ?? model ?? 'unknown';
     const nanos = costNanos(prices.price(answeredBy), usage);
-    await charge(input.userId, day, answeredBy, tier, usage, nanos, false);
+    await charge(input, day, answeredBy, tier, usage, nanos, false);
     if (recorder?.cacheable && done.reason === 'stop' && recorder.steps.some((s) => 'text' in s && s.text.trim() !== '')) {
       const entry = JSON.stringify({ model: answeredBy, steps: recorder.steps } satisfies CachedAnswer);
       if (cache && key) void cache.store.set(key, entry, cache.ttlMs).catch((error) => logger.warn('answer cache write failed', { error: String(error) }));
@@ -220,6 +249,17 @@ export function createCostControl(deps: CostControlDeps) {
 
   return {
     runner: { stream } satisfies AgentRunner,
+    /**
+     * The spend row of a run that was charged, for its run record (with `spendWithRun`); undefined
+     * when the run was not charged or its row was already taken.
+     */
+    takeSpend(runId: string): RunSpend | undefined {
+      const row = waiting.get(runId);
+      if (!row) return undefined;
+      waiting.delete(runId);
+      const { userId: _, ...spend } = row;
+      return spend;
+    },
     /** Refuses a run when the user's or the deployment's daily spend limit is used up. */
     async checkBeforeRun(userId: string): Promise<void> {
       const { left, limit } = await allowance(userId, utcDay(now()));

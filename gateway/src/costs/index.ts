@@ -36,7 +36,7 @@ export function transcriptHistory(storage: Storage) {
 /** Picks the cost control's parts from the configuration and the backends. */
 export function createCostControlFor(
   config: Pick<Config, 'ROUTER_CLIENT_TIERS' | 'ROUTER_FAST_MAX_CHARS' | 'ROUTER_FAST_MAX_DEPTH' | 'DAILY_SPEND_LIMIT_USD' | 'GLOBAL_DAILY_SPEND_LIMIT_USD' | 'ANSWER_CACHE' | 'ANSWER_CACHE_TTL_S' | 'SEMANTIC_CACHE' | 'SEMANTIC_CACHE_THRESHOLD'>,
-  deps: { agent: AgentBackend; storage: Storage; counters: SpendCounters; cache: CacheStore; events: Instrumentation; logger: Logger },
+  deps: { agent: AgentBackend; storage: Storage; counters: SpendCounters; cache: CacheStore; events: Instrumentation; logger: Logger; spendWithRun?: boolean },
 ) {
   const { agent } = deps;
   const tierNames = agent.tiers ? [...agent.tiers.keys()] : [];
@@ -54,6 +54,7 @@ export function createCostControlFor(
     history: transcriptHistory(deps.storage),
     counters: deps.counters,
     spend: deps.storage.spend,
+    spendWithRun: deps.spendWithRun,
     limits: { userUsd: config.DAILY_SPEND_LIMIT_USD, globalUsd: config.GLOBAL_DAILY_SPEND_LIMIT_USD },
     answerCache: config.ANSWER_CACHE ? { store: deps.cache, ttlMs: config.ANSWER_CACHE_TTL_S * 1000, promptVersion } : undefined,
     semanticCache: config.SEMANTIC_CACHE

@@ -15,7 +15,11 @@ export interface RunEffectsDeps {
   onTranscriptFailed?(): void;
   /** The daily spend limits (cost control): throws a `quota_exceeded` GatewayError to refuse the run. */
   checkSpend?(userId: string): Promise<void>;
+  /** The run's spend row, written with its record (cost control with `spendWithRun`). */
+  takeSpend?(runId: string): Omit<SpendInput, 'userId'> | undefined;
 }
+
+type SpendInput = Parameters<Storage['spend']['add']>[0];
 
 /** The tokens a run's `done` reports, input and output together (what the daily budget counts). */
 const tokensUsed = (done: { usage?: { inputTokens?: number; outputTokens?: number } }) => (done.usage?.inputTokens ?? 0) + (done.usage?.outputTokens ?? 0);
@@ -27,9 +31,10 @@ const storable = (text: string) => (text.includes('\u0000') ? text.replaceAll('\
  * What happens around a run: before it, the send rate and the daily token budget are checked
  * (a refusal is a `rate_limited` / `quota_exceeded` error) and the user message is stored before
  * the ack; after its `done`, the tokens it used are charged and counted first, then one
- * transaction writes the tool and assistant rows, the user row's `seq` range, the usage and the
- * title of an untitled session. A failed write never skips the charge: it is logged as an error,
- * counted, and the usage is still written on its own.
+ * transaction writes the tool and assistant rows, the user row's `seq` range, the usage, the
+ * spend row (when cost control hands it over) and the title of an untitled session. A failed write
+ * never skips the charge: it is logged as an error, counted, and the usage and spend are still
+ * written on their own.
  * @example
  * const runs = new RunManager({ ...deps, hooks: createRunEffects({ storage, limiters, logger }) });
  */
@@ -65,16 +70,30 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
         logger?.error('transcript write of a lost run failed', { sessionId, runId, error: String(e) });
       }
     },
-    async fencedRun({ userId, done }) {
+    async fencedRun({ userId, runId, done }) {
+      const spend = deps.takeSpend?.(runId);
       const used = tokensUsed(done);
-      if (used === 0) return;
-      await limiters.tokens.consume(userId, used);
-      await storage.usage.add(userId, utcDay(), used);
+      try {
+        if (used > 0) {
+          await limiters.tokens.consume(userId, used);
+          await storage.usage.add(userId, utcDay(), used);
+        }
+      } finally {
+        // The spend row too, whatever happened to the token charge.
+        if (spend) await storage.spend.add({ userId, ...spend });
+      }
     },
     async afterRun(r) {
       const ids = { sessionId: r.sessionId, runId: r.runId, userId: r.userId };
       const used = tokensUsed(r.done);
-      if (used > 0) await limiters.tokens.consume(r.userId, used);
+      const spend = deps.takeSpend?.(r.runId);
+      if (used > 0) {
+        await limiters.tokens.consume(r.userId, used).catch(async (e: unknown) => {
+          // The record is not written then; the spend row still is.
+          if (spend) await storage.spend.add({ userId: r.userId, ...spend }).catch((err) => logger?.error('spend write failed', { ...ids, nanos: spend.costNanos, error: String(err) }));
+          throw e;
+        });
+      }
       const rows: RunRecordInput['rows'] = r.tools.map((t) => ({ role: 'tool', content: storable(t.error ? `error: ${t.error}` : (t.output ?? '')), toolName: t.name }));
       if (r.answer) rows.push({ role: 'assistant', content: storable(r.answer), seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
       const usage = used > 0 ? { day: utcDay(), tokens: used } : undefined;
@@ -86,12 +105,14 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
           userSeq: r.seqFrom > 0 ? { from: r.seqFrom, to: r.seqFrom } : undefined,
           rows,
           usage,
+          spend,
           title: autoTitle(r.text),
         });
       } catch (e) {
         deps.onTranscriptFailed?.();
         logger?.error('transcript write failed; the run was charged', { ...ids, error: String(e) });
         if (usage) await storage.usage.add(r.userId, usage.day, usage.tokens).catch((err) => logger?.error('usage write failed', { ...ids, tokens: used, error: String(err) }));
+        if (spend) await storage.spend.add({ userId: r.userId, ...spend }).catch((err) => logger?.error('spend write failed', { ...ids, nanos: spend.costNanos, error: String(err) }));
       }
     },
   };

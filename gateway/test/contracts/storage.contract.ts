@@ -250,6 +250,20 @@ export function storageContract(name: string, factory: StorageFactory): void {
         expect(await storage.usage.get(alice.id, '2025-03-04')).toBe(15);
       });
 
+      it('adds the run spend to the same (user, day, model) row as spend.add, and none for a refused session', async () => {
+        const session = await storage.sessions.create(alice.id);
+        const spend = { day: '2025-04-01', model: 'mini', inputTokens: 10, outputTokens: 5, costNanos: 1500, cached: false };
+        await storage.spend.add({ ...spend, userId: alice.id });
+        await storage.runs.record({ userId: alice.id, sessionId: session.id, runId: 'run-s1', rows: [], spend });
+        await storage.runs.record({ userId: alice.id, sessionId: session.id, runId: 'run-s2', rows: [], spend: { ...spend, costNanos: 0, inputTokens: 0, outputTokens: 0, cached: true } });
+        await expect(storage.runs.record({ userId: bob.id, sessionId: session.id, runId: 'run-s3', rows: [], spend })).rejects.toBeInstanceOf(NotFoundError);
+        await expect(storage.runs.record({ userId: alice.id, sessionId: session.id, runId: 'run-s4', rows: [], spend: { ...spend, costNanos: -1 } })).rejects.toBeInstanceOf(InvalidInputError);
+        expect((await storage.spend.list(alice.id, '2025-04-01')).filter((r) => r.day === '2025-04-01')).toEqual([
+          { day: '2025-04-01', model: 'mini', inputTokens: 20, outputTokens: 10, costNanos: 3000, runs: 3, cachedRuns: 1 },
+        ]);
+        expect((await storage.spend.list(bob.id, '2025-04-01')).filter((r) => r.day === '2025-04-01')).toEqual([]);
+      });
+
       it("refuses another user's session, unknown sessions and bad rows, writing nothing", async () => {
         const session = await storage.sessions.create(alice.id);
         const rows = [{ role: 'assistant' as const, content: 'x' }];

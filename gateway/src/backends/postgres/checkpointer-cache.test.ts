@@ -64,6 +64,24 @@ describe('checkpointer blob cache', () => {
     expect(texts(second?.checkpoint.channel_values.messages as BaseMessage[])).toEqual(['hello', 'seen 1']);
   });
 
+  it('writes a list channel byte for byte as the serializer writes the whole list', async () => {
+    const checkpointer = createCheckpointer(storage);
+    const graph = graphOn(checkpointer);
+    const config = { configurable: { thread_id: 'thread-bytes' } };
+    await graph.invoke({ messages: [new HumanMessage('first ☃ "quoted"')] }, config);
+    await graph.invoke({ messages: [new HumanMessage({ content: [{ type: 'text', text: 'second' }], additional_kwargs: { x: [1, { y: null }] } })] }, config);
+    const tuple = await checkpointer.getTuple(config);
+    const messages = tuple?.checkpoint.channel_values.messages as BaseMessage[];
+    const { saverPool, schema } = storage[DB_CONTEXT];
+    const { rows } = await (saverPool as pg.Pool).query(
+      `SELECT blob FROM "${schema}".checkpoint_blobs WHERE thread_id = $1 AND channel = 'messages' ORDER BY version DESC LIMIT 1`,
+      ['thread-bytes'],
+    );
+    const [, expected] = await checkpointer.serde.dumpsTyped(messages);
+    expect(Buffer.from(rows[0].blob as Uint8Array).toString('utf8')).toBe(Buffer.from(expected).toString('utf8'));
+    expect(texts(messages)).toHaveLength(4);
+  });
+
   it('a deleted thread starts empty again', async () => {
     const checkpointer = createCheckpointer(storage);
     const graph = graphOn(checkpointer);

@@ -121,6 +121,12 @@ class BlobCache {
   }
 }
 
+/** JSON of one list element, kept per element object (see {@link LeanPostgresSaver._dumpBlobs}). */
+const elementJson = new WeakMap<object, Uint8Array>();
+const OPEN = new Uint8Array([0x5b]);
+const COMMA = new Uint8Array([0x2c]);
+const CLOSE = new Uint8Array([0x5d]);
+
 /** Serialized bytes of blobs kept per process (see the module comment). */
 const BLOB_CACHE_BYTES = 32 * 1024 * 1024;
 
@@ -139,6 +145,57 @@ class LeanPostgresSaver extends PostgresSaver {
   }
 
   override async end(): Promise<void> {}
+
+  /**
+   * As upstream, but a list channel (the conversation) is written as the JSON of its elements,
+   * each serialized once per process and kept with the element: a turn serializes only its new
+   * messages, not the whole history again. The bytes are the serializer's own: JSON.stringify of
+   * a list is `[` + its elements' JSON joined by `,` + `]`, and the default serializer's replacer
+   * and the messages' `toJSON` do not depend on the key. Stored messages are never changed in
+   * place (LangGraph's reducers build new lists and replace a message by a new one).
+   */
+  protected override async _dumpBlobs(
+    threadId: string,
+    checkpointNs: string,
+    values: Record<string, unknown>,
+    versions: ChannelVersions,
+  ): Promise<[string, string, string, string, string, Uint8Array | undefined][]> {
+    return Promise.all(
+      Object.entries(versions).map(async ([channel, version]) => {
+        if (!(channel in values)) return [threadId, checkpointNs, channel, String(version), 'empty', undefined];
+        const value = values[channel];
+        const [type, bytes] = Array.isArray(value) ? await this.#dumpList(value) : await this.serde.dumpsTyped(value);
+        return [threadId, checkpointNs, channel, String(version), type, bytes];
+      }),
+    );
+  }
+
+  async #dumpList(list: unknown[]): Promise<[string, Uint8Array]> {
+    const parts: Uint8Array[] = [OPEN];
+    let size = 2;
+    for (let i = 0; i < list.length; i++) {
+      const element = list[i];
+      if (element === null || typeof element !== 'object' || element instanceof Uint8Array) return this.serde.dumpsTyped(list);
+      let json = elementJson.get(element);
+      if (json === undefined) {
+        const [type, bytes] = await this.serde.dumpsTyped(element);
+        // Only objects (a `{…}`): anything else is left to the serializer's own path.
+        if (type !== 'json' || bytes[0] !== 0x7b) return this.serde.dumpsTyped(list);
+        elementJson.set(element, (json = bytes));
+      }
+      if (i > 0) parts.push(COMMA);
+      parts.push(json);
+      size += json.byteLength + (i > 0 ? 1 : 0);
+    }
+    parts.push(CLOSE);
+    const out = new Uint8Array(size);
+    let at = 0;
+    for (const part of parts) {
+      out.set(part, at);
+      at += part.byteLength;
+    }
+    return ['json', out];
+  }
 
   override async deleteThread(threadId: string): Promise<void> {
     this.#cache.deleteThread(threadId);

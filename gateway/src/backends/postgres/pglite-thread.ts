@@ -5,7 +5,8 @@
  * `{ id, rows }` or `{ id, error }`. Values cross as structured clones (Date, Uint8Array, bigint
  * survive); a database error comes back as an Error with its SQLSTATE `code` and other fields, so
  * error mapping works as in-process. The thread answers strictly in order: PGlite has one
- * connection, and the Kysely driver above hands it to one holder at a time.
+ * connection, and the Kysely driver above hands it to one holder at a time. A statement with
+ * parameters is prepared the first time its text is seen and bound to that statement afterwards.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
@@ -32,7 +33,7 @@ type ErrorData = { message: string; fields: Record<string, unknown> };
 // resolved by the opening thread and passed in.
 const THREAD_SOURCE = `
 const { parentPort, workerData } = require('node:worker_threads');
-const { PGlite } = require(workerData.modules.pglite);
+const { PGlite, protocol, parse } = require(workerData.modules.pglite);
 const errorData = (e) => {
   if (!(e instanceof Error)) return { message: String(e), fields: {} };
   const fields = {};
@@ -60,6 +61,58 @@ const errorData = (e) => {
     // A fresh exact-size array: a pooled Buffer's view would clone its whole 8 KiB pool slab.
     parsers: { [BYTEA]: (text) => new Uint8Array(Buffer.from(text.slice(2), 'hex')) },
   };
+  // Statements with parameters are prepared once (named) and then bound and executed in one
+  // protocol exchange: PGlite's query() parses, describes, binds, describes and executes in five
+  // calls into the WASM, and parsing and planning the same text again each time was most of a
+  // per-run statement's cost. Values are serialized and rows parsed as query() does.
+  const { serialize } = protocol;
+  const MAX_PREPARED = 256;
+  const prepared = new Map();
+  const concat = (parts) => {
+    const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+    let at = 0;
+    for (const p of parts) { out.set(p, at); at += p.byteLength; }
+    return out;
+  };
+  const statementOf = async (sql) => {
+    let st = prepared.get(sql);
+    if (st || prepared.size >= MAX_PREPARED) return st;
+    const name = 'sb_' + prepared.size;
+    const { messages } = await db.execProtocol(concat([serialize.parse({ name, text: sql }), serialize.describe({ type: 'S', name }), serialize.sync()]), { syncToFs: false });
+    const description = messages.find((m) => m.name === 'parameterDescription');
+    st = { name, types: description ? description.dataTypeIDs : [] };
+    prepared.set(sql, st);
+    return st;
+  };
+  const forget = async (sql) => {
+    const st = prepared.get(sql);
+    if (!st) return;
+    prepared.delete(sql);
+    await db.execProtocol(concat([serialize.close({ type: 'S', name: st.name }), serialize.sync()]), { syncToFs: false, throwOnError: false });
+  };
+  const run = async (sql, params) => {
+    if (params.length === 0) return db.query(sql, params, byteaOptions);
+    const st = await statementOf(sql);
+    if (!st) return db.query(sql, params, byteaOptions);
+    const values = params.map((v, i) => {
+      if (v === null || v === undefined) return null;
+      // bytea crosses in binary format: no hex text to build here and to decode in the WASM.
+      if (st.types[i] === BYTEA && v instanceof Uint8Array) return v;
+      const serializer = byteaOptions.serializers[st.types[i]] ?? db.serializers[st.types[i]];
+      return serializer ? serializer(v) : v.toString();
+    });
+    try {
+      const { messages } = await db.execProtocol(concat([serialize.bind({ statement: st.name, values }), serialize.describe({ type: 'P' }), serialize.execute({}), serialize.sync()]));
+      return parse.parseResults(messages, db.parsers, byteaOptions)[0];
+    } catch (e) {
+      // A schema change under a prepared statement: prepare it again next time, run it as before now.
+      if (e && e.code === '0A000') {
+        await forget(sql);
+        return db.query(sql, params, byteaOptions);
+      }
+      throw e;
+    }
+  };
   let chain = Promise.resolve();
   parentPort.on('message', (req) => {
     chain = chain.then(async () => {
@@ -69,7 +122,7 @@ const errorData = (e) => {
           parentPort.postMessage({ id: req.id, ok: true, rows: [] });
           return;
         }
-        const r = await db.query(req.sql, req.params, byteaOptions);
+        const r = await run(req.sql, req.params);
         // The parsed bytea arrays are fresh and exact-size: moved to the opening thread, not copied.
         const moved = [];
         for (const row of r.rows) for (const k in row) if (row[k] instanceof Uint8Array) moved.push(row[k].buffer);

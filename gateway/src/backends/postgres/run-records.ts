@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import type { DbContext } from './database.js';
 import { InvalidInputError, NotFoundError, PgState, sqlState } from './errors.js';
 import type { RunRecordRepository } from './types.js';
+import { checkSpend } from './spend.js';
 import { isUuid, requireDay } from './util.js';
 
 const MAX_TITLE = 200;
@@ -22,6 +23,7 @@ export function runRecordRepository({ db }: DbContext): RunRecordRepository {
         requireDay(r.usage.day);
         if (!Number.isSafeInteger(r.usage.tokens) || r.usage.tokens < 0) throw new InvalidInputError('tokens must be a non-negative integer');
       }
+      if (r.spend) checkSpend(r.spend);
       for (const m of r.rows) {
         if (m.role !== 'assistant' && m.role !== 'tool') throw new InvalidInputError('a run records assistant and tool rows');
         if (typeof m.content !== 'string') throw new InvalidInputError('content must be a string');
@@ -49,6 +51,15 @@ export function runRecordRepository({ db }: DbContext): RunRecordRepository {
         parts.push(sql`usage AS (INSERT INTO token_usage (user_id, day, tokens)
           SELECT ${r.userId}::uuid, ${r.usage.day}::date, ${r.usage.tokens}::bigint WHERE EXISTS (SELECT 1 FROM s)
           ON CONFLICT (user_id, day) DO UPDATE SET tokens = token_usage.tokens + excluded.tokens)`);
+      }
+      if (r.spend) {
+        const x = r.spend;
+        parts.push(sql`spend AS (INSERT INTO llm_spend (user_id, day, model, input_tokens, output_tokens, cost_nanos, runs, cached_runs)
+          SELECT ${r.userId}::uuid, ${x.day}::date, ${x.model.slice(0, 200)}::text, ${x.inputTokens}::bigint, ${x.outputTokens}::bigint,
+                 ${x.costNanos}::bigint, 1, ${x.cached ? 1 : 0}::integer WHERE EXISTS (SELECT 1 FROM s)
+          ON CONFLICT (user_id, day, model) DO UPDATE SET input_tokens = llm_spend.input_tokens + excluded.input_tokens,
+            output_tokens = llm_spend.output_tokens + excluded.output_tokens, cost_nanos = llm_spend.cost_nanos + excluded.cost_nanos,
+            runs = llm_spend.runs + 1, cached_runs = llm_spend.cached_runs + excluded.cached_runs)`);
       }
       try {
         const { rows } = await sql<{ found: number }>`WITH ${sql.join(parts)} SELECT count(*)::int AS found FROM s`.execute(db);

@@ -1,22 +1,27 @@
 import { sql } from 'kysely';
 import type { DbContext } from './database.js';
 import { InvalidInputError, NotFoundError, PgState, sqlState } from './errors.js';
-import type { SpendRepository } from './types.js';
+import type { SpendInput, SpendRepository } from './types.js';
 import { isUuid, requireDay } from './util.js';
 
 const count = (name: string, value: number) => {
   if (!Number.isSafeInteger(value) || value < 0) throw new InvalidInputError(`${name} must be a non-negative integer`);
 };
 
+/** Checks one run's spend before it is written (here or with its run record). */
+export function checkSpend(r: Omit<SpendInput, 'userId'>): void {
+  requireDay(r.day);
+  if (typeof r.model !== 'string' || r.model === '') throw new InvalidInputError('model is required');
+  count('inputTokens', r.inputTokens);
+  count('outputTokens', r.outputTokens);
+  count('costNanos', r.costNanos);
+}
+
 /** Model spend per user, UTC day and model: one upserted row per (user, day, model). */
 export function spendRepository({ db }: DbContext): SpendRepository {
   return {
     async add(r) {
-      requireDay(r.day);
-      if (typeof r.model !== 'string' || r.model === '') throw new InvalidInputError('model is required');
-      count('inputTokens', r.inputTokens);
-      count('outputTokens', r.outputTokens);
-      count('costNanos', r.costNanos);
+      checkSpend(r);
       if (!isUuid(r.userId)) throw new NotFoundError('user not found');
       const cached = r.cached ? 1 : 0;
       try {

@@ -156,12 +156,14 @@ export interface RunRecordInput {
   usage?: { day: string; tokens: number };
   /** Becomes the session's title if it has none. */
   title?: string;
+  /** The run's model spend, added to the user's (day, model) row as {@link SpendRepository.add} does. */
+  spend?: Omit<SpendInput, 'userId'>;
 }
 
 export interface RunRecordRepository {
   /**
    * Writes a finished run in one transaction: the user message's `seq` range, the tool and
-   * assistant rows, the session's `updated_at` and (if untitled) title, and the token usage.
+   * assistant rows, the session's `updated_at` and (if untitled) title, the token usage and the spend.
    * @throws NotFoundError when the session (of this user) is gone
    */
   record(input: RunRecordInput): Promise<void>;
