@@ -1,8 +1,11 @@
 import { createHash } from 'node:crypto';
+import { Command, Redis } from 'ioredis';
 import type { RedisClient } from './client.js';
 
 /** A Lua script run by EVALSHA, loaded with EVAL when the server does not know it (yet or any more). */
 export interface RedisScript {
+  readonly sha: string;
+  readonly lua: string;
   run(redis: RedisClient, keys: string[], args: Array<string | number>): Promise<unknown>;
 }
 
@@ -10,6 +13,8 @@ export interface RedisScript {
 export function redisScript(lua: string): RedisScript {
   const sha = createHash('sha1').update(lua).digest('hex');
   return {
+    sha,
+    lua,
     async run(redis, keys, args) {
       try {
         return await redis.evalsha(sha, keys.length, ...keys, ...args);
@@ -17,6 +22,80 @@ export function redisScript(lua: string): RedisScript {
         if (!(error instanceof Error) || !error.message.startsWith('NOSCRIPT')) throw error;
         return redis.eval(lua, keys.length, ...keys, ...args);
       }
+    },
+  };
+}
+
+/** Calls of one script on one connection, answered through a callback (no promise per call). */
+export interface ScriptCalls {
+  call(keys: string[], args: Array<string | number>, done: (error: Error | null, reply?: unknown) => void): void;
+}
+
+interface QueuedCall {
+  keys: string[];
+  args: Array<string | number>;
+  done: (error: Error | null, reply?: unknown) => void;
+}
+
+/**
+ * The calls of `script` made in one turn of the event loop (the tokens of every stream that
+ * arrived together) go to the server in one write: a lone call as a plain EVALSHA, several as one
+ * pipeline. A write to the server's socket is most of what a call costs the node, and a pipeline
+ * of one (what auto-pipelining sends for a lone call) costs more than the call. Calls keep their
+ * order. A cluster client pipelines per slot itself: there every call is sent as it comes.
+ */
+export function batchedScript(redis: RedisClient, script: RedisScript): ScriptCalls {
+  if (!(redis instanceof Redis)) {
+    return {
+      call(keys, args, done) {
+        script.run(redis, keys, args).then(
+          (reply) => done(null, reply),
+          (error: Error) => done(error),
+        );
+      },
+    };
+  }
+  const server = redis;
+  let queue: QueuedCall[] = [];
+  const retryNoScript = (c: QueuedCall, error: Error) => {
+    if (!error.message.startsWith('NOSCRIPT')) return c.done(error);
+    server.eval(script.lua, c.keys.length, ...c.keys, ...c.args).then(
+      (reply) => c.done(null, reply),
+      (e: Error) => c.done(e),
+    );
+  };
+  const flush = () => {
+    const calls = queue;
+    queue = [];
+    if (calls.length === 1) {
+      const c = calls[0]!;
+      // Sent as it is: no auto-pipelining, which would wrap it in a pipeline of its own.
+      const cmd = new Command('evalsha', [script.sha, c.keys.length, ...c.keys, ...c.args], { replyEncoding: 'utf8' });
+      server.sendCommand(cmd);
+      cmd.promise.then(
+        (reply) => c.done(null, reply),
+        (error: Error) => retryNoScript(c, error),
+      );
+      return;
+    }
+    const pipeline = server.pipeline();
+    for (const c of calls) pipeline.evalsha(script.sha, c.keys.length, ...c.keys, ...c.args);
+    pipeline.exec().then(
+      (results) => {
+        for (let i = 0; i < calls.length; i++) {
+          const [error, reply] = results?.[i] ?? [new Error('pipeline ended without a reply')];
+          if (error) retryNoScript(calls[i]!, error);
+          else calls[i]!.done(null, reply);
+        }
+      },
+      (error: Error) => {
+        for (const c of calls) c.done(error);
+      },
+    );
+  };
+  return {
+    call(keys, args, done) {
+      if (queue.push({ keys, args, done }) === 1) setImmediate(flush);
     },
   };
 }
