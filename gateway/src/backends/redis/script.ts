@@ -39,10 +39,9 @@ interface QueuedCall {
 
 /**
  * The calls of `script` made in one turn of the event loop (the tokens of every stream that
- * arrived together) go to the server in one write: a lone call as a plain EVALSHA, several as one
- * pipeline. A write to the server's socket is most of what a call costs the node, and a pipeline
- * of one (what auto-pipelining sends for a lone call) costs more than the call. Calls keep their
- * order. A cluster client pipelines per slot itself: there every call is sent as it comes.
+ * arrived together) go to the server in one write: a lone call as a plain EVALSHA, several with
+ * the socket corked. A write costs the node more than building the call, and auto-pipelining
+ * wraps even a lone call in a pipeline object of its own. Calls keep their order. A cluster client pipelines per slot itself: there every call is sent as it comes.
  */
 export function batchedScript(redis: RedisClient, script: RedisScript): ScriptCalls {
   if (!(redis instanceof Redis)) {
@@ -64,34 +63,26 @@ export function batchedScript(redis: RedisClient, script: RedisScript): ScriptCa
       (e: Error) => c.done(e),
     );
   };
+  const send = (c: QueuedCall) => {
+    // Sent as it is: auto-pipelining would wrap a lone call in a pipeline of its own.
+    const cmd = new Command('evalsha', [script.sha, c.keys.length, ...c.keys, ...c.args], { replyEncoding: 'utf8' });
+    server.sendCommand(cmd);
+    cmd.promise.then(
+      (reply) => c.done(null, reply),
+      (error: Error) => retryNoScript(c, error),
+    );
+  };
   const flush = () => {
     const calls = queue;
     queue = [];
-    if (calls.length === 1) {
-      const c = calls[0]!;
-      // Sent as it is: no auto-pipelining, which would wrap it in a pipeline of its own.
-      const cmd = new Command('evalsha', [script.sha, c.keys.length, ...c.keys, ...c.args], { replyEncoding: 'utf8' });
-      server.sendCommand(cmd);
-      cmd.promise.then(
-        (reply) => c.done(null, reply),
-        (error: Error) => retryNoScript(c, error),
-      );
-      return;
+    // Several calls: the socket is corked while they are sent, so they leave in one write.
+    const stream = calls.length > 1 && server.status === 'ready' ? server.stream : undefined;
+    stream?.cork();
+    try {
+      for (const c of calls) send(c);
+    } finally {
+      stream?.uncork();
     }
-    const pipeline = server.pipeline();
-    for (const c of calls) pipeline.evalsha(script.sha, c.keys.length, ...c.keys, ...c.args);
-    pipeline.exec().then(
-      (results) => {
-        for (let i = 0; i < calls.length; i++) {
-          const [error, reply] = results?.[i] ?? [new Error('pipeline ended without a reply')];
-          if (error) retryNoScript(calls[i]!, error);
-          else calls[i]!.done(null, reply);
-        }
-      },
-      (error: Error) => {
-        for (const c of calls) c.done(error);
-      },
-    );
   };
   return {
     call(keys, args, done) {
