@@ -3,6 +3,7 @@
  * expiry, a lost counter, script cache loss, input checks. Always runs in CI; elsewhere skipped,
  * with the reason, when Redis is down.
  */
+import { Command } from 'ioredis';
 import { createRedisSessionLog } from './session-log.js';
 import { createRedisRunLock } from './shared-state.js';
 import { redisTestSpace, type RedisTestSpace } from '../../../test/support/redis-harness.js';
@@ -64,12 +65,13 @@ if (server.available) {
 
     it('writes a batch once when the client resends its script (a reply lost with the connection)', async () => {
       const redis = space.connect();
+      // Appends go out as commands of their own (not through the client's evalsha): resend those.
       const resending = new Proxy(redis, {
         get(target, key, receiver) {
-          if (key !== 'evalsha') return Reflect.get(target, key, receiver);
-          return async (...args: Parameters<typeof redis.evalsha>) => {
-            await target.evalsha(...args);
-            return target.evalsha(...args);
+          if (key !== 'sendCommand') return Reflect.get(target, key, receiver);
+          return (command: Command, stream?: Parameters<typeof redis.sendCommand>[1]) => {
+            if (command.name === 'evalsha') target.sendCommand(new Command('evalsha', command.args, { replyEncoding: 'utf8' }), stream);
+            return target.sendCommand(command, stream);
           };
         },
       });
@@ -78,6 +80,20 @@ if (server.available) {
       const batch = await log.appendBatch([token(2), token(3)]);
       expect(batch.map((w) => w.frame.seq)).toEqual([2, 3]);
       expect((await log.readAfter('s1', 0)).frames.map((f) => f.seq)).toEqual([1, 2, 3]);
+    });
+
+    it('sends the appends of many sessions made in one turn together, each session in order', async () => {
+      const log = createRedisSessionLog(space.connect(), { keyPrefix: space.prefix });
+      const sessions = Array.from({ length: 20 }, (_, i) => `s${i}`);
+      const frame = (sessionId: string, i: number) => ({ type: 'token', sessionId, runId: 'r1', text: `t${i}` }) as const;
+      for (let round = 0; round < 3; round++) {
+        const written = await Promise.all(sessions.map((id) => log.appendBatch([frame(id, 2 * round), frame(id, 2 * round + 1)])));
+        for (const w of written) expect(w.map((x) => x.frame.seq)).toEqual([2 * round + 1, 2 * round + 2]);
+      }
+      for (const id of sessions) {
+        const { frames } = await log.readAfter(id, 0);
+        expect(frames.map((f) => (f.type === 'token' ? f.text : ''))).toEqual(['t0', 't1', 't2', 't3', 't4', 't5']);
+      }
     });
 
     it('reloads its scripts after the server forgot them', async () => {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { RedisClient } from './client.js';
-import { DEFAULT_RETENTION, appendWithReservation } from '../memory/session-log.js';
-import { DEFAULT_KEY_PREFIX, redisScript, sessionKey } from './script.js';
+import { DEFAULT_RETENTION, appendWithReservation, type AppendAttempt, type AppendGrant } from '../memory/session-log.js';
+import { DEFAULT_KEY_PREFIX, batchedScript, redisScript, sessionKey } from './script.js';
 import type { AppendedFrame, LogRetention, ReadResult, SeqReservations, SessionLog } from '../../ports.js';
 
 /** Options of {@link createRedisSessionLog}. */
@@ -171,50 +171,88 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
   };
   const publishes = options.publishes ?? false;
 
-  async function appendBatch(inputs: SessionFrameInput[], publish: string, lease: string | undefined): Promise<AppendedFrame[]> {
-    if (inputs.length === 0) return [];
-    return (await write(checkSession(inputs[0]!.sessionId), inputs, publish, lease)).frames;
-  }
+  const appendCalls = batchedScript(redis, APPEND_BATCH);
+  const head = [String(maxFrames), String(maxAgeMs), String(seqTtlMs)];
 
-  /** One script call (retried with a reservation when needed); no frames only makes sure the log exists. */
-  async function write(sessionId: string, inputs: SessionFrameInput[], publish: string, lease: string | undefined): Promise<{ frames: AppendedFrame[]; epoch: string }> {
+  /** The script's answer as an attempt of {@link appendWithReservation}. */
+  const outcome = (reply: unknown): AppendAttempt<{ first: number; epoch: string }> => {
+    const r = reply as [number, string | number | undefined];
+    const code = Number(r[0]);
+    if (code === -1) return { fenced: true };
+    if (code === -2) return { needFloor: true };
+    if (code === -3) return { needCeiling: Number(r[1]) };
+    return { ok: { first: code, epoch: String(r[1]) } };
+  };
+
+  /**
+   * One script call; no frames only makes sure the log exists. The common case (the log exists,
+   * the lease holds, `seq`s are reserved) costs one promise; any other answer goes on through
+   * {@link appendWithReservation}, starting from that answer.
+   */
+  function write<T>(
+    sessionId: string,
+    inputs: SessionFrameInput[],
+    publish: string,
+    lease: string | undefined,
+    into: (frames: AppendedFrame[], epoch: string) => T,
+  ): Promise<T> {
     const runId = inputs[0]?.runId ?? '';
-    const frames = inputs.map((input) => {
+    const frames: SessionFrameInput[] = [];
+    const bodies: string[] = [];
+    let ends = '';
+    for (const input of inputs) {
       if (input.sessionId !== sessionId) throw new TypeError('appendBatch takes frames of one session');
-      const { seq: _ignored, ...frame } = input as SessionFrameInput & { seq?: number };
-      return frame;
-    });
-    const bodies = frames.map((f) => JSON.stringify(f));
-    const ends = frames.some((f) => f.type === 'done' && f.runId === runId) ? '1' : '';
+      let frame = input;
+      if ('seq' in input) {
+        const { seq: _ignored, ...rest } = input as SessionFrameInput & { seq?: number };
+        frame = rest as SessionFrameInput;
+      }
+      if (frame.type === 'done' && frame.runId === runId) ends = '1';
+      frames.push(frame);
+      bodies.push(JSON.stringify(frame));
+    }
     const scriptKeys = [...keys(sessionId), sessionKey(prefix, 'lock', sessionId)];
     const batchId = inputs.length > 0 ? `${batchPrefix}.${(batches += 1).toString(36)}` : '';
-    const { first, epoch } = await appendWithReservation<{ first: number; epoch: string }>(sessionId, runId, options.reservations, async (grant) => {
-      const r = (await APPEND_BATCH.run(redis, scriptKeys, [
-        maxFrames,
-        maxAgeMs,
-        seqTtlMs,
-        publish,
-        lease ?? '',
-        runId,
-        ends,
-        grant.epoch ?? '',
-        grant.floor ?? '',
-        grant.ceiling ?? '',
-        batchId,
-        ...bodies,
-      ])) as [number, string | number | undefined];
-      const code = Number(r[0]);
-      if (code === -1) return { fenced: true };
-      if (code === -2) return { needFloor: true };
-      if (code === -3) return { needCeiling: Number(r[1]) };
-      return { ok: { first: code, epoch: String(r[1]) } };
+    const call = (grant: AppendGrant, done: (error: Error | null, reply?: unknown) => void) =>
+      appendCalls.call(
+        scriptKeys,
+        [...head, publish, lease ?? '', runId, ends, grant.epoch ?? '', grant.floor ?? '', grant.ceiling ?? '', batchId, ...bodies],
+        done,
+      );
+    const result = ({ first, epoch }: { first: number; epoch: string }): T => {
+      const written: AppendedFrame[] = [];
+      for (let i = 0; i < frames.length; i++) {
+        const seq = first + i;
+        // The same text a reader gets from JSON.stringify of the replayed frame: seq is the last key.
+        written.push({ frame: { ...frames[i]!, seq } as SessionFrame, json: `${bodies[i]!.slice(0, -1)},"seq":${seq}}`, epoch });
+      }
+      return into(written, epoch);
+    };
+    return new Promise<T>((resolve, reject) => {
+      call({}, (error, reply) => {
+        if (error) return reject(error);
+        const answer = outcome(reply);
+        if ('ok' in answer) return resolve(result(answer.ok));
+        let pending: typeof answer | undefined = answer;
+        appendWithReservation<{ first: number; epoch: string }>(sessionId, runId, options.reservations, (grant) => {
+          if (pending) {
+            const a = pending;
+            pending = undefined;
+            return Promise.resolve(a);
+          }
+          return new Promise((res, rej) => call(grant, (e, r) => (e ? rej(e) : res(outcome(r)))));
+        }).then((ok) => resolve(result(ok)), reject);
+      });
     });
-    const written = frames.map((f, i) => {
-      const seq = first + i;
-      // The same text a reader gets from JSON.stringify of the replayed frame: seq is the last key.
-      return { frame: { ...f, seq } as SessionFrame, json: `${bodies[i]!.slice(0, -1)},"seq":${seq}}`, epoch };
-    });
-    return { frames: written, epoch };
+  }
+
+  function appendBatch(inputs: SessionFrameInput[], publish: string, lease: string | undefined): Promise<AppendedFrame[]> {
+    if (inputs.length === 0) return Promise.resolve([]);
+    try {
+      return write(checkSession(inputs[0]!.sessionId), inputs, publish, lease, (frames) => frames);
+    } catch (error) {
+      return Promise.reject(error);
+    }
   }
 
   return {
@@ -222,11 +260,11 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
       return (await appendBatch([input], '', appendOptions.lease))[0]!.frame;
     },
     publishes,
-    async appendBatch(inputs, batchOptions = {}): Promise<AppendedFrame[]> {
+    appendBatch(inputs, batchOptions = {}): Promise<AppendedFrame[]> {
       return appendBatch(inputs, publishes ? (batchOptions.publish ?? '') : '', batchOptions.lease);
     },
     async open(sessionId) {
-      return (await write(checkSession(sessionId), [], '', undefined)).epoch;
+      return write(checkSession(sessionId), [], '', undefined, (_frames, epoch) => epoch);
     },
     async readAfter(sessionId, after, limit = 10_000): Promise<ReadResult> {
       checkCount('after', after, 0);
