@@ -82,6 +82,8 @@ export interface RunManagerOptions {
 
 const CONTROL_CHANNEL = 'sb:control';
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/** How far back a lost-run check looks for a run's `done` (the default log retention). */
+const LOG_SCAN = 10_000;
 
 /**
  * Starts, cancels and interrupts runs. One run per session across all nodes (a renewed lease);
@@ -90,6 +92,8 @@ const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 export class RunManager {
   private readonly runs = new Map<string, LocalRun>();
   private readonly queued = new Map<string, number>();
+  /** Runs this node is checking for a missing `done` right now. */
+  private readonly ending = new Set<string>();
   private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>> & Pick<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>;
   private draining = false;
 
@@ -126,23 +130,75 @@ export class RunManager {
   }
 
   private async reapIfLost(sessionId: string, runId: string): Promise<void> {
-    const { lock, hub } = this.o;
+    const { lock, hub, logger } = this.o;
+    const skip = (why: string) => void logger.debug('lost-run check: not ending the run', { sessionId, runId, why });
     // The run's end may be in the log already, its bus message lost: deliver it first.
     await hub.catchUp(sessionId);
-    if (!hub.openRuns().some((r) => r.sessionId === sessionId && r.runId === runId)) return;
-    if ((await lock.holder(sessionId)) !== null) return;
-    // Take the session's lease ourselves so exactly one node writes the `done`.
-    const reaper = `reaper:${runId}`;
-    if (!(await lock.acquire(sessionId, reaper, this.o.lockTtlMs))) return;
+    if (!hub.openRuns().some((r) => r.sessionId === sessionId && r.runId === runId)) return skip('ended (caught up)');
+    const holder = await lock.holder(sessionId);
+    if (holder !== null) return skip(`lease held by ${holder}`);
+    if (!(await this.endUnended(sessionId, runId))) skip('ended, or the lease was taken meanwhile');
+  }
+
+  /**
+   * Ends a run that holds no lease and has no `done` in the log: its node died, it lost its lease,
+   * or it was cut by an epoch change (its frames went with the lost log, so the new log's tail does
+   * not name it). Takes the session's lease first, so nothing else writes meanwhile and exactly one
+   * node writes the `done`; the lease is this node's own, so two nodes never both hold it.
+   * True when this node wrote the `done`.
+   */
+  private async endUnended(sessionId: string, runId: string): Promise<boolean> {
+    // The watcher and a fenced run's own check may both look at a run: one at a time per node.
+    if (this.ending.has(runId)) return false;
+    this.ending.add(runId);
     try {
-      const last = await hub.lastFrame(sessionId);
-      if (!last || last.runId !== runId || last.type === 'done') return;
-      this.o.logger.warn('run lost with its node; ending it', { sessionId, runId });
-      const done = await hub.append(lostDone(sessionId, runId), { lease: reaper });
-      await this.recordLost(sessionId, runId, done.seq);
+      const reaper = `reaper:${this.o.nodeId}:${runId}`;
+      if (!(await this.o.lock.acquire(sessionId, reaper, this.o.lockTtlMs))) return false;
+      try {
+        return await this.endHolding(sessionId, runId, reaper);
+      } finally {
+        await this.o.lock.release(sessionId, reaper);
+      }
     } finally {
-      await lock.release(sessionId, reaper);
+      this.ending.delete(runId);
     }
+  }
+
+  private async endHolding(sessionId: string, runId: string, reaper: string): Promise<boolean> {
+    const { hub, logger } = this.o;
+    const last = await hub.lastFrame(sessionId);
+    const ended = last?.runId === runId ? last.type === 'done' : await this.doneInLog(sessionId, runId, last?.seq ?? 0);
+    if (ended) {
+      hub.runEnded(sessionId, runId);
+      return false;
+    }
+    logger.warn(last?.runId === runId ? 'run lost with its node; ending it' : 'run left without a done (cut by a recreated log); ending it', { sessionId, runId });
+    const done = await hub.append(lostDone(sessionId, runId), { lease: reaper });
+    await this.recordLost(sessionId, runId, done.seq);
+    return true;
+  }
+
+  /** Whether the log (as far back as it keeps) holds the run's `done`. */
+  private async doneInLog(sessionId: string, runId: string, lastSeq: number): Promise<boolean> {
+    if (lastSeq < 1) return false;
+    const page = await this.o.hub.read(sessionId, Math.max(0, lastSeq - LOG_SCAN), LOG_SCAN);
+    return page.frames.some((f) => f.type === 'done' && f.runId === runId);
+  }
+
+  /**
+   * A run fenced out ends without a `done` of its own; the taker writes it. When the taker wrote
+   * none (a reaper or a run that found the log recreated, with none of this run's frames in it),
+   * this node ends it once the lease is free again: a run whose node lives still gets its `done`
+   * when nobody else follows its session.
+   */
+  private async endFenced(sessionId: string, runId: string): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await sleep(Math.max(250, this.o.lockTtlMs / 2));
+      if ((await this.o.lock.holder(sessionId)) !== null) continue;
+      await this.endUnended(sessionId, runId);
+      return;
+    }
+    this.o.logger.warn('a fenced run could not check its done: the session stayed held', { sessionId, runId });
   }
 
   /**
@@ -419,6 +475,7 @@ export class RunManager {
       await this.o.hooks
         ?.fencedRun?.({ userId: ctx.userId, sessionId: frame.sessionId, runId: run.runId, done })
         .catch((e) => logger.error('charging a fenced run failed', { error: String(e) }));
+      void this.endFenced(frame.sessionId, run.runId).catch((e) => logger.warn('ending a fenced run failed', { error: String(e) }));
       return;
     }
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
