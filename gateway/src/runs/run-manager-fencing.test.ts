@@ -11,7 +11,7 @@ import { SessionHub, type HubSocket } from '../sessions/hub.js';
 import { RunManager } from './run-manager.js';
 import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock } from '../backends/memory/shared-state.js';
 import { createMemorySessionLog } from '../backends/memory/session-log.js';
-import type { AgentRunner, SeqReservations } from '../ports.js';
+import type { AgentRunner, SeqReservations, SessionLog } from '../ports.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -38,7 +38,7 @@ class Socket implements HubSocket {
   unsubscribe() {}
 }
 
-function setup(charged: Array<{ runId: string; tokens: number }> = [], lockTtlMs = 60_000) {
+function setup(charged: Array<{ runId: string; tokens: number }> = [], lockTtlMs = 60_000, wrap: (log: SessionLog) => SessionLog = (l) => l) {
   const lock = createMemoryRunLock();
   let reserved = 0;
   const reservations: SeqReservations = {
@@ -49,11 +49,12 @@ function setup(charged: Array<{ runId: string; tokens: number }> = [], lockTtlMs
     },
   };
   const log = createMemorySessionLog({}, Date.now, { holder: (s) => lock.holderNow(s), reservations });
+  const hubLog = wrap(log);
   const bus = createMemoryPubSub();
   const logger = createLogger({ level: 'error', env: 'test', silent: true });
   const sockets: Socket[] = [];
   const publish = (_topic: string, json: string) => sockets.forEach((s) => s.send(json));
-  const hub = new SessionHub({ log, bus, publish, onSlowConsumer: () => {}, maxBackpressureBytes: 1e9, logger });
+  const hub = new SessionHub({ log: hubLog, bus, publish, onSlowConsumer: () => {}, maxBackpressureBytes: 1e9, logger });
   const lost: string[] = [];
   const aborted: string[] = [];
   const agent: AgentRunner = {
@@ -179,5 +180,25 @@ describe('RunManager fencing', () => {
     } finally {
       stop();
     }
+  });
+
+  // Chaos saw a run that was only its done: the user frame's write failed while Redis restarted.
+  it('a run whose user frame could not be written writes it before its done', async () => {
+    let failing = 0;
+    const { runs, frames } = setup([], 1_000, (log) => ({
+      ...log,
+      open: (id) => log.open(id),
+      readAfter: (id, after, limit) => log.readAfter(id, after, limit),
+      lastSeq: (id) => log.lastSeq(id),
+      async appendBatch(inputs, options) {
+        if (inputs.some((f) => f.type === 'user') && failing++ === 0) throw new Error('Connection is closed.');
+        return log.appendBatch(inputs, options);
+      },
+    }));
+    const runId = await send(runs, 'm1');
+    await until(async () => dones(await frames(), runId).length === 1, 'the run to end');
+    const mine = (await frames()).filter((f) => f.runId === runId);
+    expect(mine.map((f) => f.type)).toEqual(['user', 'done']);
+    expect(mine[1]).toMatchObject({ reason: 'error', error: { code: 'internal' } });
   });
 });

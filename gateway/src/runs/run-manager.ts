@@ -84,6 +84,8 @@ const CONTROL_CHANNEL = 'sb:control';
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** How far back a lost-run check looks for a run's `done` (the default log retention). */
 const LOG_SCAN = 10_000;
+/** Writes of a run's `done` (with its `user` frame if that failed too) before it gives up: about 12 s. */
+const END_WRITE_ATTEMPTS = 8;
 
 /**
  * Starts, cancels and interrupts runs. One run per session across all nodes (a renewed lease);
@@ -445,21 +447,45 @@ export class RunManager {
     done ??= endedWithoutDone(base, abortReason(run.controller.signal));
     if (traceId) done = { ...done, traceId };
     // The `done` goes with whatever the run still has queued, in one batch.
+    // A run that failed before its `user` frame was written (Redis away) writes it before its
+    // `done`, so clients see the run whole, not only its end (chaos saw a run that was only its done).
+    const writeUser = async () => {
+      if (seqFrom > 0 || fenced) return;
+      const last = await hub.lastFrame(frame.sessionId);
+      // Written after all (its reply was lost with the connection): not twice.
+      if (last?.runId === run.runId) {
+        if (last.type === 'user') seqFrom = last.seq;
+        return;
+      }
+      await this.endPrevious(frame.sessionId, run.runId);
+      seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
+    };
     if (!fenced) {
       try {
+        await writeUser();
         writer.push(done);
         await writer.flush();
       } catch (e) {
         if (!lost(e)) {
-          // A failed batch: the frames after it are not written; `done` gets its own write.
+          // A failed batch: the frames after it are not written; `done` gets its own write, tried
+          // again while Redis is away (the lease is still renewed meanwhile; a takeover fences it).
           logger.error('could not write the run frames', { error: String(e) });
-          try {
-            await append(done);
-            // A write that failed from here may still have landed (its reply was lost with the
-            // connection): what the run wrote is what the log holds.
-            written = (await this.writtenText(frame.sessionId, run.runId, seqFrom)) ?? written;
-          } catch (e2) {
-            if (!lost(e2)) logger.error('could not write done', { error: String(e2) });
+          for (let attempt = 1; !fenced; attempt++) {
+            try {
+              await writeUser();
+              await append(done);
+              // A write that failed from here may still have landed (its reply was lost with the
+              // connection): what the run wrote is what the log holds.
+              written = (await this.writtenText(frame.sessionId, run.runId, seqFrom)) ?? written;
+              break;
+            } catch (e2) {
+              if (lost(e2)) break;
+              if (attempt >= END_WRITE_ATTEMPTS) {
+                logger.error('could not write done', { error: String(e2) });
+                break;
+              }
+              await sleep(Math.min(2_000, 100 * 2 ** attempt));
+            }
           }
         }
       }
@@ -468,6 +494,25 @@ export class RunManager {
     // ended must not outlive it.
     clearInterval(renew);
     seqTo = Math.max(seqTo, writer.lastSeq);
+    // The record starts at once, before the lease's release: a node that dies between the `done`
+    // and the record leaves the answer out of the transcript (the user row is stored already).
+    const finalDone = done;
+    const recorded = fenced
+      ? undefined
+      : this.o.hooks
+          ?.afterRun?.({
+            userId: ctx.userId,
+            sessionId: frame.sessionId,
+            runId: run.runId,
+            clientMessageId: frame.id,
+            text: frame.text,
+            answer: written,
+            tools,
+            done: finalDone,
+            seqFrom,
+            seqTo,
+          })
+          .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
     await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
     if (fenced) {
       // The node that took the session over writes this run's `done` and completes its record.
@@ -479,21 +524,7 @@ export class RunManager {
       return;
     }
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
-    const finalDone = done;
-    void this.o.hooks
-      ?.afterRun?.({
-        userId: ctx.userId,
-        sessionId: frame.sessionId,
-        runId: run.runId,
-        clientMessageId: frame.id,
-        text: frame.text,
-        answer: written,
-        tools,
-        done: finalDone,
-        seqFrom,
-        seqTo,
-      })
-      .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
+    void recorded;
   }
 }
 
