@@ -19,6 +19,8 @@ export interface ChaosOptions {
   dropEveryMs: number;
   /** Least and most time between node kills (0: none). */
   killEveryMs: [number, number];
+  /** Kill a node as the drops end too, so a run whose node dies is left to the lost-run watcher alone. */
+  killAtEnd?: boolean;
   /** Redis restarts, spread over the run: `keep` (persistent) or `lose` (its data is wiped). */
   redisRestarts: Array<'keep' | 'lose'>;
   log?: (line: string) => void;
@@ -88,6 +90,7 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
 
   const chaos = (async () => {
     const restartAt = o.redisRestarts.map((kind, i) => ({ kind, at: Math.floor(((i + 1) * o.drops) / (o.redisRestarts.length + 1)) }));
+    let killedAtEnd = false;
     let nextKill = o.killEveryMs[1] > 0 ? Date.now() + randomInt(o.killEveryMs[0], o.killEveryMs[1]) : Infinity;
     while (!stopping) {
       await sleep(100);
@@ -100,10 +103,12 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
         await cluster.redis.start();
         restarts++;
       }
-      // Kills stop with the drops. A run whose node dies once no client sends again in its session
-      // is left to the lost-run watcher alone, which does not always end it yet (a known defect:
-      // the next run of the session, which ends a previous run first, is what reaps it here).
-      if (Date.now() >= nextKill && drops < o.drops) {
+      // Kills go on after the drops, while the senders' last runs end: a run whose node dies once
+      // no client sends again in its session is left to the lost-run watcher alone.
+      // One more kill as the drops end, while the senders' last runs are in flight.
+      const windDown = o.killAtEnd === true && !killedAtEnd && drops >= o.drops;
+      if (windDown) killedAtEnd = true;
+      if (Date.now() >= nextKill || windDown) {
         const alive = cluster.nodes.filter((n) => n.child.alive);
         if (alive.length > 1) {
           const victim = alive[randomInt(alive.length)]!;

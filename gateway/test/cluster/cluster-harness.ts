@@ -166,6 +166,7 @@ function spawnNode(id: string, port: number, env: Record<string, string>): Clust
   const child = spawnChild(id, process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...BASE_ENV, NODE_ID: id, PORT: String(port), ...env },
+    keepLines: 2_000,
   });
   const url = `http://127.0.0.1:${port}`;
   return {

@@ -1,6 +1,6 @@
 /**
  * `pnpm soak`: the long chaos run (minutes; not in CI). At least 10,000 forced disconnects by
- * default (SOAK_DROPS), node kills every 10-20 s, Redis restarted twice keeping its data and twice
+ * default (SOAK_DROPS), node kills every 10-20 s and one as the drops end, Redis restarted twice keeping its data and twice
  * losing it. Prints the figures; exits 1 on any lost, duplicated or unended run or transcript mismatch.
  */
 import { startCluster } from './cluster-harness.js';
@@ -22,6 +22,7 @@ try {
     drops,
     dropEveryMs: Number(process.env.SOAK_DROP_EVERY_MS ?? 12),
     killEveryMs: [10_000, 20_000],
+    killAtEnd: true,
     redisRestarts: ['keep', 'lose', 'keep', 'lose'],
     log: (l) => console.log(l),
   });
