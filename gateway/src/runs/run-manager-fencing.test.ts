@@ -201,4 +201,51 @@ describe('RunManager fencing', () => {
     expect(mine.map((f) => f.type)).toEqual(['user', 'done']);
     expect(mine[1]).toMatchObject({ reason: 'error', error: { code: 'internal' } });
   });
+
+  // Chaos found it: the run's node died, the session's last socket here left, Redis lost the log,
+  // and the socket came back to a log that no longer names the run.
+  it('a node whose sockets left and came back after the log was lost still ends the run it saw open', async () => {
+    const { lock, log, hub, runs, frames, follow } = setup([], 1_000);
+    const first = await follow();
+    expect(await lock.acquire('s1', 'r1', 1_000)).toBe(true);
+    await hub.append({ type: 'user', sessionId: 's1', runId: 'r1', id: 'm1', text: 'hi' }, { lease: 'r1' });
+    await hub.append({ type: 'token', sessionId: 's1', runId: 'r1', text: 'a' }, { lease: 'r1' });
+    hub.leave('s1', first);
+    await log.delete('s1');
+    await lock.release('s1', 'r1');
+    const socket = await follow();
+    const stop = runs.watchLostRuns(() => hub.openRuns());
+    try {
+      await until(() => dones(socket.frames, 'r1').length === 1, 'the watcher to end the run');
+      expect(dones(await frames(), 'r1')).toHaveLength(1);
+      await sleep(1_200);
+      expect(dones(socket.frames, 'r1')).toHaveLength(1);
+      expect(hub.openRuns()).toEqual([]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('a remembered run that ended while no socket was here is not ended again', async () => {
+    const { lock, hub, runs, frames, follow } = setup([], 1_000);
+    const first = await follow();
+    expect(await lock.acquire('s1', 'r1', 1_000)).toBe(true);
+    await hub.append({ type: 'user', sessionId: 's1', runId: 'r1', id: 'm1', text: 'hi' }, { lease: 'r1' });
+    hub.leave('s1', first);
+    await hub.append({ type: 'done', sessionId: 's1', runId: 'r1', reason: 'stop' }, { lease: 'r1' });
+    await lock.release('s1', 'r1');
+    expect(await lock.acquire('s1', 'r2', 1_000)).toBe(true);
+    await hub.append({ type: 'user', sessionId: 's1', runId: 'r2', id: 'm2', text: 'hi' }, { lease: 'r2' });
+    await hub.append({ type: 'done', sessionId: 's1', runId: 'r2', reason: 'stop' }, { lease: 'r2' });
+    await lock.release('s1', 'r2');
+    await follow();
+    const stop = runs.watchLostRuns(() => hub.openRuns());
+    try {
+      await sleep(1_200);
+      expect(dones(await frames(), 'r1')).toHaveLength(1);
+      expect(hub.openRuns()).toEqual([]);
+    } finally {
+      stop();
+    }
+  });
 });

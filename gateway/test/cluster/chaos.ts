@@ -7,6 +7,7 @@
  * (chaos.int.test.ts, short) and `pnpm soak` (soak-cli.ts, minutes).
  */
 import { randomInt } from 'node:crypto';
+import { Redis } from 'ioredis';
 import type { SessionFrame, SwitchboardClient } from '@switchboard/protocol';
 import type { Cluster } from './cluster-harness.js';
 import { FrameAudit, type AuditReport } from './frame-audit.js';
@@ -58,10 +59,13 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
       const u = await cluster.user();
       const id = await cluster.session(u.token);
       const open = async (role: string, joinStyle: boolean): Promise<Peer> => {
-        const client = cluster.client(u.token, { reconnectBaseMs: 20, reconnectMaxMs: 500 });
+        const client = cluster.client(u.token, { reconnectBaseMs: 20, reconnectMaxMs: 500, maxReconnectAttempts: Number(process.env.CHAOS_RECONNECTS ?? 10_000) });
         const peer: Peer = { client, label: `${role}${i}`, connected: false, joinStyle };
         client.onFrame((f) => {
           if (f.type === 'ready') peer.connected = true;
+        });
+        client.on('state', (state, detail) => {
+          if (state === 'disconnected') log(`chaos: ${peer.label} gave up reconnecting after ${detail.attempt} attempts: ${detail.error?.message ?? ''}`);
         });
         audit.watch(client, peer.label);
         await client.connect();
@@ -151,11 +155,11 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
 
   // A run whose node was killed in the last moments ends once its lease lapses and another node's
   // lost-run watcher writes its done{node_lost}: wait for that before judging any run.
-  for (const { id, sender } of sessions) {
+  for (const { id, sender, observer } of sessions) {
     const stream = `${sender.label}:${id}`;
     const ended = () => [undefined, 'done'].includes(audit.frames(stream).at(-1)?.type);
-    await eventually(ended, `${stream} to see its last run end`, 30_000, 50).catch(() =>
-      log(`chaos: ${stream} did not see its last run end`),
+    await eventually(ended, `${stream} to see its last run end`, 30_000, 50).catch(async () =>
+      log(`chaos: ${stream} did not see its last run end (sender ${sender.client.state}, observer ${observer.client.state}; ${await sessionState(cluster, id)})`),
     );
   }
   // Observers catch up with their senders (they may be mid-reconnect).
@@ -240,4 +244,24 @@ export function describeChaos(r: ChaosReport): string {
     `runs ${r.runsSent}, frames checked ${r.frames}, lost ${r.lost}, duplicated ${r.duplicated}, runs without exactly one done ${r.brokenRuns + r.runsWithoutDone}, ` +
     `runs cut by an epoch change ${r.cutRuns}, epoch changes seen ${r.epochChanges}, transcript mismatches ${r.transcriptMismatches} of ${r.transcriptChecked}`
   );
+}
+
+/** The session's run lease and last log entry in Redis, for a failure message. */
+async function sessionState(cluster: Cluster, sessionId: string): Promise<string> {
+  const redis = new Redis(cluster.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  redis.on('error', () => {});
+  try {
+    await redis.connect();
+    const [holder, ttl, seq, tail] = await Promise.all([
+      redis.get(`sb:lock:{${sessionId}}`),
+      redis.pttl(`sb:lock:{${sessionId}}`),
+      redis.get(`sb:seq:{${sessionId}}`),
+      redis.xrevrange(`sb:log:{${sessionId}}`, '+', '-', 'COUNT', 1),
+    ]);
+    return `lease ${holder ?? 'free'} (pttl ${ttl}), seq ${seq}, last entry ${JSON.stringify(tail[0] ?? null).slice(0, 200)}`;
+  } catch (e) {
+    return `Redis state unknown: ${(e as Error).message}`;
+  } finally {
+    redis.disconnect();
+  }
 }
