@@ -57,10 +57,6 @@ export interface SessionHubOptions {
 }
 
 export const sessionTopic = (sessionId: string) => `s:${sessionId}`;
-
-/** How long a node remembers the open runs of a session whose sockets all left. */
-const REMEMBER_RELEASED_MS = 60_000;
-const MAX_RELEASED = 10_000;
 /** `sb:session:{<sessionId>}`: the hash tag puts a sharded channel in the slot of the session's keys. */
 export const sessionChannel = (sessionId: string) => `sb:session:{${sessionId}}`;
 
@@ -89,12 +85,6 @@ export interface HubAppendOptions {
  */
 export class SessionHub {
   private readonly sessions = new Map<string, SessionState>();
-  /**
-   * Runs that were open when a session's last local socket left (its state released): a socket
-   * that joins again soon finds them on the new state. After an epoch change the log no longer
-   * names such a run, and this node may be the only one left that saw it.
-   */
-  private readonly released = new Map<string, { runs: string[]; at: number; epoch: string; last: number }>();
   private readonly events: Pick<Instrumentation, 'delivered' | 'replayed'>;
 
   constructor(private readonly opts: SessionHubOptions) {
@@ -305,11 +295,9 @@ export class SessionHub {
   private ensure(sessionId: string): SessionState {
     let state = this.sessions.get(sessionId);
     if (state) return state;
-    const carried = this.released.get(sessionId);
-    this.released.delete(sessionId);
     const s: SessionState = {
       openRun: null,
-      cut: new Set(carried && Date.now() - carried.at < REMEMBER_RELEASED_MS ? carried.runs : []),
+      cut: new Set(),
       last: -1,
       ready: Promise.resolve(),
       live: new Set(),
@@ -335,10 +323,6 @@ export class SessionHub {
       s.epoch = page.epoch || epoch;
       s.last = Math.max(last, page.lastSeq);
       this.drainPending(sessionId, s);
-      // Remembered runs that ended while no socket was here: their `done` follows what was seen.
-      if (s.cut.size && carried && carried.epoch === s.epoch && carried.last < s.last) {
-        for (const f of (await this.opts.log.readAfter(sessionId, carried.last, 2000)).frames) if (f.type === 'done') s.cut.delete(f.runId);
-      }
     })();
     s.ready.catch(() => this.sessions.get(sessionId) === s && this.sessions.delete(sessionId));
     this.sessions.set(sessionId, s);
@@ -349,20 +333,7 @@ export class SessionHub {
     if (state.live.size || state.catching.size) return;
     if (this.sessions.get(sessionId) !== state) return;
     this.sessions.delete(sessionId);
-    this.remember(sessionId, state);
     void this.opts.bus.unsubscribe(sessionChannel(sessionId)).catch(() => {});
-  }
-
-  /** Keeps the runs a released state saw open (a while, and a bounded number of sessions). */
-  private remember(sessionId: string, state: SessionState): void {
-    const runs = [...state.cut];
-    if (state.openRun && !state.cut.has(state.openRun)) runs.push(state.openRun);
-    const now = Date.now();
-    for (const [id, r] of this.released) {
-      if (now - r.at < REMEMBER_RELEASED_MS && this.released.size < MAX_RELEASED) break;
-      this.released.delete(id);
-    }
-    if (runs.length) this.released.set(sessionId, { runs, at: now, epoch: state.epoch, last: state.last });
   }
 
   private deliver(sessionId: string, state: SessionState, seq: number, json: string, epoch?: string): void {
@@ -433,7 +404,6 @@ export class SessionHub {
     // The joins above created the new epoch's state at once (before their first await).
     const next = this.sessions.get(sessionId);
     if (next && next !== state) for (const runId of cut) next.cut.add(runId);
-    else if (cut.size) this.released.set(sessionId, { runs: [...cut], at: Date.now(), epoch: '', last: 0 });
   }
 
   /** The last `seq` this node has published to a session's local sockets (0 when it has none). */
