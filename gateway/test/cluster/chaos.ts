@@ -70,7 +70,7 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
           if (f.type === 'ready') peer.connected = true;
         });
         client.on('state', (state, detail) => {
-          if (state === 'disconnected') log(`chaos: ${peer.label} gave up reconnecting after ${detail.attempt} attempts: ${detail.error?.message ?? ''}`);
+          if (state === 'disconnected' && !stopping) log(`chaos: ${peer.label} gave up reconnecting after ${detail.attempt} attempts: ${detail.error?.message ?? ''}`);
         });
         audit.watch(client, peer.label);
         await client.connect();
