@@ -10,8 +10,8 @@ import { clusterPrerequisites } from './prerequisites.js';
 
 const pre = await clusterPrerequisites();
 
-// Opt-in (CHAOS=1): it still fails about 2 runs in 5 on exactly-once defects that are open (a run
-// whose end some socket never sees after a data-losing restart; README "Exactly once").
+// Opt-in (CHAOS=1): under load it still fails about 2 runs in 5 on an exactly-once defect that is
+// open (a run whose end one socket never sees after a data-losing restart; README "Exactly once").
 const enabled = pre.available && process.env.CHAOS === '1';
 const skipped = pre.available ? 'set CHAOS=1; it still finds open exactly-once defects' : pre.reason;
 
