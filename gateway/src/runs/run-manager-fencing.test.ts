@@ -5,13 +5,13 @@
  * at seq 2009, then the running node's tokens and `done{stop}` at 2479.
  */
 import type { AgentEvent } from '@switchboard/agent-core';
-import type { SessionFrame } from '@switchboard/protocol';
+import type { ServerFrame, SessionFrame } from '@switchboard/protocol';
 import { createLogger } from '../logger.js';
-import { SessionHub } from '../sessions/hub.js';
+import { SessionHub, type HubSocket } from '../sessions/hub.js';
 import { RunManager } from './run-manager.js';
 import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock } from '../backends/memory/shared-state.js';
 import { createMemorySessionLog } from '../backends/memory/session-log.js';
-import type { AgentRunner } from '../ports.js';
+import type { AgentRunner, SeqReservations, SessionLog } from '../ports.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,12 +23,39 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
   throw new Error(`timed out waiting for ${what}`);
 }
 
-function setup(charged: Array<{ runId: string; tokens: number }> = []) {
+/** A socket on the hub: what a client following the session receives. */
+class Socket implements HubSocket {
+  closed = false;
+  frames: ServerFrame[] = [];
+  send(json: string) {
+    this.frames.push(JSON.parse(json) as ServerFrame);
+    return 'ok' as const;
+  }
+  bufferedAmount() {
+    return 0;
+  }
+  subscribe() {}
+  unsubscribe() {}
+}
+
+function setup(charged: Array<{ runId: string; tokens: number }> = [], lockTtlMs = 60_000, wrap: (log: SessionLog) => SessionLog = (l) => l) {
   const lock = createMemoryRunLock();
-  const log = createMemorySessionLog({}, Date.now, { holder: (s) => lock.holderNow(s) });
+  let reserved = 0;
+  const reservations: SeqReservations = {
+    async reserve(_id, atLeast) {
+      const floor = reserved;
+      reserved = Math.max(reserved, atLeast) + 100;
+      return { floor, ceiling: reserved };
+    },
+  };
+  const log = createMemorySessionLog({}, Date.now, { holder: (s) => lock.holderNow(s), reservations });
+  const hubLog = wrap(log);
   const bus = createMemoryPubSub();
   const logger = createLogger({ level: 'error', env: 'test', silent: true });
-  const hub = new SessionHub({ log, bus, publish: () => {}, onSlowConsumer: () => {}, maxBackpressureBytes: 1e9, logger });
+  const sockets: Socket[] = [];
+  const publish = (_topic: string, json: string) => sockets.forEach((s) => s.send(json));
+  const hub = new SessionHub({ log: hubLog, bus, publish, onSlowConsumer: () => {}, maxBackpressureBytes: 1e9, logger });
+  const lost: string[] = [];
   const aborted: string[] = [];
   const agent: AgentRunner = {
     async *stream({ runId, signal }): AsyncIterable<AgentEvent> {
@@ -44,11 +71,21 @@ function setup(charged: Array<{ runId: string; tokens: number }> = []) {
       yield { type: 'done', reason: 'stop' } as AgentEvent;
     },
   };
-  const runs = new RunManager({ hub, lock, idempotency: createMemoryIdempotencyStore(), bus, agent, logger, nodeId: 'n1', lockTtlMs: 60_000,
-    hooks: { fencedRun: async ({ runId, done }) => void charged.push({ runId, tokens: (done.usage?.inputTokens ?? 0) + (done.usage?.outputTokens ?? 0) }) },
+  const runs = new RunManager({ hub, lock, idempotency: createMemoryIdempotencyStore(), bus, agent, logger, nodeId: 'n1', lockTtlMs,
+    hooks: {
+      fencedRun: async ({ runId, done }) => void charged.push({ runId, tokens: (done.usage?.inputTokens ?? 0) + (done.usage?.outputTokens ?? 0) }),
+      lostRun: async ({ runId }) => void lost.push(runId),
+    },
   });
   const frames = async () => (await log.readAfter('s1', 0)).frames;
-  return { lock, log, runs, aborted, frames };
+  /** A client following the session on this node. */
+  const follow = async () => {
+    const socket = new Socket();
+    sockets.push(socket);
+    await hub.join('s1', socket, 0, () => {});
+    return socket;
+  };
+  return { lock, log, hub, runs, aborted, frames, follow, lost };
 }
 
 async function send(runs: RunManager, id: string): Promise<string> {
@@ -57,7 +94,7 @@ async function send(runs: RunManager, id: string): Promise<string> {
   return runId;
 }
 
-const dones = (frames: SessionFrame[], runId: string) => frames.filter((f) => f.type === 'done' && f.runId === runId);
+const dones = (frames: ServerFrame[], runId: string) => frames.filter((f): f is SessionFrame => f.type === 'done' && f.runId === runId);
 
 describe('RunManager fencing', () => {
   it('a run whose lease was taken over aborts its model call, writes nothing more, and the taker writes its one done', async () => {
@@ -99,5 +136,69 @@ describe('RunManager fencing', () => {
     await lock.release('s1', runId);
     await until(async () => dones(await frames(), runId).length === 1, 'the run to end');
     expect(dones(await frames(), runId)[0]).toMatchObject({ reason: 'stop' });
+  });
+
+  // Chaos found it: Redis restarted empty, a reaper took the free lease, found nothing of the run
+  // in the new log and let go; the run was fenced out and nobody sent in the session again.
+  it('a run fenced out after its log was lost, with nobody sending again, ends once in the new epoch', async () => {
+    const { lock, log, runs, aborted, frames, follow, lost } = setup([], 1_000);
+    const socket = await follow();
+    const runId = await send(runs, 'm1');
+    await until(async () => (await frames()).length >= 5, 'the run to stream');
+    // The store loses the log and the lease; another node's reaper holds the session a moment.
+    await log.delete('s1');
+    await lock.release('s1', runId);
+    expect(await lock.acquire('s1', `reaper:n2:${runId}`, 1_000)).toBe(true);
+    await until(() => aborted.includes(runId), 'the run to be fenced out');
+    await lock.release('s1', `reaper:n2:${runId}`);
+    await until(async () => dones(await frames(), runId).length === 1, 'the fenced run to get its done');
+    expect(dones(await frames(), runId)[0]).toMatchObject({ reason: 'error', error: { code: 'node_lost' } });
+    await until(() => dones(socket.frames, runId).length === 1, 'the client to see the done');
+    expect(socket.frames.some((f) => f.type === 'joined' && f.gap)).toBe(true);
+    expect(lost).toEqual([runId]);
+    await sleep(1_200);
+    expect(dones(socket.frames, runId)).toHaveLength(1);
+    expect(dones(await frames(), runId)).toHaveLength(1);
+  });
+
+  it("a run of another node cut by a lost log is ended by the watcher of a node that follows its session", async () => {
+    const { lock, log, hub, runs, frames, follow } = setup([], 1_000);
+    const socket = await follow();
+    // Another node runs r1 (its frames reach this node through the log) and dies with the log.
+    expect(await lock.acquire('s1', 'r1', 1_000)).toBe(true);
+    await hub.append({ type: 'user', sessionId: 's1', runId: 'r1', id: 'm1', text: 'hi' }, { lease: 'r1' });
+    await hub.append({ type: 'token', sessionId: 's1', runId: 'r1', text: 'a' }, { lease: 'r1' });
+    await log.delete('s1');
+    await lock.release('s1', 'r1');
+    const stop = runs.watchLostRuns(() => hub.openRuns());
+    try {
+      await until(() => dones(socket.frames, 'r1').length === 1, 'the watcher to end the cut run');
+      expect(dones(await frames(), 'r1')).toHaveLength(1);
+      expect(hub.openRuns()).toEqual([]);
+      await sleep(1_200);
+      expect(dones(socket.frames, 'r1')).toHaveLength(1);
+    } finally {
+      stop();
+    }
+  });
+
+  // Chaos saw a run that was only its done: the user frame's write failed while Redis restarted.
+  it('a run whose user frame could not be written writes it before its done', async () => {
+    let failing = 0;
+    const { runs, frames } = setup([], 1_000, (log) => ({
+      ...log,
+      open: (id) => log.open(id),
+      readAfter: (id, after, limit) => log.readAfter(id, after, limit),
+      lastSeq: (id) => log.lastSeq(id),
+      async appendBatch(inputs, options) {
+        if (inputs.some((f) => f.type === 'user') && failing++ === 0) throw new Error('Connection is closed.');
+        return log.appendBatch(inputs, options);
+      },
+    }));
+    const runId = await send(runs, 'm1');
+    await until(async () => dones(await frames(), runId).length === 1, 'the run to end');
+    const mine = (await frames()).filter((f) => f.runId === runId);
+    expect(mine.map((f) => f.type)).toEqual(['user', 'done']);
+    expect(mine[1]).toMatchObject({ reason: 'error', error: { code: 'internal' } });
   });
 });

@@ -82,6 +82,10 @@ export interface RunManagerOptions {
 
 const CONTROL_CHANNEL = 'sb:control';
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
+/** How far back a lost-run check looks for a run's `done` (the default log retention). */
+const LOG_SCAN = 10_000;
+/** Writes of a run's `done` (with its `user` frame if that failed too) before it gives up: about 12 s. */
+const END_WRITE_ATTEMPTS = 8;
 
 /**
  * Starts, cancels and interrupts runs. One run per session across all nodes (a renewed lease);
@@ -90,6 +94,8 @@ const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 export class RunManager {
   private readonly runs = new Map<string, LocalRun>();
   private readonly queued = new Map<string, number>();
+  /** Runs this node is checking for a missing `done` right now. */
+  private readonly ending = new Set<string>();
   private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>> & Pick<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>;
   private draining = false;
 
@@ -126,23 +132,75 @@ export class RunManager {
   }
 
   private async reapIfLost(sessionId: string, runId: string): Promise<void> {
-    const { lock, hub } = this.o;
+    const { lock, hub, logger } = this.o;
+    const skip = (why: string) => void logger.debug('lost-run check: not ending the run', { sessionId, runId, why });
     // The run's end may be in the log already, its bus message lost: deliver it first.
     await hub.catchUp(sessionId);
-    if (!hub.openRuns().some((r) => r.sessionId === sessionId && r.runId === runId)) return;
-    if ((await lock.holder(sessionId)) !== null) return;
-    // Take the session's lease ourselves so exactly one node writes the `done`.
-    const reaper = `reaper:${runId}`;
-    if (!(await lock.acquire(sessionId, reaper, this.o.lockTtlMs))) return;
+    if (!hub.openRuns().some((r) => r.sessionId === sessionId && r.runId === runId)) return skip('ended (caught up)');
+    const holder = await lock.holder(sessionId);
+    if (holder !== null) return skip(`lease held by ${holder}`);
+    if (!(await this.endUnended(sessionId, runId))) skip('ended, or the lease was taken meanwhile');
+  }
+
+  /**
+   * Ends a run that holds no lease and has no `done` in the log: its node died, it lost its lease,
+   * or it was cut by an epoch change (its frames went with the lost log, so the new log's tail does
+   * not name it). Takes the session's lease first, so nothing else writes meanwhile and exactly one
+   * node writes the `done`; the lease is this node's own, so two nodes never both hold it.
+   * True when this node wrote the `done`.
+   */
+  private async endUnended(sessionId: string, runId: string): Promise<boolean> {
+    // The watcher and a fenced run's own check may both look at a run: one at a time per node.
+    if (this.ending.has(runId)) return false;
+    this.ending.add(runId);
     try {
-      const last = await hub.lastFrame(sessionId);
-      if (!last || last.runId !== runId || last.type === 'done') return;
-      this.o.logger.warn('run lost with its node; ending it', { sessionId, runId });
-      const done = await hub.append(lostDone(sessionId, runId), { lease: reaper });
-      await this.recordLost(sessionId, runId, done.seq);
+      const reaper = `reaper:${this.o.nodeId}:${runId}`;
+      if (!(await this.o.lock.acquire(sessionId, reaper, this.o.lockTtlMs))) return false;
+      try {
+        return await this.endHolding(sessionId, runId, reaper);
+      } finally {
+        await this.o.lock.release(sessionId, reaper);
+      }
     } finally {
-      await lock.release(sessionId, reaper);
+      this.ending.delete(runId);
     }
+  }
+
+  private async endHolding(sessionId: string, runId: string, reaper: string): Promise<boolean> {
+    const { hub, logger } = this.o;
+    const last = await hub.lastFrame(sessionId);
+    const ended = last?.runId === runId ? last.type === 'done' : await this.doneInLog(sessionId, runId, last?.seq ?? 0);
+    if (ended) {
+      hub.runEnded(sessionId, runId);
+      return false;
+    }
+    logger.warn(last?.runId === runId ? 'run lost with its node; ending it' : 'run left without a done (cut by a recreated log); ending it', { sessionId, runId });
+    const done = await hub.append(lostDone(sessionId, runId), { lease: reaper });
+    await this.recordLost(sessionId, runId, done.seq);
+    return true;
+  }
+
+  /** Whether the log (as far back as it keeps) holds the run's `done`. */
+  private async doneInLog(sessionId: string, runId: string, lastSeq: number): Promise<boolean> {
+    if (lastSeq < 1) return false;
+    const page = await this.o.hub.read(sessionId, Math.max(0, lastSeq - LOG_SCAN), LOG_SCAN);
+    return page.frames.some((f) => f.type === 'done' && f.runId === runId);
+  }
+
+  /**
+   * A run fenced out ends without a `done` of its own; the taker writes it. When the taker wrote
+   * none (a reaper or a run that found the log recreated, with none of this run's frames in it),
+   * this node ends it once the lease is free again: a run whose node lives still gets its `done`
+   * when nobody else follows its session.
+   */
+  private async endFenced(sessionId: string, runId: string): Promise<void> {
+    for (let attempt = 0; attempt < 20; attempt++) {
+      await sleep(Math.max(250, this.o.lockTtlMs / 2));
+      if ((await this.o.lock.holder(sessionId)) !== null) continue;
+      await this.endUnended(sessionId, runId);
+      return;
+    }
+    this.o.logger.warn('a fenced run could not check its done: the session stayed held', { sessionId, runId });
   }
 
   /**
@@ -389,21 +447,45 @@ export class RunManager {
     done ??= endedWithoutDone(base, abortReason(run.controller.signal));
     if (traceId) done = { ...done, traceId };
     // The `done` goes with whatever the run still has queued, in one batch.
+    // A run that failed before its `user` frame was written (Redis away) writes it before its
+    // `done`, so clients see the run whole, not only its end (chaos saw a run that was only its done).
+    const writeUser = async () => {
+      if (seqFrom > 0 || fenced) return;
+      const last = await hub.lastFrame(frame.sessionId);
+      // Written after all (its reply was lost with the connection): not twice.
+      if (last?.runId === run.runId) {
+        if (last.type === 'user') seqFrom = last.seq;
+        return;
+      }
+      await this.endPrevious(frame.sessionId, run.runId);
+      seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
+    };
     if (!fenced) {
       try {
+        await writeUser();
         writer.push(done);
         await writer.flush();
       } catch (e) {
         if (!lost(e)) {
-          // A failed batch: the frames after it are not written; `done` gets its own write.
+          // A failed batch: the frames after it are not written; `done` gets its own write, tried
+          // again while Redis is away (the lease is still renewed meanwhile; a takeover fences it).
           logger.error('could not write the run frames', { error: String(e) });
-          try {
-            await append(done);
-            // A write that failed from here may still have landed (its reply was lost with the
-            // connection): what the run wrote is what the log holds.
-            written = (await this.writtenText(frame.sessionId, run.runId, seqFrom)) ?? written;
-          } catch (e2) {
-            if (!lost(e2)) logger.error('could not write done', { error: String(e2) });
+          for (let attempt = 1; !fenced; attempt++) {
+            try {
+              await writeUser();
+              await append(done);
+              // A write that failed from here may still have landed (its reply was lost with the
+              // connection): what the run wrote is what the log holds.
+              written = (await this.writtenText(frame.sessionId, run.runId, seqFrom)) ?? written;
+              break;
+            } catch (e2) {
+              if (lost(e2)) break;
+              if (attempt >= END_WRITE_ATTEMPTS) {
+                logger.error('could not write done', { error: String(e2) });
+                break;
+              }
+              await sleep(Math.min(2_000, 100 * 2 ** attempt));
+            }
           }
         }
       }
@@ -412,6 +494,25 @@ export class RunManager {
     // ended must not outlive it.
     clearInterval(renew);
     seqTo = Math.max(seqTo, writer.lastSeq);
+    // The record starts at once, before the lease's release: a node that dies between the `done`
+    // and the record leaves the answer out of the transcript (the user row is stored already).
+    const finalDone = done;
+    const recorded = fenced
+      ? undefined
+      : this.o.hooks
+          ?.afterRun?.({
+            userId: ctx.userId,
+            sessionId: frame.sessionId,
+            runId: run.runId,
+            clientMessageId: frame.id,
+            text: frame.text,
+            answer: written,
+            tools,
+            done: finalDone,
+            seqFrom,
+            seqTo,
+          })
+          .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
     await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
     if (fenced) {
       // The node that took the session over writes this run's `done` and completes its record.
@@ -419,24 +520,11 @@ export class RunManager {
       await this.o.hooks
         ?.fencedRun?.({ userId: ctx.userId, sessionId: frame.sessionId, runId: run.runId, done })
         .catch((e) => logger.error('charging a fenced run failed', { error: String(e) }));
+      void this.endFenced(frame.sessionId, run.runId).catch((e) => logger.warn('ending a fenced run failed', { error: String(e) }));
       return;
     }
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
-    const finalDone = done;
-    void this.o.hooks
-      ?.afterRun?.({
-        userId: ctx.userId,
-        sessionId: frame.sessionId,
-        runId: run.runId,
-        clientMessageId: frame.id,
-        text: frame.text,
-        answer: written,
-        tools,
-        done: finalDone,
-        seqFrom,
-        seqTo,
-      })
-      .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
+    void recorded;
   }
 }
 

@@ -18,6 +18,12 @@ const FRAME_HEAD = /^\{"type":"(\w+)","sessionId":"[^"]*","runId":"([^"]+)"/;
 interface SessionState {
   /** The run whose frames are flowing and whose `done` has not been seen. */
   openRun: string | null;
+  /**
+   * Runs open when the log was recreated (an epoch change) whose `done` this node has not seen:
+   * their frames went with the lost log, so the new log's tail does not name them, yet each still
+   * needs its one `done` (the lost-run watcher ends them).
+   */
+  cut: Set<string>;
   /** Highest seq published to the local topic; -1 until initialized. */
   last: number;
   ready: Promise<void>;
@@ -291,6 +297,7 @@ export class SessionHub {
     if (state) return state;
     const s: SessionState = {
       openRun: null,
+      cut: new Set(),
       last: -1,
       ready: Promise.resolve(),
       live: new Set(),
@@ -312,6 +319,7 @@ export class SessionHub {
       const page = await this.opts.log.readAfter(sessionId, Math.max(0, last - 1), 1);
       const tail = last > 0 ? page.frames.find((f) => f.seq === last) : undefined;
       if (tail && tail.type !== 'done' && s.openRun === null) s.openRun = tail.runId;
+      if (tail?.type === 'done') s.cut.delete(tail.runId);
       s.epoch = page.epoch || epoch;
       s.last = Math.max(last, page.lastSeq);
       this.drainPending(sessionId, s);
@@ -380,7 +388,9 @@ export class SessionHub {
     const sockets = [...state.live, ...state.catching.keys()];
     for (const socket of state.live) if (!socket.closed && !socket.direct) socket.unsubscribe(sessionTopic(sessionId));
     this.sessions.delete(sessionId);
-    this.opts.logger.warn('session log recreated: new epoch', { sessionId, oldEpoch: state.epoch, last: state.last });
+    this.opts.logger.warn('session log recreated: new epoch', { sessionId, oldEpoch: state.epoch, last: state.last, openRun: state.openRun });
+    const cut = new Set(state.cut);
+    if (state.openRun) cut.add(state.openRun);
     for (const socket of sockets) {
       if (socket.closed) continue;
       void this.join(sessionId, socket, 0, (r) => {
@@ -391,6 +401,9 @@ export class SessionHub {
         );
       }).catch((e) => this.opts.logger.warn('re-join on a new epoch failed', { sessionId, error: String(e) }));
     }
+    // The joins above created the new epoch's state at once (before their first await).
+    const next = this.sessions.get(sessionId);
+    if (next && next !== state) for (const runId of cut) next.cut.add(runId);
   }
 
   /** The last `seq` this node has published to a session's local sockets (0 when it has none). */
@@ -398,16 +411,34 @@ export class SessionHub {
     return Math.max(0, this.sessions.get(sessionId)?.last ?? 0);
   }
 
-  /** Sessions with local sockets whose current run has not ended (for lost-node detection). */
+  /**
+   * Runs of sessions with local sockets that have not ended as far as this node saw: the current
+   * run, and runs cut by an epoch change (for lost-node detection).
+   */
   openRuns(): Array<{ sessionId: string; runId: string }> {
     const out: Array<{ sessionId: string; runId: string }> = [];
-    for (const [sessionId, s] of this.sessions) if (s.openRun) out.push({ sessionId, runId: s.openRun });
+    for (const [sessionId, s] of this.sessions) {
+      if (s.openRun) out.push({ sessionId, runId: s.openRun });
+      for (const runId of s.cut) if (runId !== s.openRun) out.push({ sessionId, runId });
+    }
     return out;
+  }
+
+  /** A run found ended in the log (its `done` came before this node's stream began): no longer open. */
+  runEnded(sessionId: string, runId: string): void {
+    const state = this.sessions.get(sessionId);
+    if (!state) return;
+    state.cut.delete(runId);
+    if (state.openRun === runId) state.openRun = null;
   }
 
   private emit(sessionId: string, state: SessionState, seq: number, json: string): void {
     const head = FRAME_HEAD.exec(json);
-    if (head) state.openRun = head[1] === 'done' ? null : head[2]!;
+    if (head?.[1] === 'done') {
+      // A cut run's `done` can come after the next run's frames began: it ends that run only.
+      if (state.openRun === head[2]) state.openRun = null;
+      state.cut.delete(head[2]!);
+    } else if (head) state.openRun = head[2]!;
     let topicSockets = 0;
     for (const socket of state.live) {
       if (socket.direct) socket.send(json);

@@ -105,6 +105,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const first = await start(0);
     const nodes = [first, ...(await Promise.all(ports.slice(1).map((_, i) => start(i + 1))))];
     const proxy = await startNginx(ports);
+    const earlier: string[] = [];
     cleanup.push(() => proxy.close());
 
     const http = async (method: string, path: string, token?: string, body?: unknown) => {
@@ -133,6 +134,10 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         const i = nodes.findIndex((x) => x.id === id);
         if (i < 0) throw new Error(`no node ${id}`);
         if (nodes[i]!.child.alive) await nodes[i]!.child.stop('SIGKILL');
+        // What a killed process wrote stays readable: its last lines are often the ones wanted.
+        const old = nodes[i]!;
+        earlier.push(`--- ${old.id} (pid ${old.child.pid}, before its restart)\n${old.child.output()}`);
+        if (earlier.length > 6) earlier.shift();
         nodes[i] = await start(i);
         return nodes[i]!;
       },
@@ -150,7 +155,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
         return c;
       },
       async logs() {
-        const parts = nodes.map((n) => `--- ${n.id} (pid ${n.child.pid}, ${n.child.alive ? 'alive' : 'exited'})\n${n.child.output()}`);
+        const parts = [...earlier, ...nodes.map((n) => `--- ${n.id} (pid ${n.child.pid}, ${n.child.alive ? 'alive' : 'exited'})\n${n.child.output()}`)];
         parts.push(`--- nginx error log\n${await proxy.errorLog()}`, `--- redis\n${redis.output()}`);
         return parts.join('\n');
       },
@@ -166,6 +171,7 @@ function spawnNode(id: string, port: number, env: Record<string, string>): Clust
   const child = spawnChild(id, process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
     cwd: REPO_ROOT,
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? '/tmp', ...BASE_ENV, NODE_ID: id, PORT: String(port), ...env },
+    keepLines: 2_000,
   });
   const url = `http://127.0.0.1:${port}`;
   return {
