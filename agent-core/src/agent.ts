@@ -1,14 +1,16 @@
+import { HumanMessage } from '@langchain/core/messages';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import { convertToOpenAITool } from '@langchain/core/utils/function_calling';
 import { MemorySaver } from '@langchain/langgraph';
 import { AGENT_DEFAULTS, type AgentOptions, type AgentStreamInput } from './agent-options.js';
-import { AgentError, AgentErrorCode, errorMessage } from './errors.js';
-import type { AgentEvent } from './events.js';
-import { AgentRun, type AgentRunDeps } from './agent-run.js';
-import { buildAgentGraph, type AnswerStreamer } from './graph.js';
+import { AgentError, AgentErrorCode, errorMessage, toAgentError } from './errors.js';
+import type { AgentEvent, DoneEvent, DoneReason, TokenUsage } from './events.js';
+import { buildAgentGraph, type AnswerStreamer, type GraphSignal } from './graph.js';
 import { ModelChain } from './models/model-chain.js';
 import { loadPrompt, renderPrompt } from './prompts.js';
+import { SignalQueue } from './signal-queue.js';
+import { CHARS_PER_TOKEN } from './tokens.js';
 import { calculatorTool } from './tools/calculator.js';
 import { clockTool } from './tools/clock.js';
 
@@ -89,6 +91,15 @@ function answerStreamer(model: BaseChatModel, tools: StructuredToolInterface[]):
   };
 }
 
+function validateInput(input: AgentStreamInput): void {
+  for (const key of ['sessionId', 'userId', 'runId'] as const) {
+    if (typeof input[key] !== 'string' || input[key] === '') {
+      throw new AgentError(AgentErrorCode.Internal, `stream() needs a non-empty ${key}`);
+    }
+  }
+  if (typeof input.text !== 'string') throw new AgentError(AgentErrorCode.Internal, 'stream() needs text');
+}
+
 /**
  * Creates the agent: a LangGraph StateGraph (model ⇄ tools) with the built-in calculator and
  * clock tools, context trimming, tool safety limits and optional long-term memory hooks.
@@ -151,13 +162,95 @@ export function createAgent(options: AgentOptions): Agent {
     }
   }
 
-  const runDeps: AgentRunDeps = {
-    graph,
-    maxToolRounds: settings.maxToolRounds,
-    durability: options.durability ?? 'async',
-    modelName,
-    recallMemories,
-    afterTurn,
-  };
-  return { stream: (input) => new AgentRun(input, runDeps) };
+  async function* stream(input: AgentStreamInput): AsyncGenerator<AgentEvent> {
+    const controller = new AbortController();
+    const onAbort = (): void => controller.abort(input.signal?.reason);
+    if (input.signal?.aborted) controller.abort(input.signal.reason);
+    input.signal?.addEventListener('abort', onAbort, { once: true });
+
+    let reason: DoneReason = 'stop';
+    let failure: AgentError | undefined;
+    let usage: TokenUsage | undefined;
+    let model: string | undefined;
+    let answer = '';
+    let unfinishedChars = 0;
+    const openCalls = new Map<string, string>();
+    try {
+      try {
+        validateInput(input);
+        controller.signal.throwIfAborted();
+        const memoryContext = await recallMemories(input, controller.signal);
+        // The nodes write straight into this run's queue: no LangGraph stream per token.
+        const queue = new SignalQueue<GraphSignal>();
+        // LangGraph keeps a writer given in the run's config (and hands it to every node).
+        const runConfig = {
+          configurable: { thread_id: input.sessionId, sessionId: input.sessionId, userId: input.userId, runId: input.runId },
+          streamMode: 'custom' as const,
+          writer: queue.push,
+          signal: controller.signal,
+          recursionLimit: settings.maxToolRounds * 2 + 10,
+          durability: options.durability ?? 'async',
+        };
+        graph
+          .stream({ messages: [new HumanMessage(input.text)], memoryContext, toolRounds: 0, limitReached: false }, runConfig)
+          .then(async (events) => {
+            for await (const _ of events); // nothing arrives here: the writer is ours
+          })
+          .then(
+            () => queue.close(),
+            (error: unknown) => queue.close({ error }),
+          );
+        while (!queue.done) {
+          const signal = queue.take();
+          if (signal === undefined) {
+            await queue.wait();
+          } else if (signal.type === 'token') {
+            unfinishedChars += signal.text.length;
+            yield signal;
+          } else if (signal.type === 'tool') {
+            if (signal.event.type === 'tool-start') openCalls.set(signal.event.callId, signal.event.name);
+            else openCalls.delete(signal.event.callId);
+            yield signal.event;
+          } else if (signal.type === 'model-end') {
+            usage = {
+              inputTokens: (usage?.inputTokens ?? 0) + signal.usage.inputTokens,
+              outputTokens: (usage?.outputTokens ?? 0) + signal.usage.outputTokens,
+            };
+            model = signal.model ?? model;
+            answer = signal.text;
+            unfinishedChars = 0;
+          } else if (signal.type === 'limit') {
+            reason = 'length';
+          } else if (signal.type === 'model-start') {
+            yield signal;
+          }
+        }
+        if (controller.signal.aborted) reason = 'cancelled';
+      } catch (error) {
+        if (controller.signal.aborted) {
+          reason = 'cancelled';
+        } else {
+          reason = 'error';
+          failure = toAgentError(error, AgentErrorCode.Internal);
+        }
+      }
+      if (unfinishedChars > 0) {
+        usage = { inputTokens: usage?.inputTokens ?? 0, outputTokens: (usage?.outputTokens ?? 0) + Math.ceil(unfinishedChars / CHARS_PER_TOKEN) };
+      }
+      if (reason === 'cancelled') {
+        for (const [callId, name] of openCalls) yield { type: 'tool-end', callId, name, error: 'cancelled' };
+      }
+      if (failure) yield { type: 'error', code: failure.code, message: failure.message, retryable: failure.retryable };
+      const done: DoneEvent = { type: 'done', reason, model: model ?? modelName };
+      if (usage) done.usage = usage;
+      if (failure) done.error = { code: failure.code, message: failure.message };
+      if (reason === 'stop') afterTurn(input, answer);
+      yield done;
+    } finally {
+      input.signal?.removeEventListener('abort', onAbort);
+      controller.abort(); // stops the graph when the consumer leaves early
+    }
+  }
+
+  return { stream };
 }

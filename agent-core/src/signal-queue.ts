@@ -1,7 +1,7 @@
 /**
  * The run's hand-over from the graph's nodes to `agent.stream()`: nodes push synchronously
  * (the writer), the agent takes what is there without awaiting and waits only when the queue
- * is empty. At most one promise per wait, not per token; no web streams.
+ * is empty. One promise per wait, not per token; no web streams.
  */
 export class SignalQueue<T> {
   private readonly items: T[] = [];
@@ -49,12 +49,6 @@ export class SignalQueue<T> {
     return new Promise<void>((resolve) => {
       this.wake = resolve;
     });
-  }
-
-  /** Calls `ready` once, at the next push or close (at once if an item waits or the queue is closed). */
-  whenReady(ready: () => void): void {
-    if (this.head < this.items.length || this.closed) ready();
-    else this.wake = ready;
   }
 
   private notify(): void {
