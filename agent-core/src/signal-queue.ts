@@ -4,7 +4,7 @@
  * is empty. One promise per wait, not per token; no web streams.
  */
 export class SignalQueue<T> {
-  private items: T[] = [];
+  private readonly items: T[] = [];
   private head = 0;
   private wake: (() => void) | undefined;
   private closed = false;
@@ -30,7 +30,7 @@ export class SignalQueue<T> {
     if (this.head === this.items.length) return undefined;
     const item = this.items[this.head++];
     if (this.head === this.items.length) {
-      this.items = [];
+      this.items.length = 0; // the same array again: no new one each time the queue runs dry
       this.head = 0;
     }
     return item;

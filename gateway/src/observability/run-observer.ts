@@ -34,6 +34,28 @@ type AfterRunInput = Parameters<NonNullable<RunHooks['afterRun']>>[0];
 
 const now = () => performance.now();
 
+/**
+ * `source`, with `see` called on each event as it passes: a thin iterator (one `then` per
+ * event) rather than an async generator, whose every `yield` costs several promises per token.
+ * Leaving early closes `source`, as `for await` in a generator would.
+ */
+function observed(source: AsyncIterable<AgentEvent>, see: (e: AgentEvent) => void): AsyncIterableIterator<AgentEvent> {
+  let it: AsyncIterator<AgentEvent> | undefined;
+  const seen = (r: IteratorResult<AgentEvent>): IteratorResult<AgentEvent> => {
+    if (!r.done) see(r.value);
+    return r;
+  };
+  const self: AsyncIterableIterator<AgentEvent> = {
+    [Symbol.asyncIterator]: () => self,
+    next: () => (it ??= source[Symbol.asyncIterator]()).next().then(seen),
+    return: (value?: unknown) => {
+      const inner = it?.return;
+      return inner ? inner.call(it).then(() => ({ done: true, value }) as IteratorResult<AgentEvent>) : Promise.resolve({ done: true, value } as IteratorResult<AgentEvent>);
+    },
+  };
+  return self;
+}
+
 export interface RunObserver {
   /** Run hooks that add the span, the trace id in the log context and the run metrics. */
   hooks(base?: RunHooks): RunHooks;
@@ -149,12 +171,7 @@ export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): R
           const state = store.getStore();
           const source = agent.stream(input);
           if (!state) return source;
-          return (async function* () {
-            for await (const e of source) {
-              onEvent(state, e);
-              yield e;
-            }
-          })();
+          return observed(source, (e) => onEvent(state, e));
         },
       };
     },

@@ -19,11 +19,18 @@ export interface FrameWriterOptions {
   onFailure?(error: unknown): void;
 }
 
+function hasToken(frames: readonly SessionFrameInput[]): boolean {
+  for (const f of frames) if (f.type === 'token') return true;
+  return false;
+}
+
 export class FrameWriter {
   private queue: SessionFrameInput[] = [];
   private writing: Promise<void> | null = null;
   private failure: unknown = null;
   private lastTokenAt = -Infinity;
+  /** The token frame this writer made by merging (its own to extend); callers' frames are never changed. */
+  private merged: SessionFrameInput | null = null;
   /** The `seq` of the last frame written (0 before any). */
   lastSeq = 0;
 
@@ -32,9 +39,14 @@ export class FrameWriter {
   /** Queues a frame; a token directly after a queued token joins it. Throws if a write has failed. */
   push(frame: SessionFrameInput): void {
     if (this.failure) throw this.failure;
-    const last = this.queue[this.queue.length - 1];
-    if (frame.type === 'token' && last?.type === 'token') last.text += frame.text;
-    else this.queue.push(frame.type === 'token' ? { ...frame } : frame);
+    const queue = this.queue;
+    const at = queue.length - 1;
+    const last = at >= 0 ? queue[at] : undefined;
+    // The caller's frame is queued as it is; a merge makes one new frame, then extends its own.
+    if (frame.type === 'token' && last?.type === 'token') {
+      if (last === this.merged) last.text += frame.text;
+      else queue[at] = this.merged = { ...last, text: last.text + frame.text };
+    } else queue.push(frame);
     this.writing ??= this.drain();
   }
 
@@ -47,13 +59,14 @@ export class FrameWriter {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length) {
-        if (this.o.coalesceMs > 0 && this.queue.some((f) => f.type === 'token')) {
+        if (this.o.coalesceMs > 0 && hasToken(this.queue)) {
           const wait = this.lastTokenAt + this.o.coalesceMs - performance.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
         const batch = this.queue;
+        this.merged = null;
         this.queue = [];
-        if (batch.some((f) => f.type === 'token')) this.lastTokenAt = performance.now();
+        if (hasToken(batch)) this.lastTokenAt = performance.now();
         const written = await this.o.append(batch);
         this.lastSeq = written[written.length - 1]?.seq ?? this.lastSeq;
       }

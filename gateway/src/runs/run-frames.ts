@@ -24,8 +24,9 @@ export function abortReason(signal: AbortSignal): AbortReason | undefined {
   return signal.aborted ? (signal.reason as AbortReason) : undefined;
 }
 
+/** Per token: the fields written out (same order as the spread of `base` would give), no spread. */
 export function tokenFrame(base: RunIds, event: EventOf<'token'>): SessionFrameInput {
-  return { type: 'token', ...base, text: event.text };
+  return { type: 'token', sessionId: base.sessionId, runId: base.runId, text: event.text };
 }
 
 export function toolStartFrame(base: RunIds, event: EventOf<'tool-start'>): SessionFrameInput {
