@@ -193,7 +193,7 @@ describe('RunManager fencing', () => {
     ['in the same log', false],
   ])('a run whose done was written but whose reply was lost still has its done delivered, %s', async (_name, recreate) => {
     let dropReply = true;
-    const { log, hub, runs, frames, follow } = setup([], 1_000, (inner) => ({
+    const { hub, runs, frames, follow } = setup([], 1_000, (inner) => ({
       ...inner,
       open: (id) => inner.open(id),
       readAfter: (id, after, limit) => inner.readAfter(id, after, limit),
@@ -218,7 +218,6 @@ describe('RunManager fencing', () => {
     await sleep(1_200);
     expect(dones(socket.frames, runId)).toHaveLength(1);
     expect(dones(await frames(), runId)).toHaveLength(1);
-    void log;
   });
 
   // Chaos saw a run that was only its done: the user frame's write failed while Redis restarted.
