@@ -182,6 +182,44 @@ describe('RunManager fencing', () => {
     }
   });
 
+  // Chaos found it: a run's `done` went into the log (in the new epoch, after Redis came back
+  // empty) but its reply was lost with the connection (the next restart), so this node never
+  // delivered it, and its bus copy was lost while the subscribers reconnected. The run's retry
+  // is refused (the log holds its `done`), the run counts as fenced, and its own check found the
+  // `done` in the log and marked the run ended without delivering it: the socket stayed in the
+  // old stream with the run open, and no later frame came to reveal the hole.
+  it.each([
+    ['in a log recreated meanwhile (a new epoch)', true],
+    ['in the same log', false],
+  ])('a run whose done was written but whose reply was lost still has its done delivered, %s', async (_name, recreate) => {
+    let dropReply = true;
+    const { hub, runs, frames, follow } = setup([], 1_000, (inner) => ({
+      ...inner,
+      open: (id) => inner.open(id),
+      readAfter: (id, after, limit) => inner.readAfter(id, after, limit),
+      lastSeq: (id) => inner.lastSeq(id),
+      async appendBatch(inputs, options) {
+        if (!dropReply || !inputs.some((f) => f.type === 'done')) return inner.appendBatch(inputs, options);
+        dropReply = false;
+        if (recreate) await inner.delete('s1'); // the store came back without the log
+        await inner.appendBatch(inputs, options); // written...
+        throw new Error('Connection is closed.'); // ...but the reply never came
+      },
+    }));
+    const socket = await follow();
+    const runId = await send(runs, 'm1');
+    await until(async () => (await frames()).some((f) => f.type === 'done' && f.runId === runId), 'the done to be written');
+    await until(() => runs.localRuns === 0, 'the run to stop');
+    expect(dones(await frames(), runId)[0]).toMatchObject({ reason: 'stop' });
+    // No watcher runs here: the run's own end (its check once fenced) must deliver what it found.
+    await until(() => dones(socket.frames, runId).length === 1, 'the client to see the done');
+    expect(socket.frames.some((f) => f.type === 'joined' && f.gap)).toBe(recreate);
+    expect(hub.openRuns()).toEqual([]);
+    await sleep(1_200);
+    expect(dones(socket.frames, runId)).toHaveLength(1);
+    expect(dones(await frames(), runId)).toHaveLength(1);
+  });
+
   // Chaos saw a run that was only its done: the user frame's write failed while Redis restarted.
   it('a run whose user frame could not be written writes it before its done', async () => {
     let failing = 0;

@@ -169,9 +169,13 @@ export class RunManager {
   private async endHolding(sessionId: string, runId: string, reaper: string): Promise<boolean> {
     const { hub, logger } = this.o;
     const last = await hub.lastFrame(sessionId);
-    const ended = last?.runId === runId ? last.type === 'done' : await this.doneInLog(sessionId, runId, last?.seq ?? 0);
-    if (ended) {
-      hub.runEnded(sessionId, runId);
+    const doneSeq = last?.runId === runId ? (last.type === 'done' ? last.seq : 0) : await this.doneInLog(sessionId, runId, last?.seq ?? 0);
+    if (doneSeq > 0) {
+      // The `done` is in the log, yet this node may never have delivered it: a write whose reply
+      // was lost (the run's own, retried and refused) and whose bus copy was lost too. Deliver it
+      // (or notice the log's new epoch) before the run stops counting as open.
+      await hub.catchUp(sessionId);
+      hub.runEnded(sessionId, runId, doneSeq);
       return false;
     }
     logger.warn(last?.runId === runId ? 'run lost with its node; ending it' : 'run left without a done (cut by a recreated log); ending it', { sessionId, runId });
@@ -180,11 +184,11 @@ export class RunManager {
     return true;
   }
 
-  /** Whether the log (as far back as it keeps) holds the run's `done`. */
-  private async doneInLog(sessionId: string, runId: string, lastSeq: number): Promise<boolean> {
-    if (lastSeq < 1) return false;
+  /** The `seq` of the run's `done` in the log (as far back as it keeps), 0 when it holds none. */
+  private async doneInLog(sessionId: string, runId: string, lastSeq: number): Promise<number> {
+    if (lastSeq < 1) return 0;
     const page = await this.o.hub.read(sessionId, Math.max(0, lastSeq - LOG_SCAN), LOG_SCAN);
-    return page.frames.some((f) => f.type === 'done' && f.runId === runId);
+    return page.frames.find((f) => f.type === 'done' && f.runId === runId)?.seq ?? 0;
   }
 
   /**

@@ -424,10 +424,15 @@ export class SessionHub {
     return out;
   }
 
-  /** A run found ended in the log (its `done` came before this node's stream began): no longer open. */
-  runEnded(sessionId: string, runId: string): void {
+  /**
+   * A run found ended in the log, its `done` at `doneSeq`: no longer open once this node's stream
+   * has passed it (delivered it, or began after it). A `done` beyond the stream is not delivered
+   * yet (its bus message was lost, or the log is in a newer epoch): the run stays open, so the
+   * lost-run watcher catches up on it again.
+   */
+  runEnded(sessionId: string, runId: string, doneSeq: number): void {
     const state = this.sessions.get(sessionId);
-    if (!state) return;
+    if (!state || state.last < doneSeq) return;
     state.cut.delete(runId);
     if (state.openRun === runId) state.openRun = null;
   }

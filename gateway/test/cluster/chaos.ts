@@ -240,6 +240,14 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
     }
   }
   const report = audit.report();
+  // A run the audit found without exactly one done: what the nodes logged about it and its session.
+  for (const p of report.problems.slice(0, 3)) {
+    const m = /^[^:]+:([^:]+): run ([0-9a-f-]{36})/.exec(p);
+    if (!m) continue;
+    const [, sessionId, runId] = m as unknown as [string, string, string];
+    const logs = (await cluster.logs()).split('\n').filter((l) => l.includes(runId) || l.includes(sessionId) || l.startsWith('---'));
+    log(`chaos: ${p} (${await sessionState(cluster, sessionId)}); node log lines:\n${logs.join('\n').slice(-6000)}`);
+  }
   return {
     ...report,
     clients: peers.length,
