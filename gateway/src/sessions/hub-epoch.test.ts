@@ -84,4 +84,52 @@ describe('SessionHub epochs', () => {
     const again = await hub.join('s', new Socket(), 101, () => {}, r.epoch);
     expect(again).toMatchObject({ gap: false, replayed: 0 });
   });
+
+  // The chaos suite's last failures: a run ended, Redis came back empty and nothing wrote to the
+  // session again. The read script answers epoch '' for such a log; the hub took it for "not
+  // known yet", so a client resuming from before the run's `done` got nothing (no gap, no done).
+  const describeFrames = (frames: ServerFrame[], oldEpoch: string) =>
+    frames.map((f) => (f.type === 'joined' ? `joined(${f.gap},${f.epoch === oldEpoch ? 'old' : 'new'})` : f.type === 'error' ? f.code : `${f.type}${'seq' in f ? f.seq : ''}`));
+
+  it('takes a lost log that nobody opened again for a new epoch when a client resumes on it', async () => {
+    const { log, hub, sockets } = setup();
+    const live = new Socket();
+    sockets.push(live);
+    await hub.join('s', live, 0, () => {});
+    await hub.append({ type: 'user', sessionId: 's', runId: 'r1', id: 'm1', text: 'hi' });
+    await hub.append(token('a'));
+    await hub.append({ type: 'done', sessionId: 's', runId: 'r1', reason: 'stop' });
+    const oldEpoch = hub.epoch('s');
+    await log.delete('s'); // the store lost the log; nothing writes to the session again
+    expect(await log.readAfter('s', 0)).toMatchObject({ epoch: '', lastSeq: 0 });
+    // A client that dropped after the user frame resumes in the epoch it knows.
+    const resumed = new Socket();
+    const r = await hub.join('s', resumed, 1, () => {}, oldEpoch);
+    expect(r.gap).toBe(true);
+    expect(r.epoch).not.toBe('');
+    expect(r.epoch).not.toBe(oldEpoch);
+    expect(r.lastSeq).toBeGreaterThan(3); // numbered above the old epoch: no seq reused
+    expect((await log.readAfter('s', 0)).epoch).toBe(r.epoch); // the join opened the new log
+    await tick();
+    expect(describeFrames(live.frames, oldEpoch)).toEqual(['user1', 'token2', 'done3', 'joined(true,new)', 'replay_gap']);
+    expect(hub.epoch('s')).toBe(r.epoch);
+  });
+
+  it('notices a lost log that nobody opened again on catch-up, and keeps its open run as cut', async () => {
+    const { log, hub, sockets } = setup();
+    const live = new Socket();
+    sockets.push(live);
+    await hub.join('s', live, 0, () => {});
+    await hub.append({ type: 'user', sessionId: 's', runId: 'r1', id: 'm1', text: 'hi' });
+    await hub.append(token('a'));
+    const oldEpoch = hub.epoch('s');
+    await log.delete('s'); // the run's `done` (never delivered here) went with the log
+    await hub.catchUp('s');
+    await tick();
+    expect(describeFrames(live.frames, oldEpoch)).toEqual(['user1', 'token2', 'joined(true,new)', 'replay_gap']);
+    expect(hub.epoch('s')).not.toBe(oldEpoch);
+    expect(hub.epoch('s')).not.toBe('');
+    // The run stays open for the lost-run watcher, which writes its `done` into the new epoch.
+    expect(hub.openRuns()).toEqual([{ sessionId: 's', runId: 'r1' }]);
+  });
 });

@@ -72,6 +72,16 @@ export function decodeBus(message: string): { seq: number; epoch: string; json: 
   return { seq, epoch: message.slice(space + 1, second), json: message.slice(second + 1) };
 }
 
+/**
+ * A read of a session's log shows it recreated (a new epoch) for a node that follows `known`: the
+ * read found another epoch, or none at all, the log lost and not opened again yet (Redis came back
+ * empty and nothing wrote to the session since). An epoch only ever ends that way, so a node that
+ * holds one and reads `''` is on a lost log, not an unknown one.
+ */
+function epochChanged(known: string, read: string): boolean {
+  return known !== '' && read !== known;
+}
+
 /** What a run's appends carry: the run lease the log fences them with. */
 export interface HubAppendOptions {
   lease?: string;
@@ -169,8 +179,9 @@ export class SessionHub {
       if (from < after) gap = after < lastSeq && !frames.some((f) => f.seq === after + 1);
       if (otherEpoch || (clientEpoch && epoch && clientEpoch !== epoch && (from ?? 0) > 0)) gap = true;
       if (socket.closed || state.catching.get(socket) !== buffer) return { replayed: 0, gap, lastSeq, epoch };
-      if (epoch !== '' && state.epoch !== '' && epoch !== state.epoch) {
-        // The log was recreated while we read: start over on the new epoch.
+      if (epochChanged(state.epoch, epoch)) {
+        // The log was recreated (or lost and not reopened yet) while we read: start over on the
+        // new epoch; the re-join opens the log, so it has one.
         state.catching.delete(socket);
         this.changeEpoch(sessionId, state);
         return this.join(sessionId, socket, from, onJoined, clientEpoch);
@@ -244,14 +255,15 @@ export class SessionHub {
   /**
    * Delivers what the log holds beyond this node's last frame of a session: a bus message that
    * was lost (the subscriber was reconnecting) leaves no hole to fill when it was the last frame
-   * of a run, its `done`. Also notices a log recreated with nothing new written to it.
+   * of a run, its `done`. Also notices a log recreated with nothing new written to it, or lost
+   * and not opened again at all.
    */
   async catchUp(sessionId: string): Promise<void> {
     const state = this.sessions.get(sessionId);
     if (!state || state.last < 0 || state.filling) return;
     const page = await this.opts.log.readAfter(sessionId, state.last, 1000);
     if (this.sessions.get(sessionId) !== state) return;
-    if (page.epoch && state.epoch && page.epoch !== state.epoch) return this.changeEpoch(sessionId, state);
+    if (epochChanged(state.epoch, page.epoch)) return this.changeEpoch(sessionId, state);
     for (const f of page.frames) this.deliver(sessionId, state, f.seq, JSON.stringify(f), page.epoch);
   }
 
@@ -361,7 +373,7 @@ export class SessionHub {
       while (state.pending.size && this.sessions.get(sessionId) === state) {
         const page = await this.opts.log.readAfter(sessionId, state.last, 1000);
         if (this.sessions.get(sessionId) !== state) return;
-        if (page.epoch && state.epoch && page.epoch !== state.epoch) return this.changeEpoch(sessionId, state);
+        if (epochChanged(state.epoch, page.epoch)) return this.changeEpoch(sessionId, state);
         for (const f of page.frames) if (f.seq > state.last) state.pending.set(f.seq, JSON.stringify(f));
         if (page.gap || page.frames.length === 0) {
           // The log no longer has the hole (or never will): skip to what we have.

@@ -272,6 +272,22 @@ export function describeSessionLogContract(name: string, factory: SessionLogFact
       expect((await a.readAfter('s1', 0)).epoch).toBe(again!.epoch);
     });
 
+    // The hub relies on this: a node that holds an epoch and reads '' is on a lost log.
+    it("epochs: a lost log reads epoch '' until something opens or writes it, then a new epoch above the reservation", async () => {
+      const reservations = fakeReservations(10);
+      const log = await h.open(undefined, { reservations });
+      await appendTokens(log, 's1', 3);
+      const old = (await log.readAfter('s1', 0)).epoch;
+      await log.delete('s1');
+      expect(await log.readAfter('s1', 0)).toMatchObject({ frames: [], epoch: '', lastSeq: 0 });
+      expect(await log.readAfter('s1', 3)).toMatchObject({ frames: [], epoch: '', lastSeq: 0 });
+      const reopened = await log.open('s1');
+      expect(reopened).not.toBe('');
+      expect(reopened).not.toBe(old);
+      expect(await log.readAfter('s1', 0)).toMatchObject({ frames: [], epoch: reopened, lastSeq: 10 });
+      expect((await log.append(token('s1', 1))).seq).toBe(11);
+    });
+
     it('epochs: a recreated log numbers above the durable reservation, so no seq is reused', async () => {
       const reservations = fakeReservations(10);
       const log = await h.open(undefined, { reservations });
