@@ -7,11 +7,12 @@
 import type { AgentEvent } from '@switchboard/agent-core';
 import type { ServerFrame, SessionFrame } from '@switchboard/protocol';
 import { createLogger } from '../logger.js';
-import { SessionHub, type HubSocket } from '../sessions/hub.js';
+import { SessionHub } from '../sessions/hub.js';
 import { RunManager } from './run-manager.js';
 import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock } from '../backends/memory/shared-state.js';
 import { createMemorySessionLog } from '../backends/memory/session-log.js';
 import type { AgentRunner, SeqReservations, SessionLog } from '../ports.js';
+import { RecordingSocket } from '../../test/support/recording-socket.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -23,20 +24,6 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
   throw new Error(`timed out waiting for ${what}`);
 }
 
-/** A socket on the hub: what a client following the session receives. */
-class Socket implements HubSocket {
-  closed = false;
-  frames: ServerFrame[] = [];
-  send(json: string) {
-    this.frames.push(JSON.parse(json) as ServerFrame);
-    return 'ok' as const;
-  }
-  bufferedAmount() {
-    return 0;
-  }
-  subscribe() {}
-  unsubscribe() {}
-}
 
 function setup(charged: Array<{ runId: string; tokens: number }> = [], lockTtlMs = 60_000, wrap: (log: SessionLog) => SessionLog = (l) => l) {
   const lock = createMemoryRunLock();
@@ -52,7 +39,7 @@ function setup(charged: Array<{ runId: string; tokens: number }> = [], lockTtlMs
   const hubLog = wrap(log);
   const bus = createMemoryPubSub();
   const logger = createLogger({ level: 'error', env: 'test', silent: true });
-  const sockets: Socket[] = [];
+  const sockets: RecordingSocket[] = [];
   const publish = (_topic: string, json: string) => sockets.forEach((s) => s.send(json));
   const hub = new SessionHub({ log: hubLog, bus, publish, onSlowConsumer: () => {}, maxBackpressureBytes: 1e9, logger });
   const lost: string[] = [];
@@ -80,7 +67,7 @@ function setup(charged: Array<{ runId: string; tokens: number }> = [], lockTtlMs
   const frames = async () => (await log.readAfter('s1', 0)).frames;
   /** A client following the session on this node. */
   const follow = async () => {
-    const socket = new Socket();
+    const socket = new RecordingSocket();
     sockets.push(socket);
     await hub.join('s1', socket, 0, () => {});
     return socket;

@@ -6,24 +6,12 @@
  */
 import type { ServerFrame } from '@switchboard/protocol';
 import { createLogger } from '../logger.js';
-import { SessionHub, type HubSocket } from './hub.js';
+import { SessionHub } from './hub.js';
 import { createMemoryPubSub } from '../backends/memory/shared-state.js';
 import { createMemorySessionLog } from '../backends/memory/session-log.js';
 import type { SeqReservations } from '../ports.js';
+import { RecordingSocket } from '../../test/support/recording-socket.js';
 
-class Socket implements HubSocket {
-  closed = false;
-  frames: ServerFrame[] = [];
-  send(json: string) {
-    this.frames.push(JSON.parse(json) as ServerFrame);
-    return 'ok' as const;
-  }
-  bufferedAmount() {
-    return 0;
-  }
-  subscribe() {}
-  unsubscribe() {}
-}
 
 const token = (text: string) => ({ type: 'token' as const, sessionId: 's', runId: 'r1', text });
 const tick = () => new Promise((r) => setTimeout(r, 10));
@@ -38,7 +26,7 @@ function setup() {
     },
   };
   const log = createMemorySessionLog({}, Date.now, { reservations });
-  const sockets: Socket[] = [];
+  const sockets: RecordingSocket[] = [];
   const hub = new SessionHub({
     log,
     bus: createMemoryPubSub(),
@@ -53,7 +41,7 @@ function setup() {
 describe('SessionHub epochs', () => {
   it('tells live sockets of a recreated log and streams its new epoch, with seqs above the old ones', async () => {
     const { log, hub, sockets } = setup();
-    const s = new Socket();
+    const s = new RecordingSocket();
     sockets.push(s);
     await hub.join('s', s, 0, () => {});
     for (const t of ['a', 'b', 'c']) await hub.append(token(t));
@@ -75,13 +63,13 @@ describe('SessionHub epochs', () => {
     const old = (await log.readAfter('s', 0)).epoch;
     await log.delete('s');
     await log.append(token('c'));
-    const s = new Socket();
+    const s = new RecordingSocket();
     const r = await hub.join('s', s, 2, () => {}, old);
     expect(r).toMatchObject({ gap: true, replayed: 1, lastSeq: 101 });
     expect(r.epoch).not.toBe(old);
     expect(s.frames.map((f) => ('seq' in f ? f.seq : f.type))).toEqual([101]);
     // The same epoch: an ordinary join.
-    const again = await hub.join('s', new Socket(), 101, () => {}, r.epoch);
+    const again = await hub.join('s', new RecordingSocket(), 101, () => {}, r.epoch);
     expect(again).toMatchObject({ gap: false, replayed: 0 });
   });
 
@@ -93,7 +81,7 @@ describe('SessionHub epochs', () => {
 
   it('takes a lost log that nobody opened again for a new epoch when a client resumes on it', async () => {
     const { log, hub, sockets } = setup();
-    const live = new Socket();
+    const live = new RecordingSocket();
     sockets.push(live);
     await hub.join('s', live, 0, () => {});
     await hub.append({ type: 'user', sessionId: 's', runId: 'r1', id: 'm1', text: 'hi' });
@@ -103,7 +91,7 @@ describe('SessionHub epochs', () => {
     await log.delete('s'); // the store lost the log; nothing writes to the session again
     expect(await log.readAfter('s', 0)).toMatchObject({ epoch: '', lastSeq: 0 });
     // A client that dropped after the user frame resumes in the epoch it knows.
-    const resumed = new Socket();
+    const resumed = new RecordingSocket();
     const r = await hub.join('s', resumed, 1, () => {}, oldEpoch);
     expect(r.gap).toBe(true);
     expect(r.epoch).not.toBe('');
@@ -117,7 +105,7 @@ describe('SessionHub epochs', () => {
 
   it('notices a lost log that nobody opened again on catch-up, and keeps its open run as cut', async () => {
     const { log, hub, sockets } = setup();
-    const live = new Socket();
+    const live = new RecordingSocket();
     sockets.push(live);
     await hub.join('s', live, 0, () => {});
     await hub.append({ type: 'user', sessionId: 's', runId: 'r1', id: 'm1', text: 'hi' });
