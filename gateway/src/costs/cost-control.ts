@@ -7,6 +7,7 @@
 import type { AgentEvent, DoneEvent, Embedder, TokenUsage } from '@switchboard/agent-core';
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
+import type { RunSpend, SpendInput } from '../backends/postgres/types.js';
 import type { AgentRunner, CacheStore, Instrumentation, SpendCounters, Storage } from '../ports.js';
 import { AnswerRecorder, answerKey, parseCached, replay, SIDE_EFFECT_HINT, type CachedAnswer } from './answer-cache.js';
 import { costNanos, fromUsd, toUsd, type PriceBook } from './prices.js';
@@ -67,10 +68,6 @@ export interface CostControlDeps {
 }
 
 type Limit = 'user' | 'global';
-type SpendInput = Parameters<Storage['spend']['add']>[0];
-
-/** A run's spend row while it waits for the run's record (see {@link CostControlDeps.spendWithRun}). */
-export type RunSpend = Omit<SpendInput, 'userId'>;
 
 /** Spend rows that wait for their run's record at most; past this the oldest are written on their own. */
 const MAX_WAITING_SPEND = 4096;
@@ -116,7 +113,7 @@ export function createCostControl(deps: CostControlDeps) {
   }
 
   /** Spend rows by run id, waiting for their run's record. */
-  const waiting = new Map<string, RunSpend & { userId: string }>();
+  const waiting = new Map<string, SpendInput>();
 
   function writeSpend(row: SpendInput): void {
     void deps.spend.add(row).catch((error) => logger.error('spend write failed (the counters have it)', { error: String(error), model: row.model, nanos: row.costNanos }));

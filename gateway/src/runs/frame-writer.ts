@@ -19,11 +19,6 @@ export interface FrameWriterOptions {
   onFailure?(error: unknown): void;
 }
 
-function hasToken(frames: readonly SessionFrameInput[]): boolean {
-  for (const f of frames) if (f.type === 'token') return true;
-  return false;
-}
-
 export class FrameWriter {
   private queue: SessionFrameInput[] = [];
   private writing: Promise<void> | null = null;
@@ -59,14 +54,14 @@ export class FrameWriter {
   private async drain(): Promise<void> {
     try {
       while (this.queue.length) {
-        if (this.o.coalesceMs > 0 && hasToken(this.queue)) {
+        if (this.o.coalesceMs > 0 && this.queue.some((f) => f.type === 'token')) {
           const wait = this.lastTokenAt + this.o.coalesceMs - performance.now();
           if (wait > 0) await new Promise((r) => setTimeout(r, wait));
         }
         const batch = this.queue;
         this.merged = null;
         this.queue = [];
-        if (hasToken(batch)) this.lastTokenAt = performance.now();
+        if (batch.some((f) => f.type === 'token')) this.lastTokenAt = performance.now();
         const written = await this.o.append(batch);
         this.lastSeq = written[written.length - 1]?.seq ?? this.lastSeq;
       }

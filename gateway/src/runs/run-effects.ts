@@ -1,6 +1,6 @@
 import { GatewayError } from '../errors.js';
 import type { Logger } from '../logger.js';
-import type { RunRecordInput } from '../backends/postgres/types.js';
+import type { RunRecordInput, RunSpend } from '../backends/postgres/types.js';
 import type { Limiters, Storage } from '../ports.js';
 import type { RunHooks } from './run-manager.js';
 
@@ -16,10 +16,8 @@ export interface RunEffectsDeps {
   /** The daily spend limits (cost control): throws a `quota_exceeded` GatewayError to refuse the run. */
   checkSpend?(userId: string): Promise<void>;
   /** The run's spend row, written with its record (cost control with `spendWithRun`). */
-  takeSpend?(runId: string): Omit<SpendInput, 'userId'> | undefined;
+  takeSpend?(runId: string): RunSpend | undefined;
 }
-
-type SpendInput = Parameters<Storage['spend']['add']>[0];
 
 /** The tokens a run's `done` reports, input and output together (what the daily budget counts). */
 const tokensUsed = (done: { usage?: { inputTokens?: number; outputTokens?: number } }) => (done.usage?.inputTokens ?? 0) + (done.usage?.outputTokens ?? 0);
@@ -40,6 +38,11 @@ const storable = (text: string) => (text.includes('\u0000') ? text.replaceAll('\
  */
 export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 'beforeRun' | 'accepted' | 'afterRun' | 'lostRun' | 'fencedRun'>> {
   const { storage, limiters, logger } = deps;
+  /** A run's spend row on its own, when its record is not written: a failure is logged, not thrown. */
+  const spendAlone = async (ids: { sessionId: string; runId: string; userId: string }, spend: RunSpend | undefined) => {
+    if (!spend) return;
+    await storage.spend.add({ userId: ids.userId, ...spend }).catch((err) => logger?.error('spend write failed', { ...ids, nanos: spend.costNanos, error: String(err) }));
+  };
   return {
     async beforeRun({ userId }) {
       const sends = await limiters.sends.consume(userId);
@@ -90,7 +93,7 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
       if (used > 0) {
         await limiters.tokens.consume(r.userId, used).catch(async (e: unknown) => {
           // The record is not written then; the spend row still is.
-          if (spend) await storage.spend.add({ userId: r.userId, ...spend }).catch((err) => logger?.error('spend write failed', { ...ids, nanos: spend.costNanos, error: String(err) }));
+          await spendAlone(ids, spend);
           throw e;
         });
       }
@@ -112,7 +115,7 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
         deps.onTranscriptFailed?.();
         logger?.error('transcript write failed; the run was charged', { ...ids, error: String(e) });
         if (usage) await storage.usage.add(r.userId, usage.day, usage.tokens).catch((err) => logger?.error('usage write failed', { ...ids, tokens: used, error: String(err) }));
-        if (spend) await storage.spend.add({ userId: r.userId, ...spend }).catch((err) => logger?.error('spend write failed', { ...ids, nanos: spend.costNanos, error: String(err) }));
+        await spendAlone(ids, spend);
       }
     },
   };

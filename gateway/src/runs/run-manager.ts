@@ -500,23 +500,22 @@ export class RunManager {
     seqTo = Math.max(seqTo, writer.lastSeq);
     // The record starts at once, before the lease's release: a node that dies between the `done`
     // and the record leaves the answer out of the transcript (the user row is stored already).
-    const finalDone = done;
-    const recorded = fenced
-      ? undefined
-      : this.o.hooks
-          ?.afterRun?.({
-            userId: ctx.userId,
-            sessionId: frame.sessionId,
-            runId: run.runId,
-            clientMessageId: frame.id,
-            text: frame.text,
-            answer: written,
-            tools,
-            done: finalDone,
-            seqFrom,
-            seqTo,
-          })
-          .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
+    if (!fenced) {
+      void this.o.hooks
+        ?.afterRun?.({
+          userId: ctx.userId,
+          sessionId: frame.sessionId,
+          runId: run.runId,
+          clientMessageId: frame.id,
+          text: frame.text,
+          answer: written,
+          tools,
+          done,
+          seqFrom,
+          seqTo,
+        })
+        .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
+    }
     await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
     if (fenced) {
       // The node that took the session over writes this run's `done` and completes its record.
@@ -528,7 +527,6 @@ export class RunManager {
       return;
     }
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
-    void recorded;
   }
 }
 

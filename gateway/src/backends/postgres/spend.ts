@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { DbContext } from './database.js';
 import { InvalidInputError, NotFoundError, PgState, sqlState } from './errors.js';
-import type { SpendInput, SpendRepository } from './types.js';
+import type { RunSpend, SpendRepository } from './types.js';
 import { isUuid, requireDay } from './util.js';
 
 const count = (name: string, value: number) => {
@@ -9,7 +9,7 @@ const count = (name: string, value: number) => {
 };
 
 /** Checks one run's spend before it is written (here or with its run record). */
-export function checkSpend(r: Omit<SpendInput, 'userId'>): void {
+export function checkSpend(r: RunSpend): void {
   requireDay(r.day);
   if (typeof r.model !== 'string' || r.model === '') throw new InvalidInputError('model is required');
   count('inputTokens', r.inputTokens);

@@ -157,7 +157,7 @@ export interface RunRecordInput {
   /** Becomes the session's title if it has none. */
   title?: string;
   /** The run's model spend, added to the user's (day, model) row as {@link SpendRepository.add} does. */
-  spend?: Omit<SpendInput, 'userId'>;
+  spend?: RunSpend;
 }
 
 export interface RunRecordRepository {
@@ -189,6 +189,9 @@ export interface SpendInput {
   /** The answer came from a cache (counted in `cachedRuns`, cost 0). */
   cached: boolean;
 }
+
+/** A run's spend before it is written: its user is the run's (with its run record, or on its own). */
+export type RunSpend = Omit<SpendInput, 'userId'>;
 
 /** A user's spend on one model on one day. */
 export interface SpendRow {
