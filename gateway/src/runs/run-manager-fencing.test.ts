@@ -11,8 +11,8 @@ import { SessionHub } from '../sessions/hub.js';
 import { RunManager } from './run-manager.js';
 import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock } from '../backends/memory/shared-state.js';
 import { createMemorySessionLog } from '../backends/memory/session-log.js';
-import type { AgentRunner, SeqReservations, SessionLog } from '../ports.js';
-import { RecordingSocket } from '../../test/support/recording-socket.js';
+import type { AgentRunner, SessionLog } from '../ports.js';
+import { memoryReservations, RecordingSocket } from '../../test/support/hub-doubles.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -27,14 +27,7 @@ async function until(check: () => boolean | Promise<boolean>, what: string): Pro
 
 function setup(charged: Array<{ runId: string; tokens: number }> = [], lockTtlMs = 60_000, wrap: (log: SessionLog) => SessionLog = (l) => l) {
   const lock = createMemoryRunLock();
-  let reserved = 0;
-  const reservations: SeqReservations = {
-    async reserve(_id, atLeast) {
-      const floor = reserved;
-      reserved = Math.max(reserved, atLeast) + 100;
-      return { floor, ceiling: reserved };
-    },
-  };
+  const reservations = memoryReservations();
   const log = createMemorySessionLog({}, Date.now, { holder: (s) => lock.holderNow(s), reservations });
   const hubLog = wrap(log);
   const bus = createMemoryPubSub();

@@ -9,22 +9,14 @@ import { createLogger } from '../logger.js';
 import { SessionHub } from './hub.js';
 import { createMemoryPubSub } from '../backends/memory/shared-state.js';
 import { createMemorySessionLog } from '../backends/memory/session-log.js';
-import type { SeqReservations } from '../ports.js';
-import { RecordingSocket } from '../../test/support/recording-socket.js';
+import { memoryReservations, RecordingSocket } from '../../test/support/hub-doubles.js';
 
 
 const token = (text: string) => ({ type: 'token' as const, sessionId: 's', runId: 'r1', text });
 const tick = () => new Promise((r) => setTimeout(r, 10));
 
 function setup() {
-  let reserved = 0;
-  const reservations: SeqReservations = {
-    async reserve(_id, atLeast) {
-      const floor = reserved;
-      reserved = Math.max(reserved, atLeast) + 100;
-      return { floor, ceiling: reserved };
-    },
-  };
+  const reservations = memoryReservations();
   const log = createMemorySessionLog({}, Date.now, { reservations });
   const sockets: RecordingSocket[] = [];
   const hub = new SessionHub({
@@ -76,16 +68,21 @@ describe('SessionHub epochs', () => {
   // The chaos suite's last failures: a run ended, Redis came back empty and nothing wrote to the
   // session again. The read script answers epoch '' for such a log; the hub took it for "not
   // known yet", so a client resuming from before the run's `done` got nothing (no gap, no done).
-  const describeFrames = (frames: ServerFrame[], oldEpoch: string) =>
-    frames.map((f) => (f.type === 'joined' ? `joined(${f.gap},${f.epoch === oldEpoch ? 'old' : 'new'})` : f.type === 'error' ? f.code : `${f.type}${'seq' in f ? f.seq : ''}`));
-
-  it('takes a lost log that nobody opened again for a new epoch when a client resumes on it', async () => {
+  /** A socket live on session `s` and a run `r1` streaming there (its `user` frame and a token). */
+  async function streaming() {
     const { log, hub, sockets } = setup();
     const live = new RecordingSocket();
     sockets.push(live);
     await hub.join('s', live, 0, () => {});
     await hub.append({ type: 'user', sessionId: 's', runId: 'r1', id: 'm1', text: 'hi' });
     await hub.append(token('a'));
+    return { log, hub, live };
+  }
+  const describeFrames = (frames: ServerFrame[], oldEpoch: string) =>
+    frames.map((f) => (f.type === 'joined' ? `joined(${f.gap},${f.epoch === oldEpoch ? 'old' : 'new'})` : f.type === 'error' ? f.code : `${f.type}${'seq' in f ? f.seq : ''}`));
+
+  it('takes a lost log that nobody opened again for a new epoch when a client resumes on it', async () => {
+    const { log, hub, live } = await streaming();
     await hub.append({ type: 'done', sessionId: 's', runId: 'r1', reason: 'stop' });
     const oldEpoch = hub.epoch('s');
     await log.delete('s'); // the store lost the log; nothing writes to the session again
@@ -104,12 +101,7 @@ describe('SessionHub epochs', () => {
   });
 
   it('notices a lost log that nobody opened again on catch-up, and keeps its open run as cut', async () => {
-    const { log, hub, sockets } = setup();
-    const live = new RecordingSocket();
-    sockets.push(live);
-    await hub.join('s', live, 0, () => {});
-    await hub.append({ type: 'user', sessionId: 's', runId: 'r1', id: 'm1', text: 'hi' });
-    await hub.append(token('a'));
+    const { log, hub, live } = await streaming();
     const oldEpoch = hub.epoch('s');
     await log.delete('s'); // the run's `done` (never delivered here) went with the log
     await hub.catchUp('s');
