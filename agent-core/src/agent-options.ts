@@ -1,6 +1,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import type { AgentEngineName } from './engine.js';
 
 /** What a memory hook gets after a successful turn. */
 export interface AfterTurnInput {
@@ -96,6 +97,13 @@ export interface AgentOptions {
    * @default 'async'
    */
   durability?: 'async' | 'sync' | 'exit';
+  /**
+   * What runs a turn: `loop`, a plain async loop over the model and tool steps, or `langgraph`,
+   * a LangGraph StateGraph. Both read and write the same checkpoints, so a thread written by one
+   * is continued by the other.
+   * @default 'loop'
+   */
+  engine?: AgentEngineName;
   /**
    * Clock for the `{{now}}` placeholder.
    * @default () => new Date()

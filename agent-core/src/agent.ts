@@ -1,4 +1,3 @@
-import { HumanMessage } from '@langchain/core/messages';
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import { convertToOpenAITool } from '@langchain/core/utils/function_calling';
@@ -6,10 +5,12 @@ import { MemorySaver } from '@langchain/langgraph';
 import { AGENT_DEFAULTS, type AgentOptions, type AgentStreamInput } from './agent-options.js';
 import { AgentError, AgentErrorCode, errorMessage, toAgentError } from './errors.js';
 import type { AgentEvent, DoneEvent, DoneReason, TokenUsage } from './events.js';
-import { buildAgentGraph, type AnswerStreamer, type GraphSignal } from './graph.js';
+import { createGraphEngine, type GraphDeps } from './graph.js';
+import { createLoopEngine } from './loop.js';
 import { ModelChain } from './models/model-chain.js';
 import { loadPrompt, renderPrompt } from './prompts.js';
 import { SignalQueue } from './signal-queue.js';
+import type { AnswerStreamer, RunSignal } from './steps.js';
 import { CHARS_PER_TOKEN } from './tokens.js';
 import { calculatorTool } from './tools/calculator.js';
 import { clockTool } from './tools/clock.js';
@@ -101,8 +102,9 @@ function validateInput(input: AgentStreamInput): void {
 }
 
 /**
- * Creates the agent: a LangGraph StateGraph (model ⇄ tools) with the built-in calculator and
- * clock tools, context trimming, tool safety limits and optional long-term memory hooks.
+ * Creates the agent: model ⇄ tools, run by a plain loop (default) or a LangGraph StateGraph
+ * (`engine`), with the built-in calculator and clock tools, context trimming, tool safety limits
+ * and optional long-term memory hooks. Both engines keep the thread in the same checkpoints.
  *
  * @example
  * const agent = createAgent({ model: createLocalModel() });
@@ -121,7 +123,7 @@ export function createAgent(options: AgentOptions): Agent {
   const tools = toolRegistry(settings.tools ?? []);
   if (settings.wrapTool) for (const [name, tool] of tools) tools.set(name, settings.wrapTool(tool));
   const modelName = ownModelName(model);
-  const graph = buildAgentGraph({
+  const deps: GraphDeps = {
     model: model.bindTools([...tools.values()]),
     answers: answerStreamer(model, [...tools.values()]),
     tools,
@@ -132,7 +134,9 @@ export function createAgent(options: AgentOptions): Agent {
     toolTimeoutMs: settings.toolTimeoutMs,
     maxToolOutputChars: settings.maxToolOutputChars,
     now: settings.now ?? (() => new Date()),
-  });
+  };
+  const durability = settings.durability ?? 'async';
+  const engine = settings.engine === 'langgraph' ? createGraphEngine(deps, durability) : createLoopEngine(deps, durability);
 
   async function recallMemories(input: AgentStreamInput, signal: AbortSignal): Promise<string> {
     if (!memory) return '';
@@ -180,22 +184,10 @@ export function createAgent(options: AgentOptions): Agent {
         validateInput(input);
         controller.signal.throwIfAborted();
         const memoryContext = await recallMemories(input, controller.signal);
-        // The nodes write straight into this run's queue: no LangGraph stream per token.
-        const queue = new SignalQueue<GraphSignal>();
-        // LangGraph keeps a writer given in the run's config (and hands it to every node).
-        const runConfig = {
-          configurable: { thread_id: input.sessionId, sessionId: input.sessionId, userId: input.userId, runId: input.runId },
-          streamMode: 'custom' as const,
-          writer: queue.push,
-          signal: controller.signal,
-          recursionLimit: settings.maxToolRounds * 2 + 10,
-          durability: options.durability ?? 'async',
-        };
-        graph
-          .stream({ messages: [new HumanMessage(input.text)], memoryContext, toolRounds: 0, limitReached: false }, runConfig)
-          .then(async (events) => {
-            for await (const _ of events); // nothing arrives here: the writer is ours
-          })
+        // The steps write straight into this run's queue: no stream per token.
+        const queue = new SignalQueue<RunSignal>();
+        engine
+          .run({ sessionId: input.sessionId, userId: input.userId, runId: input.runId, text: input.text, memoryContext }, queue.push, controller.signal)
           .then(
             () => queue.close(),
             (error: unknown) => queue.close({ error }),
@@ -248,7 +240,7 @@ export function createAgent(options: AgentOptions): Agent {
       yield done;
     } finally {
       input.signal?.removeEventListener('abort', onAbort);
-      controller.abort(); // stops the graph when the consumer leaves early
+      controller.abort(); // stops the run when the consumer leaves early
     }
   }
 

@@ -1,6 +1,6 @@
 import { AIMessage, AIMessageChunk, HumanMessage, RemoveMessage, ToolMessage, type BaseMessage } from '@langchain/core/messages';
 import { messagesStateReducer, REMOVE_ALL_MESSAGES } from '@langchain/langgraph';
-import { reduceMessages } from './graph.js';
+import { reduceMessages } from './agent-state.js';
 
 /** What a list looks like, ids included (ids given to new messages are random, so only their presence). */
 const shape = (messages: BaseMessage[]) => messages.map((m) => [m.type, m.content, typeof m.id === 'string' && m.id !== '']);

@@ -1,0 +1,25 @@
+import type { RunSignal } from './steps.js';
+
+/** The engines that can run an agent's turns: the plain loop or LangGraph's StateGraph. */
+export const AGENT_ENGINES = ['loop', 'langgraph'] as const;
+export type AgentEngineName = (typeof AGENT_ENGINES)[number];
+
+/** One turn as an engine gets it. */
+export interface EngineTurn {
+  sessionId: string;
+  userId: string;
+  runId: string;
+  text: string;
+  /** Recalled long-term memories, rendered into the system prompt. */
+  memoryContext: string;
+}
+
+/**
+ * What an engine must do: run one turn on the thread `turn.sessionId` (load its checkpointed
+ * state, add the user's message, model ⇄ tools until an answer without tool calls or the round
+ * cap, checkpoint the result in LangGraph's format), reporting through `emit` synchronously.
+ * Resolves once the thread's state is stored; rejects on failure or when `signal` aborts.
+ */
+export interface AgentEngine {
+  run(turn: EngineTurn, emit: (signal: RunSignal) => void, signal: AbortSignal): Promise<void>;
+}
