@@ -1,5 +1,6 @@
 export { createAgent } from './agent.js';
 export { AGENT_DEFAULTS } from './agent-options.js';
+export { AGENT_ENGINES } from './engine.js';
 export { AgentError, AgentErrorCode } from './errors.js';
 export { AgentEventType, DoneReason } from './events.js';
 export { createLocalModel, LOCAL_MODEL_NAME } from './local-model.js';
@@ -36,6 +37,7 @@ export {
 } from './memory/index.js';
 
 export type { Agent } from './agent.js';
+export type { AgentEngineName } from './engine.js';
 export type { AfterTurnInput, AgentLogger, AgentMemory, AgentOptions, AgentStreamInput } from './agent-options.js';
 export type {
   AgentEvent,

@@ -6,6 +6,11 @@ describe('loadConfig', () => {
     expect(c).toMatchObject({ APP_ENV: 'development', PORT: 8080, DATA_DIR: './data', TRANSPORT: 'auto', MAX_FRAME_BYTES: 131072 });
     expect(c.DATABASE_URL).toBeUndefined();
   });
+  it('runs the agent on the loop engine unless AGENT_ENGINE says langgraph', () => {
+    expect(loadConfig({}).AGENT_ENGINE).toBe('loop');
+    expect(loadConfig({ AGENT_ENGINE: 'langgraph' }).AGENT_ENGINE).toBe('langgraph');
+    expect(() => loadConfig({ AGENT_ENGINE: 'pregel' })).toThrow(/AGENT_ENGINE/);
+  });
   it('treats empty variables as unset and coerces numbers', () => {
     expect(loadConfig({ PORT: '', DATABASE_URL: '' }).PORT).toBe(8080);
     expect(loadConfig({ PORT: '9000' }).PORT).toBe(9000);

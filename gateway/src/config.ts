@@ -135,6 +135,8 @@ export const ConfigSchema = z.object({
   MAX_CONTEXT_TOKENS: int(8000, 256),
   /** When conversation state is checkpointed: `exit` (once per run, fewest writes) or after every step. */
   CHECKPOINT_DURABILITY: z.enum(['exit', 'async', 'sync']).default('exit'),
+  /** What runs the agent's turns: `loop` (a plain async loop) or `langgraph` (its StateGraph); both keep the same checkpoints. */
+  AGENT_ENGINE: z.enum(['loop', 'langgraph']).default('loop'),
   MAX_TOOL_ROUNDS: int(6, 1),
   TOOL_TIMEOUT_MS: int(10_000, 10),
   /** When set, `/metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */

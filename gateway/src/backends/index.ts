@@ -198,6 +198,7 @@ async function createAgentBackend(
       tools: createMemoryTools(memory),
       maxContextTokens: config.MAX_CONTEXT_TOKENS,
       durability: config.CHECKPOINT_DURABILITY,
+      engine: config.AGENT_ENGINE,
       maxToolRounds: config.MAX_TOOL_ROUNDS,
       toolTimeoutMs: config.TOOL_TIMEOUT_MS,
       wrapTool,
