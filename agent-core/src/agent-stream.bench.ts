@@ -1,7 +1,8 @@
 /**
- * Per-token CPU cost of `agent.stream()` (LangGraph, tools bound, checkpointer) against the same
- * offline model's own `model.stream()` as the baseline, with concurrent runs and zero token delay.
- * Run: npx tsx agent-core/src/agent-stream.bench.ts [runs] [tokensPerRun]
+ * Per-token CPU cost of `agent.stream()` (tools bound, checkpointer; engine from AGENT_ENGINE,
+ * default loop) against the same offline model's own `model.stream()` as the baseline, with
+ * concurrent runs and zero token delay.
+ * Run: [AGENT_ENGINE=langgraph] npx tsx agent-core/src/agent-stream.bench.ts [runs] [tokensPerRun]
  */
 import { HumanMessage } from '@langchain/core/messages';
 import { createAgent } from './agent.js';
@@ -10,7 +11,7 @@ import { createLocalModel } from './local-model.js';
 const runs = Number(process.argv[2] ?? 20);
 const tokens = Number(process.argv[3] ?? 1000);
 const model = createLocalModel({ tokenDelayMs: 0, longAnswerTokens: tokens });
-const agent = createAgent({ model });
+const agent = createAgent({ model, engine: process.env.AGENT_ENGINE === 'langgraph' ? 'langgraph' : 'loop' });
 let session = 0;
 
 async function baseline(): Promise<number> {

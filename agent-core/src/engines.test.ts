@@ -29,7 +29,7 @@ const ORDERS: [AgentEngineName, AgentEngineName][] = [
   ['langgraph', 'loop'],
 ];
 
-describe.each(['exit', 'async'] as const)('engines on one thread (durability %s)', (durability) => {
+describe.each(['exit', 'async', 'sync'] as const)('engines on one thread (durability %s)', (durability) => {
   it.each(ORDERS)('%s writes a thread that %s continues, and back', async (first, second) => {
     const model = new ScriptedChatModel([toolRound('2+2'), { text: 'four' }, { text: 'hello again' }, toolRound('3*3'), { text: 'nine' }]);
     const checkpointer = new MemorySaver();

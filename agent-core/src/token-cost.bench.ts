@@ -5,8 +5,9 @@
  *
  * Per token (CONCURRENCY streams × TOKENS tokens at PACE ms): the floors (node:http with a
  * minimal SSE parser, the `openai` SDK, `ChatOpenAI.stream()`), the model chain on its own
- * (`streamAnswer`, both clients) and the whole agent run (LangGraph, tools bound, checkpointer)
- * over the chain with each client. Per run: back-to-back short answers through the agent.
+ * (`streamAnswer`, both clients) and the whole agent run (loop engine, tools bound, checkpointer)
+ * over the chain with each client, and on the lean client with the LangGraph engine
+ * (`…/langgraph`). Per run: back-to-back short answers through the agent.
  *
  * Run: npx tsx agent-core/src/token-cost.bench.ts [--rounds 2] [--only name,name] [--json out.json]
  *      [--baseline other-checkout/agent-core/src] (adds agent/baseline and run/agent/baseline)
@@ -127,10 +128,12 @@ async function chainAnswer(client: 'lean' | 'langchain', from = chains): Promise
 const agents = {
   lean: createAgent({ model: chains.lean }),
   langchain: createAgent({ model: chains.langchain }),
+  leanLangGraph: createAgent({ model: chains.lean, engine: 'langgraph' }),
 };
 const shortAgents = {
   lean: createAgent({ model: shortChains.lean }),
   langchain: createAgent({ model: shortChains.langchain }),
+  leanLangGraph: createAgent({ model: shortChains.lean, engine: 'langgraph' }),
 };
 let session = 0;
 async function agentRun(agent: (typeof agents)['lean']): Promise<number> {
@@ -207,9 +210,11 @@ variant('chain/langchain', 'token', () => chainAnswer('langchain'));
 variant('chain/lean', 'token', () => chainAnswer('lean'));
 variant('agent/langchain', 'token', () => agentRun(agents.langchain));
 variant('agent/lean', 'token', () => agentRun(agents.lean));
+variant('agent/lean/langgraph', 'token', () => agentRun(agents.leanLangGraph));
 variant('run/chain/lean', 'run', () => chainAnswer('lean', shortChains));
 variant('run/agent/langchain', 'run', () => agentRun(shortAgents.langchain));
 variant('run/agent/lean', 'run', () => agentRun(shortAgents.lean));
+variant('run/agent/lean/langgraph', 'run', () => agentRun(shortAgents.leanLangGraph));
 if (args.baseline) {
   // Another checkout's agent-core/src (e.g. the commit before a change), measured beside ours.
   const base = resolve(args.baseline);
