@@ -5,7 +5,8 @@ import { MemorySaver } from '@langchain/langgraph';
 import { AGENT_DEFAULTS, type AgentOptions, type AgentStreamInput } from './agent-options.js';
 import { AgentError, AgentErrorCode, errorMessage, toAgentError } from './errors.js';
 import type { AgentEvent, DoneEvent, DoneReason, TokenUsage } from './events.js';
-import { createGraphEngine, type GraphDeps } from './graph.js';
+import type { EngineDeps } from './engine.js';
+import { createGraphEngine } from './graph.js';
 import { createLoopEngine } from './loop.js';
 import { ModelChain } from './models/model-chain.js';
 import { loadPrompt, renderPrompt } from './prompts.js';
@@ -123,7 +124,7 @@ export function createAgent(options: AgentOptions): Agent {
   const tools = toolRegistry(settings.tools ?? []);
   if (settings.wrapTool) for (const [name, tool] of tools) tools.set(name, settings.wrapTool(tool));
   const modelName = ownModelName(model);
-  const deps: GraphDeps = {
+  const deps: EngineDeps = {
     model: model.bindTools([...tools.values()]),
     answers: answerStreamer(model, [...tools.values()]),
     tools,

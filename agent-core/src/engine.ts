@@ -1,8 +1,14 @@
-import type { RunSignal } from './steps.js';
+import type { BaseCheckpointSaver } from '@langchain/langgraph';
+import type { RunSignal, StepDeps } from './steps.js';
 
 /** The engines that can run an agent's turns: the plain loop or LangGraph's StateGraph. */
 export const AGENT_ENGINES = ['loop', 'langgraph'] as const;
 export type AgentEngineName = (typeof AGENT_ENGINES)[number];
+
+/** What an engine is built on: the steps' dependencies and the thread's checkpoint saver. */
+export interface EngineDeps extends StepDeps {
+  checkpointer: BaseCheckpointSaver;
+}
 
 /** One turn as an engine gets it. */
 export interface EngineTurn {

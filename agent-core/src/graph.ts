@@ -3,14 +3,10 @@
  * checkpointed by LangGraph's Pregel runtime after every step or once at exit.
  */
 import { HumanMessage } from '@langchain/core/messages';
-import { END, START, StateGraph, type BaseCheckpointSaver, type LangGraphRunnableConfig } from '@langchain/langgraph';
+import { END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph';
 import { AgentState, type AgentStateUpdate, type AgentStateValue } from './agent-state.js';
-import type { AgentEngine, EngineTurn } from './engine.js';
-import { callModel, callTools, hasPendingCalls, type RunSignal, type StepContext, type StepDeps } from './steps.js';
-
-export interface GraphDeps extends StepDeps {
-  checkpointer: BaseCheckpointSaver;
-}
+import type { AgentEngine, EngineDeps, EngineTurn } from './engine.js';
+import { callModel, callTools, hasPendingCalls, type RunSignal, type StepContext } from './steps.js';
 
 /** Only the caller's keys of `configurable` (thread_id, userId, …), not LangGraph's internals. */
 function publicConfigurable(config: LangGraphRunnableConfig): Record<string, unknown> {
@@ -30,7 +26,7 @@ function stepContext(config: LangGraphRunnableConfig): StepContext {
 }
 
 /** Builds and compiles the model ⇄ tools StateGraph. */
-export function buildAgentGraph(deps: GraphDeps) {
+export function buildAgentGraph(deps: EngineDeps) {
   const model = (state: AgentStateValue, config: LangGraphRunnableConfig): Promise<AgentStateUpdate> => callModel(deps, state, stepContext(config));
   const tools = (state: AgentStateValue, config: LangGraphRunnableConfig): Promise<AgentStateUpdate> => callTools(deps, state, stepContext(config));
   return new StateGraph(AgentState)
@@ -45,7 +41,7 @@ export function buildAgentGraph(deps: GraphDeps) {
 export type AgentGraph = ReturnType<typeof buildAgentGraph>;
 
 /** The LangGraph engine: each turn is one `graph.stream` whose nodes write to the turn's sink. */
-export function createGraphEngine(deps: GraphDeps, durability: 'async' | 'sync' | 'exit'): AgentEngine {
+export function createGraphEngine(deps: EngineDeps, durability: 'async' | 'sync' | 'exit'): AgentEngine {
   const graph = buildAgentGraph(deps);
   async function run(turn: EngineTurn, emit: (signal: RunSignal) => void, signal: AbortSignal): Promise<void> {
     // LangGraph keeps a writer given in the run's config (and hands it to every node).

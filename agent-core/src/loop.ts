@@ -9,8 +9,7 @@ import { HumanMessage } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { emptyCheckpoint, type BaseCheckpointSaver, type Checkpoint, type CheckpointTuple } from '@langchain/langgraph';
 import { reduceMessages } from './agent-state.js';
-import type { AgentEngine, EngineTurn } from './engine.js';
-import type { GraphDeps } from './graph.js';
+import type { AgentEngine, EngineDeps, EngineTurn } from './engine.js';
 import { callModel, callTools, hasPendingCalls, type StepContext, type StepState } from './steps.js';
 
 /** When the loop writes the thread's checkpoint (as LangGraph's `durability`). */
@@ -98,7 +97,7 @@ class ThreadCheckpoints {
 }
 
 /** Builds the loop engine; `durability` as LangGraph's: after every step (`async`, `sync`) or once at the end (`exit`). */
-export function createLoopEngine(deps: GraphDeps, durability: LoopDurability): AgentEngine {
+export function createLoopEngine(deps: EngineDeps, durability: LoopDurability): AgentEngine {
   async function run(turn: EngineTurn, emit: StepContext['emit'], signal: AbortSignal): Promise<void> {
     const thread: RunnableConfig = { configurable: { thread_id: turn.sessionId } };
     const saved = await deps.checkpointer.getTuple(thread);
