@@ -261,22 +261,29 @@ export class RunManager {
     if (this.draining) throw new GatewayError('busy', 'this node is draining; reconnect and retry', { retryable: true });
     const runId = randomUUID();
     const key = `send:${ctx.userId}:${frame.sessionId}:${frame.id}`;
-    const existing = await this.o.idempotency.claim(key, runId, IDEMPOTENCY_TTL_MS, frame.sessionId);
-    if (existing) {
-      onAccepted(existing, true);
+    const { idempotency, lock } = this.o;
+    // The claim and the lease in one step where the store can: a send's first round trip.
+    const claimed: { existing: string | null; acquired?: boolean } = idempotency.claimAndAcquire
+      ? await idempotency.claimAndAcquire(key, runId, IDEMPOTENCY_TTL_MS, frame.sessionId, this.o.lockTtlMs)
+      : { existing: await idempotency.claim(key, runId, IDEMPOTENCY_TTL_MS, frame.sessionId) };
+    // Our own run id back: a resent claim whose first reply was lost; the send is ours.
+    if (claimed.existing && claimed.existing !== runId) {
+      onAccepted(claimed.existing, true);
       return;
     }
+    let acquiredAt: number;
     try {
-      await this.acquire(frame, runId);
+      if (claimed.acquired !== true) await this.acquire(frame, runId, claimed.acquired === false);
+      acquiredAt = Date.now();
       await this.o.hooks?.beforeRun?.({ userId: ctx.userId, sessionId: frame.sessionId, text: frame.text });
       await this.o.hooks?.accepted?.({ userId: ctx.userId, sessionId: frame.sessionId, runId, clientMessageId: frame.id, text: frame.text });
     } catch (e) {
-      await this.o.idempotency.release(key, runId, frame.sessionId).catch(() => {});
-      await this.o.lock.release(frame.sessionId, runId).catch(() => {});
+      await idempotency.release(key, runId, frame.sessionId).catch(() => {});
+      await lock.release(frame.sessionId, runId).catch(() => {});
       throw e;
     }
     onAccepted(runId, false);
-    this.execute(ctx, frame, runId);
+    this.execute(ctx, frame, runId, acquiredAt);
   }
 
   /** Cancels a run of a session the caller owns; unknown or finished runs are a `not_found`. */
@@ -320,9 +327,10 @@ export class RunManager {
     return true;
   }
 
-  private async acquire(frame: SendFrame, runId: string): Promise<void> {
+  /** Takes the session's lease for a send (`tried`: one attempt found it held already). */
+  private async acquire(frame: SendFrame, runId: string, tried = false): Promise<void> {
     const { lock } = this.o;
-    if (await lock.acquire(frame.sessionId, runId, this.o.lockTtlMs)) return;
+    if (!tried && (await lock.acquire(frame.sessionId, runId, this.o.lockTtlMs))) return;
     if (await this.endingRun(frame.sessionId, runId)) return;
     const policy = frame.ifBusy ?? 'reject';
     if (policy === 'reject') throw new GatewayError('busy', 'the session already has a run; retry after its done or use ifBusy', { retryable: true });
@@ -349,7 +357,7 @@ export class RunManager {
     }
   }
 
-  private execute(ctx: { userId: string; connectionId: string }, frame: SendFrame, runId: string): void {
+  private execute(ctx: { userId: string; connectionId: string }, frame: SendFrame, runId: string, acquiredAt: number): void {
     const controller = new AbortController();
     let resolveFinished!: () => void;
     const run: LocalRun = {
@@ -360,7 +368,7 @@ export class RunManager {
       finished: new Promise((r) => (resolveFinished = r)),
     };
     this.runs.set(frame.sessionId, run);
-    const body = (traceId?: string) => this.runToEnd(ctx, frame, run, traceId);
+    const body = (traceId?: string) => this.runToEnd(ctx, frame, run, acquiredAt, traceId);
     const wrapRun = this.o.hooks?.wrapRun;
     void withLogContext({ sessionId: frame.sessionId, runId }, () => (wrapRun ? wrapRun({ sessionId: frame.sessionId, runId, userId: ctx.userId }, body) : body()))
       .catch((e) => this.o.logger.error('run failed outside the agent', { error: String(e) }))
@@ -370,7 +378,7 @@ export class RunManager {
       });
   }
 
-  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun, traceId?: string): Promise<void> {
+  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun, acquiredAt: number, traceId?: string): Promise<void> {
     const { hub, logger } = this.o;
     const base = { sessionId: frame.sessionId, runId: run.runId };
     const started = Date.now();
@@ -394,6 +402,12 @@ export class RunManager {
       seqTo = written.seq;
       return written;
     };
+    // The user frame goes through the batch path: the log publishes it in the same step.
+    const appendUser = async () => {
+      const [written] = await hub.appendBatch([{ type: 'user', ...base, id: frame.id, text: frame.text }], lease);
+      seqTo = written!.seq;
+      return written!.seq;
+    };
     // The transcript keeps what the log took (what clients saw), not what the model produced:
     // tokens of a batch that failed to be written are in neither.
     let written = '';
@@ -411,12 +425,14 @@ export class RunManager {
         if (await lock.acquire(frame.sessionId, run.runId, this.o.lockTtlMs)) return logger.warn('run lease had lapsed; taken again');
         lost(new LeaseLostError(frame.sessionId, run.runId));
       })().catch(() => {});
-    // Renewed at once: the lease was taken before the send's checks and the user message's write.
-    renewLease();
-    const renew = setInterval(renewLease, Math.max(200, this.o.lockTtlMs / 3));
+    // The lease was taken before the send's checks and the user message's write: renewed at once
+    // unless it still has a third of its time left when the first interval's renewal comes.
+    const renewEveryMs = Math.max(200, this.o.lockTtlMs / 3);
+    if (Date.now() - acquiredAt + renewEveryMs > (this.o.lockTtlMs * 2) / 3) renewLease();
+    const renew = setInterval(renewLease, renewEveryMs);
     try {
       await this.endPrevious(frame.sessionId, run.runId);
-      seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
+      seqFrom = await appendUser();
       logger.info('run started', { userId: ctx.userId });
       for await (const event of this.o.agent.stream({ ...base, userId: ctx.userId, text: frame.text, signal: run.controller.signal, tier: frame.tier })) {
         if (done) break;
@@ -462,7 +478,7 @@ export class RunManager {
         return;
       }
       await this.endPrevious(frame.sessionId, run.runId);
-      seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
+      seqFrom = await appendUser();
     };
     if (!fenced) {
       try {
