@@ -67,7 +67,8 @@ export function memoryRepository(ctx: DbContext): MemoryRepository {
       return rows.map((r) => ({ ...toRecord(r), score: 1 - Number(r.distance) }));
     };
     // pgvector ≥ 0.8: keep scanning the index until k rows pass the user filter. Set once for
-    // PGlite's session at open; on a server pool, per search in a transaction of its own.
+    // PGlite's session at open and by each server connection's start-up options; a context that
+    // has it unset sets it per search, in a transaction of its own.
     if (!ctx.iterativeScan || ctx.iterativeScanSet) return search(db);
     return db.transaction().execute(async (trx) => {
       await sql`SET LOCAL hnsw.iterative_scan = strict_order`.execute(trx);
