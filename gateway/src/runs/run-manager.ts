@@ -84,6 +84,8 @@ const CONTROL_CHANNEL = 'sb:control';
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** How far back a lost-run check looks for a run's `done` (the default log retention). */
 const LOG_SCAN = 10_000;
+/** Sessions whose last `done` written by this node is remembered (see `endPrevious`). */
+const OWN_DONE_SESSIONS = 10_000;
 /** Writes of a run's `done` (with its `user` frame if that failed too) before it gives up: about 12 s. */
 const END_WRITE_ATTEMPTS = 8;
 
@@ -96,6 +98,8 @@ export class RunManager {
   private readonly queued = new Map<string, number>();
   /** Runs this node is checking for a missing `done` right now. */
   private readonly ending = new Set<string>();
+  /** Session → the `seq` of the last `done` a run of this node wrote there (most recent sessions). */
+  private readonly ownDone = new Map<string, number>();
   private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>> & Pick<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>;
   private draining = false;
 
@@ -213,6 +217,11 @@ export class RunManager {
    * `done{error:node_lost}`, written under the new run's lease, so every run has its one `done`.
    */
   private async endPrevious(sessionId: string, runId: string): Promise<void> {
+    // The log's last `seq` is still this node's own `done`: nothing was written since, nothing to
+    // end (one read of the last `seq` instead of two for the last frame). A `seq` is never reused,
+    // not even by a recreated log, so an equal one is that very `done`.
+    const ownDone = this.ownDone.get(sessionId);
+    if (ownDone !== undefined && (await this.o.hub.read(sessionId, ownDone, 0)).lastSeq === ownDone) return;
     const last = await this.o.hub.lastFrame(sessionId);
     if (!last || last.type === 'done' || last.runId === runId) return;
     this.o.logger.warn('previous run of the session never ended; ending it', { previousRunId: last.runId });
@@ -284,6 +293,12 @@ export class RunManager {
     }
     onAccepted(runId, false);
     this.execute(ctx, frame, runId, acquiredAt);
+  }
+
+  private noteOwnDone(sessionId: string, seq: number): void {
+    this.ownDone.delete(sessionId);
+    this.ownDone.set(sessionId, seq);
+    if (this.ownDone.size > OWN_DONE_SESSIONS) this.ownDone.delete(this.ownDone.keys().next().value!);
   }
 
   /** Cancels a run of a session the caller owns; unknown or finished runs are a `not_found`. */
@@ -485,6 +500,7 @@ export class RunManager {
         await writeUser();
         writer.push(done);
         await writer.flush();
+        this.noteOwnDone(frame.sessionId, writer.lastSeq);
       } catch (e) {
         if (!lost(e)) {
           // A failed batch: the frames after it are not written; `done` gets its own write, tried
