@@ -295,6 +295,7 @@ export class RunManager {
     this.execute(ctx, frame, runId, acquiredAt);
   }
 
+  /** Remembers the `seq` of the `done` a run of this node wrote (the most recent sessions only). */
   private noteOwnDone(sessionId: string, seq: number): void {
     this.ownDone.delete(sessionId);
     this.ownDone.set(sessionId, seq);
