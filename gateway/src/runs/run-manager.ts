@@ -418,12 +418,6 @@ export class RunManager {
       seqTo = written.seq;
       return written;
     };
-    // The user frame goes through the batch path: the log publishes it in the same step.
-    const appendUser = async () => {
-      const [written] = await hub.appendBatch([{ type: 'user', ...base, id: frame.id, text: frame.text }], lease);
-      seqTo = written!.seq;
-      return written!.seq;
-    };
     // The transcript keeps what the log took (what clients saw), not what the model produced:
     // tokens of a batch that failed to be written are in neither.
     let written = '';
@@ -448,7 +442,7 @@ export class RunManager {
     const renew = setInterval(renewLease, renewEveryMs);
     try {
       await this.endPrevious(frame.sessionId, run.runId);
-      seqFrom = await appendUser();
+      seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
       logger.info('run started', { userId: ctx.userId });
       for await (const event of this.o.agent.stream({ ...base, userId: ctx.userId, text: frame.text, signal: run.controller.signal, tier: frame.tier })) {
         if (done) break;
@@ -494,7 +488,7 @@ export class RunManager {
         return;
       }
       await this.endPrevious(frame.sessionId, run.runId);
-      seqFrom = await appendUser();
+      seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
     };
     if (!fenced) {
       try {
