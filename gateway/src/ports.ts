@@ -161,7 +161,17 @@ export interface IdempotencyStore {
   claim(key: string, value: string, ttlMs: number, sessionId?: string): Promise<string | null>;
   /** Removes `key` if it still holds `value` (a send that was refused must be retryable). */
   release(key: string, value: string, sessionId?: string): Promise<void>;
+  /**
+   * A send's first step: {@link claim}, and when the claim is ours, the run lease of `sessionId`
+   * for `value` (as {@link RunLock.acquire} on the run lock of the same backend) — in one round
+   * trip on Redis. `existing` is the value already stored (then no lease is taken); else `acquired`
+   * says whether the lease was free. A store without it: the caller claims, then acquires.
+   */
+  claimAndAcquire?(key: string, value: string, ttlMs: number, sessionId: string, leaseTtlMs: number): Promise<ClaimAndAcquire>;
 }
+
+/** What {@link IdempotencyStore.claimAndAcquire} found. */
+export type ClaimAndAcquire = { existing: string } | { existing: null; acquired: boolean };
 
 /** What a closed connection was attached to, so a resume without `after` picks up where it left. */
 export interface ResumeRecord {

@@ -84,6 +84,8 @@ const CONTROL_CHANNEL = 'sb:control';
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** How far back a lost-run check looks for a run's `done` (the default log retention). */
 const LOG_SCAN = 10_000;
+/** Sessions whose last `done` written by this node is remembered (see `endPrevious`). */
+const OWN_DONE_SESSIONS = 10_000;
 /** Writes of a run's `done` (with its `user` frame if that failed too) before it gives up: about 12 s. */
 const END_WRITE_ATTEMPTS = 8;
 
@@ -96,6 +98,8 @@ export class RunManager {
   private readonly queued = new Map<string, number>();
   /** Runs this node is checking for a missing `done` right now. */
   private readonly ending = new Set<string>();
+  /** Session → the `seq` of the last `done` a run of this node wrote there (most recent sessions). */
+  private readonly ownDone = new Map<string, number>();
   private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>> & Pick<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>;
   private draining = false;
 
@@ -213,6 +217,11 @@ export class RunManager {
    * `done{error:node_lost}`, written under the new run's lease, so every run has its one `done`.
    */
   private async endPrevious(sessionId: string, runId: string): Promise<void> {
+    // The log's last `seq` is still this node's own `done`: nothing was written since, nothing to
+    // end (one read of the last `seq` instead of two for the last frame). A `seq` is never reused,
+    // not even by a recreated log, so an equal one is that very `done`.
+    const ownDone = this.ownDone.get(sessionId);
+    if (ownDone !== undefined && (await this.o.hub.read(sessionId, ownDone, 0)).lastSeq === ownDone) return;
     const last = await this.o.hub.lastFrame(sessionId);
     if (!last || last.type === 'done' || last.runId === runId) return;
     this.o.logger.warn('previous run of the session never ended; ending it', { previousRunId: last.runId });
@@ -261,22 +270,36 @@ export class RunManager {
     if (this.draining) throw new GatewayError('busy', 'this node is draining; reconnect and retry', { retryable: true });
     const runId = randomUUID();
     const key = `send:${ctx.userId}:${frame.sessionId}:${frame.id}`;
-    const existing = await this.o.idempotency.claim(key, runId, IDEMPOTENCY_TTL_MS, frame.sessionId);
-    if (existing) {
-      onAccepted(existing, true);
+    const { idempotency, lock } = this.o;
+    // The claim and the lease in one step where the store can: a send's first round trip.
+    const claimed: { existing: string | null; acquired?: boolean } = idempotency.claimAndAcquire
+      ? await idempotency.claimAndAcquire(key, runId, IDEMPOTENCY_TTL_MS, frame.sessionId, this.o.lockTtlMs)
+      : { existing: await idempotency.claim(key, runId, IDEMPOTENCY_TTL_MS, frame.sessionId) };
+    // Our own run id back: a resent claim whose first reply was lost; the send is ours.
+    if (claimed.existing && claimed.existing !== runId) {
+      onAccepted(claimed.existing, true);
       return;
     }
+    let acquiredAt: number;
     try {
-      await this.acquire(frame, runId);
+      if (claimed.acquired !== true) await this.acquire(frame, runId, claimed.acquired === false);
+      acquiredAt = Date.now();
       await this.o.hooks?.beforeRun?.({ userId: ctx.userId, sessionId: frame.sessionId, text: frame.text });
       await this.o.hooks?.accepted?.({ userId: ctx.userId, sessionId: frame.sessionId, runId, clientMessageId: frame.id, text: frame.text });
     } catch (e) {
-      await this.o.idempotency.release(key, runId, frame.sessionId).catch(() => {});
-      await this.o.lock.release(frame.sessionId, runId).catch(() => {});
+      await idempotency.release(key, runId, frame.sessionId).catch(() => {});
+      await lock.release(frame.sessionId, runId).catch(() => {});
       throw e;
     }
     onAccepted(runId, false);
-    this.execute(ctx, frame, runId);
+    this.execute(ctx, frame, runId, acquiredAt);
+  }
+
+  /** Remembers the `seq` of the `done` a run of this node wrote (the most recent sessions only). */
+  private noteOwnDone(sessionId: string, seq: number): void {
+    this.ownDone.delete(sessionId);
+    this.ownDone.set(sessionId, seq);
+    if (this.ownDone.size > OWN_DONE_SESSIONS) this.ownDone.delete(this.ownDone.keys().next().value!);
   }
 
   /** Cancels a run of a session the caller owns; unknown or finished runs are a `not_found`. */
@@ -320,9 +343,10 @@ export class RunManager {
     return true;
   }
 
-  private async acquire(frame: SendFrame, runId: string): Promise<void> {
+  /** Takes the session's lease for a send (`tried`: one attempt found it held already). */
+  private async acquire(frame: SendFrame, runId: string, tried = false): Promise<void> {
     const { lock } = this.o;
-    if (await lock.acquire(frame.sessionId, runId, this.o.lockTtlMs)) return;
+    if (!tried && (await lock.acquire(frame.sessionId, runId, this.o.lockTtlMs))) return;
     if (await this.endingRun(frame.sessionId, runId)) return;
     const policy = frame.ifBusy ?? 'reject';
     if (policy === 'reject') throw new GatewayError('busy', 'the session already has a run; retry after its done or use ifBusy', { retryable: true });
@@ -349,7 +373,7 @@ export class RunManager {
     }
   }
 
-  private execute(ctx: { userId: string; connectionId: string }, frame: SendFrame, runId: string): void {
+  private execute(ctx: { userId: string; connectionId: string }, frame: SendFrame, runId: string, acquiredAt: number): void {
     const controller = new AbortController();
     let resolveFinished!: () => void;
     const run: LocalRun = {
@@ -360,7 +384,7 @@ export class RunManager {
       finished: new Promise((r) => (resolveFinished = r)),
     };
     this.runs.set(frame.sessionId, run);
-    const body = (traceId?: string) => this.runToEnd(ctx, frame, run, traceId);
+    const body = (traceId?: string) => this.runToEnd(ctx, frame, run, acquiredAt, traceId);
     const wrapRun = this.o.hooks?.wrapRun;
     void withLogContext({ sessionId: frame.sessionId, runId }, () => (wrapRun ? wrapRun({ sessionId: frame.sessionId, runId, userId: ctx.userId }, body) : body()))
       .catch((e) => this.o.logger.error('run failed outside the agent', { error: String(e) }))
@@ -370,7 +394,7 @@ export class RunManager {
       });
   }
 
-  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun, traceId?: string): Promise<void> {
+  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun, acquiredAt: number, traceId?: string): Promise<void> {
     const { hub, logger } = this.o;
     const base = { sessionId: frame.sessionId, runId: run.runId };
     const started = Date.now();
@@ -411,9 +435,11 @@ export class RunManager {
         if (await lock.acquire(frame.sessionId, run.runId, this.o.lockTtlMs)) return logger.warn('run lease had lapsed; taken again');
         lost(new LeaseLostError(frame.sessionId, run.runId));
       })().catch(() => {});
-    // Renewed at once: the lease was taken before the send's checks and the user message's write.
-    renewLease();
-    const renew = setInterval(renewLease, Math.max(200, this.o.lockTtlMs / 3));
+    // The lease was taken before the send's checks and the user message's write: renewed at once
+    // unless it still has a third of its time left when the first interval's renewal comes.
+    const renewEveryMs = Math.max(200, this.o.lockTtlMs / 3);
+    if (Date.now() - acquiredAt + renewEveryMs > (this.o.lockTtlMs * 2) / 3) renewLease();
+    const renew = setInterval(renewLease, renewEveryMs);
     try {
       await this.endPrevious(frame.sessionId, run.runId);
       seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
@@ -469,6 +495,7 @@ export class RunManager {
         await writeUser();
         writer.push(done);
         await writer.flush();
+        this.noteOwnDone(frame.sessionId, writer.lastSeq);
       } catch (e) {
         if (!lost(e)) {
           // A failed batch: the frames after it are not written; `done` gets its own write, tried

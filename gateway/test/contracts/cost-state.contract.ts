@@ -17,6 +17,10 @@ export function costStateContract(name: string, make: (seed: SpendSeed) => { cou
       expect(await counters.get('alice', '2025-01-02')).toEqual({ user: 600, global: 2107 });
       expect(seeded.filter((s) => s.startsWith('user:alice'))).toHaveLength(1);
       expect(seeded.filter((s) => s === 'day:2025-01-02')).toHaveLength(1);
+      // An add that comes first on a new day seeds both counters, once, before adding.
+      expect(await counters.add('alice', '2025-01-03', 5)).toEqual({ user: 505, global: 2005 });
+      expect(await counters.add('alice', '2025-01-03', 0)).toEqual({ user: 505, global: 2005 });
+      expect(seeded.filter((s) => s === 'day:2025-01-03')).toHaveLength(1);
       await expect(counters.add('alice', '2025-01-02', -1)).rejects.toThrow(RangeError);
       await expect(counters.add('alice', '2025-01-02', 0.5)).rejects.toThrow(RangeError);
     });

@@ -8,7 +8,10 @@ import type { IdempotencyStore, RunLock } from '../../src/ports.js';
 export interface SharedStateHarness {
   /** A run lock; on a shared backend each call is a separate node on the same data. */
   lock(): Promise<RunLock>;
-  /** An idempotency store; on a shared backend each call is a separate node on the same data. */
+  /**
+   * An idempotency store; on a shared backend each call is a separate node on the same data. Its
+   * `claimAndAcquire` takes the leases of the harness's `lock()`.
+   */
   ids(): Promise<IdempotencyStore>;
   /** Lets `ms` pass for lease and key expiry (an injected clock, or a real wait). */
   elapse(ms: number): Promise<void>;
@@ -125,6 +128,33 @@ export function describeSharedStateContract(name: string, factory: SharedStateFa
       expect(await a.claim('u1:c1', 'run-5', 10_000, 's1')).toBe('run-1');
       await b.release('u1:c1', 'run-1', 's1');
       expect(await a.claim('u1:c1', 'run-6', 10_000, 's1')).toBeNull();
+    });
+
+    it(`claims a key and takes the session's lease in one step (${nodes})`, async () => {
+      const [a, b, lock] = [await h.ids(), await h.ids(), await h.lock()];
+      if (!a.claimAndAcquire || !b.claimAndAcquire) throw new Error('the store has no claimAndAcquire');
+      expect(await a.claimAndAcquire('u1:c1', 'run-1', 10_000, 's1', 10_000)).toEqual({ existing: null, acquired: true });
+      expect(await lock.holder('s1')).toBe('run-1');
+      // A repeated send gets the first run and takes nothing.
+      expect(await b.claimAndAcquire('u1:c1', 'run-2', 10_000, 's1', 10_000)).toEqual({ existing: 'run-1' });
+      expect(await lock.holder('s1')).toBe('run-1');
+      // Another send on the busy session: its claim stands (the caller releases it on refusal).
+      expect(await b.claimAndAcquire('u1:c2', 'run-3', 10_000, 's1', 10_000)).toEqual({ existing: null, acquired: false });
+      expect(await a.claim('u1:c2', 'run-4', 10_000, 's1')).toBe('run-3');
+      await b.release('u1:c2', 'run-3', 's1');
+      await lock.release('s1', 'run-1');
+      expect(await a.claimAndAcquire('u1:c2', 'run-5', 10_000, 's1', 10_000)).toEqual({ existing: null, acquired: true });
+      expect(await lock.holder('s1')).toBe('run-5');
+      // The same key under another session is another key.
+      expect(await a.claimAndAcquire('u1:c1', 'run-6', 10_000, 's2', 10_000)).toEqual({ existing: null, acquired: true });
+    });
+
+    it('takes a lease by claimAndAcquire that expires like any other', async () => {
+      const [ids, lock] = [await h.ids(), await h.lock()];
+      expect(await ids.claimAndAcquire!('k', 'run-1', 10_000, 's1', ttlMs)).toEqual({ existing: null, acquired: true });
+      await h.elapse(ttlMs * 1.6);
+      expect(await lock.holder('s1')).toBeNull();
+      expect(await lock.acquire('s1', 'run-2', ttlMs)).toBe(true);
     });
 
     it('forgets a key after its ttl', async () => {

@@ -22,7 +22,7 @@ export function createMemoryBackends(options: { retention: LogRetention; reserva
     log: createMemorySessionLog(options.retention, Date.now, { holder: (sessionId) => lock.holderNow(sessionId), reservations: options.reservations }),
     bus: createMemoryPubSub(),
     lock,
-    idempotency: createMemoryIdempotencyStore(),
+    idempotency: createMemoryIdempotencyStore(Date.now, { lock }),
     resume: createMemoryResumeRegistry(),
   };
 }

@@ -9,7 +9,7 @@ describeSharedStateContract('in-process', {
     const now = () => clock;
     // one node: every call returns the same instance, since in-process state is per instance
     const lock = createMemoryRunLock(now);
-    const ids = createMemoryIdempotencyStore(now);
+    const ids = createMemoryIdempotencyStore(now, { lock });
     return {
       lock: async () => lock,
       ids: async () => ids,

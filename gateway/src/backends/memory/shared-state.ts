@@ -1,4 +1,4 @@
-import type { ResumeRecord, ResumeRegistry, IdempotencyStore, PubSub, RunLock } from '../../ports.js';
+import type { ClaimAndAcquire, ResumeRecord, ResumeRegistry, IdempotencyStore, PubSub, RunLock } from '../../ports.js';
 
 /** In-process pub/sub (embedded default). Delivery is asynchronous, like a real bus. */
 export function createMemoryPubSub(): PubSub {
@@ -64,28 +64,43 @@ export function createMemoryRunLock(now: () => number = Date.now): MemoryRunLock
 
 const scoped = (key: string, sessionId: string | undefined) => (sessionId === undefined ? key : `${sessionId}\n${key}`);
 
-/** In-process idempotency keys with expiry. */
-export function createMemoryIdempotencyStore(now: () => number = Date.now): IdempotencyStore {
+/**
+ * In-process idempotency keys with expiry. With `lock`, `claimAndAcquire` takes that run lock's
+ * lease (in one process the two steps are one: nothing runs between them).
+ */
+export function createMemoryIdempotencyStore(now: () => number = Date.now, options: { lock?: RunLock } = {}): IdempotencyStore {
+  const { lock } = options;
   const keys = new Map<string, { value: string; until: number }>();
   let sweepAt = now() + 60_000;
-  return {
+  const claim = (k: string, value: string, ttlMs: number, sessionId: string | undefined): string | null => {
+    const key = scoped(k, sessionId);
+    const t = now();
+    if (t > sweepAt) {
+      for (const [k, v] of keys) if (v.until <= t) keys.delete(k);
+      sweepAt = t + 60_000;
+    }
+    const existing = keys.get(key);
+    if (existing && existing.until > t) return existing.value;
+    keys.set(key, { value, until: t + ttlMs });
+    return null;
+  };
+  const store: IdempotencyStore = {
     async claim(k, value, ttlMs, sessionId) {
-      const key = scoped(k, sessionId);
-      const t = now();
-      if (t > sweepAt) {
-        for (const [k, v] of keys) if (v.until <= t) keys.delete(k);
-        sweepAt = t + 60_000;
-      }
-      const existing = keys.get(key);
-      if (existing && existing.until > t) return existing.value;
-      keys.set(key, { value, until: t + ttlMs });
-      return null;
+      return claim(k, value, ttlMs, sessionId);
     },
     async release(k, value, sessionId) {
       const key = scoped(k, sessionId);
       if (keys.get(key)?.value === value) keys.delete(key);
     },
   };
+  if (lock) {
+    store.claimAndAcquire = async (k, value, ttlMs, sessionId, leaseTtlMs): Promise<ClaimAndAcquire> => {
+      const existing = claim(k, value, ttlMs, sessionId);
+      if (existing !== null) return { existing };
+      return { existing: null, acquired: await lock.acquire(sessionId, value, leaseTtlMs) };
+    };
+  }
+  return store;
 }
 
 /** In-process connection records with expiry. */

@@ -21,8 +21,9 @@ export interface DbContext {
   /** pgvector ≥ 0.8 (iterative index scans keep per-user filtered results complete). */
   iterativeScan: boolean;
   /**
-   * `hnsw.iterative_scan` is already set for the session (PGlite's one connection, set at open),
-   * so a memory search needs no transaction of its own for `SET LOCAL`.
+   * `hnsw.iterative_scan` is already set for the session (PGlite's one connection, set at open;
+   * each server connection by its start-up options), so a memory search needs no transaction of
+   * its own for `SET LOCAL`.
    */
   iterativeScanSet: boolean;
   schema: string;
@@ -47,8 +48,11 @@ export async function openDatabase(options: OpenStorageOptions): Promise<DbConte
     const pool = new pg.Pool({
       connectionString: options.databaseUrl,
       max: options.poolMax ?? 10,
-      // The schema first; `public` after it, where extensions such as pgvector live.
-      options: `-c search_path=${schema},public`,
+      // The schema first; `public` after it, where extensions such as pgvector live. pgvector ≥ 0.8
+      // keeps scanning its index until a filtered search has its k rows: set for every connection
+      // at its start, so a memory search needs no transaction for `SET LOCAL` (four round trips
+      // instead of one). An older pgvector, or none, leaves the setting unused.
+      options: `-c search_path=${schema},public -c hnsw.iterative_scan=strict_order`,
     });
     pool.on('error', (error) => logger.error('postgres pool error', { error: error.message }));
     const db = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
@@ -86,8 +90,9 @@ export async function openDatabase(options: OpenStorageOptions): Promise<DbConte
     if (ctx.kind === 'pglite' && ctx.iterativeScan) {
       // One connection: set once for the session, instead of a transaction per memory search.
       await sql`SET hnsw.iterative_scan = strict_order`.execute(ctx.db);
-      ctx.iterativeScanSet = true;
     }
+    // Server connections have it from their start-up options (above).
+    ctx.iterativeScanSet = ctx.iterativeScan;
   } catch (error) {
     await ctx.close().catch(() => {});
     throw error;

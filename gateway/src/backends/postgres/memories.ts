@@ -1,7 +1,8 @@
 /**
  * Per-user long-term memory on either database. With pgvector: a `vector` column, one partial HNSW
  * index (cosine ops) per embedding size, ordering by `<=>` in SQL. Without it (or with
- * `vector: false`): exact cosine similarity over the user's rows, computed here.
+ * `vector: false`): exact cosine similarity over the user's rows, computed here. On PGlite a user
+ * known to hold no memories is answered without a query (see {@link KnownEmpty}).
  */
 import { randomUUID } from 'node:crypto';
 import { sql } from 'kysely';
@@ -34,9 +35,40 @@ const toRecord = (r: { id: string; text: string; created_at: Date }): MemoryReco
   createdAt: iso(r.created_at),
 });
 
+/**
+ * Users known to hold no memories of an embedding size, so their search needs no query: only for
+ * PGlite, whose database this one process owns (every write goes through this repository). A
+ * search marks a user only if no add of theirs finished while it ran (a per-user generation).
+ */
+class KnownEmpty {
+  readonly #empty = new Set<string>();
+  readonly #generation = new Map<string, number>();
+
+  has(userId: string, dims: number): boolean {
+    return this.#empty.has(`${userId}:${dims}`);
+  }
+  generation(userId: string): number {
+    return this.#generation.get(userId) ?? 0;
+  }
+  /** A search of `userId` that began at generation `since` found nothing. */
+  found(userId: string, dims: number, since: number): void {
+    if (this.generation(userId) !== since) return;
+    if (this.#empty.size >= KNOWN_EMPTY_MAX) this.#empty.clear();
+    this.#empty.add(`${userId}:${dims}`);
+  }
+  /** A memory of `userId` was stored. */
+  added(userId: string, dims: number): void {
+    if (this.#generation.size >= KNOWN_EMPTY_MAX) this.#generation.clear(), this.#empty.clear();
+    this.#generation.set(userId, this.generation(userId) + 1);
+    this.#empty.delete(`${userId}:${dims}`);
+  }
+}
+const KNOWN_EMPTY_MAX = 100_000;
+
 export function memoryRepository(ctx: DbContext): MemoryRepository {
   const { db, hasVector, schema } = ctx;
   const indexed = new Set<number>();
+  const knownEmpty = ctx.kind === 'pglite' ? new KnownEmpty() : null;
 
   /** One partial HNSW index per embedding size, created the first time that size is seen. */
   async function ensureIndex(dims: number): Promise<void> {
@@ -67,7 +99,8 @@ export function memoryRepository(ctx: DbContext): MemoryRepository {
       return rows.map((r) => ({ ...toRecord(r), score: 1 - Number(r.distance) }));
     };
     // pgvector ≥ 0.8: keep scanning the index until k rows pass the user filter. Set once for
-    // PGlite's session at open; on a server pool, per search in a transaction of its own.
+    // PGlite's session at open and by each server connection's start-up options; a context that
+    // has it unset sets it per search, in a transaction of its own.
     if (!ctx.iterativeScan || ctx.iterativeScanSet) return search(db);
     return db.transaction().execute(async (trx) => {
       await sql`SET LOCAL hnsw.iterative_scan = strict_order`.execute(trx);
@@ -99,6 +132,7 @@ export function memoryRepository(ctx: DbContext): MemoryRepository {
           INSERT INTO memories (id, user_id, text, dims, embedding)
           VALUES (${randomUUID()}, ${userId}, ${text}, ${embedding.length}, ${embedding}::real[])
           RETURNING id, text, created_at`.execute(db);
+        knownEmpty?.added(userId, embedding.length);
         return toRecord(rows[0]);
       } catch (error) {
         if (sqlState(error) === PgState.ForeignKeyViolation) throw new NotFoundError('user not found', { cause: error });
@@ -111,11 +145,15 @@ export function memoryRepository(ctx: DbContext): MemoryRepository {
       if (!Number.isInteger(k) || k < 1) throw new InvalidInputError('k must be a positive integer');
       if (!isUuid(userId)) return [];
       const limit = Math.min(k, MAX_K);
+      if (knownEmpty?.has(userId, q.length)) return [];
+      const since = knownEmpty?.generation(userId) ?? 0;
+      let hits: MemoryHit[];
       if (hasVector) {
         await ensureIndex(q.length);
-        return searchVector(userId, q, limit);
-      }
-      return searchExact(userId, q, limit);
+        hits = await searchVector(userId, q, limit);
+      } else hits = await searchExact(userId, q, limit);
+      if (hits.length === 0) knownEmpty?.found(userId, q.length, since);
+      return hits;
     },
 
     async list(userId) {

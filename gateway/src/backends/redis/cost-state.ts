@@ -1,14 +1,21 @@
 import type { CacheStore, DaySpend, SpendCounters } from '../../ports.js';
 import type { SpendSeed } from '../memory/cost-state.js';
 import type { RedisClient } from './client.js';
-import { DEFAULT_KEY_PREFIX, checkTtl } from './script.js';
+import { DEFAULT_KEY_PREFIX, checkTtl, redisScript } from './script.js';
 
 const COUNTER_TTL_MS = 2 * 24 * 3600 * 1000;
+
+// KEYS: counter. ARGV: nanos. The new total, or nil when the counter is missing (seed it first).
+const ADD = redisScript(`
+if redis.call('EXISTS', KEYS[1]) == 0 then return false end
+return redis.call('INCRBY', KEYS[1], ARGV[1])
+`);
 
 /**
  * Today's spend counters on Redis, shared by every node: one integer key per (user, day) and one
  * per day for the deployment (INCRBY, so concurrent runs on different nodes add up exactly once).
- * A key Redis no longer holds (restarted without persistence) is seeded from the database first.
+ * A key Redis no longer holds (restarted without persistence) is seeded from the database first;
+ * an add to a key it holds is one command per key (a script: INCRBY only if the key exists).
  * On a cluster the two keys live in different slots: each command names one key.
  */
 export function createRedisSpendCounters(redis: RedisClient, seed: SpendSeed, options: { keyPrefix?: string } = {}): SpendCounters {
@@ -29,16 +36,22 @@ export function createRedisSpendCounters(redis: RedisClient, seed: SpendSeed, op
     ]);
     return { user, global };
   };
+  /** Adds to a counter that exists in one command; a missing one is seeded first, then added to. */
+  const add = async (key: string, nanos: number, load: () => Promise<number>): Promise<number> => {
+    const total = await ADD.run(redis, [key], [nanos]);
+    if (total !== null) return Number(total);
+    await read(key, load);
+    return Number(await redis.incrby(key, nanos));
+  };
   return {
     get,
     async add(userId, day, nanos) {
       if (!Number.isSafeInteger(nanos) || nanos < 0) throw new RangeError(`nanos must be an integer >= 0, got ${nanos}`);
-      await get(userId, day); // both counters exist (seeded) before they are incremented
       const [user, global] = await Promise.all([
-        redis.incrby(userKey(userId, day), nanos),
-        redis.incrby(dayKey(day), nanos),
+        add(userKey(userId, day), nanos, () => seed.userTotal(userId, day)),
+        add(dayKey(day), nanos, () => seed.globalTotal(day)),
       ]);
-      return { user: Number(user), global: Number(global) };
+      return { user, global };
     },
   };
 }

@@ -26,6 +26,17 @@ if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) 
 return 0
 `);
 
+// KEYS: idempotency key, lock. ARGV: value, key ttlMs, lease ttlMs. {0, prior}: claimed before;
+// {1}: claimed and the lease taken (free, or already ours); {2}: claimed, the lease held by another.
+const CLAIM_AND_ACQUIRE = redisScript(`
+local prior = redis.call('SET', KEYS[1], ARGV[1], 'NX', 'GET', 'PX', ARGV[2])
+if prior then return {0, prior} end
+local holder = redis.call('GET', KEYS[2])
+if holder == false then redis.call('SET', KEYS[2], ARGV[1], 'PX', ARGV[3]) return {1} end
+if holder == ARGV[1] then redis.call('PEXPIRE', KEYS[2], ARGV[3]) return {1} end
+return {2}
+`);
+
 function checkId(name: string, value: unknown): string {
   if (typeof value !== 'string' || value === '') throw new TypeError(`${name} must be a non-empty string`);
   return value;
@@ -57,7 +68,8 @@ export function createRedisRunLock(redis: RedisClient, options: RedisKeyOptions 
 
 /**
  * Idempotency keys on Redis: `SET NX GET PX` claims a key and returns what was there in one round
- * trip (Redis 7+); release is compare-and-delete.
+ * trip (Redis 7+); release is compare-and-delete. `claimAndAcquire` also takes the run lock of
+ * {@link createRedisRunLock} with the same key prefix, in one script.
  * @example const prior = await ids.claim(`${userId}:${clientId}`, runId, 600_000, sessionId); // null: ours
  */
 export function createRedisIdempotencyStore(redis: RedisClient, options: RedisKeyOptions = {}): IdempotencyStore {
@@ -72,6 +84,13 @@ export function createRedisIdempotencyStore(redis: RedisClient, options: RedisKe
     },
     async release(k, value, sessionId) {
       await RELEASE.run(redis, [key(k, sessionId)], [checkId('value', value)]);
+    },
+    // Both keys are in the session's slot (`{<sessionId>}`), so one script serves a cluster too.
+    async claimAndAcquire(k, value, ttlMs, sessionId, leaseTtlMs) {
+      const keys = [key(k, checkId('sessionId', sessionId)), sessionKey(prefix, 'lock', sessionId)];
+      const reply = (await CLAIM_AND_ACQUIRE.run(redis, keys, [checkId('value', value), checkTtl(ttlMs), checkTtl(leaseTtlMs)])) as [number, string?];
+      if (reply[0] === 0) return { existing: String(reply[1]) };
+      return { existing: null, acquired: reply[0] === 1 };
     },
   };
 }
