@@ -49,7 +49,8 @@ export class FrameWriter {
     if (frame.type === 'token' && last?.type === 'token') {
       if (last === this.merged) last.text += frame.text;
       else queue[at] = this.merged = { ...last, text: last.text + frame.text };
-    } else queue.push(frame);
+    } else if (at < 0) this.queue = [frame]; // most batches are one frame: no room for 16 more
+    else queue.push(frame);
     if (!this.busy) {
       this.busy = true;
       this.next();

@@ -143,12 +143,11 @@ export class SessionHub {
     }
     // Per batch (each token of an unhurried stream is one): one `then`, no async function.
     return appended.then((written) => {
-      const frames: SessionFrame[] = [];
       for (const w of written) {
         const state = this.sessions.get(sessionId);
         if (state) this.deliver(sessionId, state, w.frame.seq, w.json, w.epoch, w.frame);
-        frames.push(w.frame);
       }
+      const frames = written.map((w) => w.frame);
       if (channel === undefined || publishes) return frames;
       return Promise.all(written.map((w) => bus.publish(channel, encodeBus(w.frame.seq, w.epoch, w.json)))).then(() => frames);
     });
