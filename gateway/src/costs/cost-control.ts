@@ -10,6 +10,7 @@ import type { Logger } from '../logger.js';
 import type { RunSpend, SpendInput } from '../backends/postgres/types.js';
 import type { AgentRunner, CacheStore, Instrumentation, SpendCounters, Storage } from '../ports.js';
 import { AnswerRecorder, answerKey, parseCached, replay, SIDE_EFFECT_HINT, type CachedAnswer } from './answer-cache.js';
+import { relayEvents, Step, type Relay } from './event-relay.js';
 import { costNanos, fromUsd, toUsd, type PriceBook } from './prices.js';
 import type { TierRouter } from './router.js';
 
@@ -140,7 +141,25 @@ export function createCostControl(deps: CostControlDeps) {
     }
   }
 
-  async function* stream(input: Parameters<AgentRunner['stream']>[0]): AsyncGenerator<AgentEvent> {
+  type RunInput = Parameters<AgentRunner['stream']>[0];
+
+  /** A cached answer, replayed with the frame shapes of a live one, at cost 0. */
+  async function* fromCache(input: RunInput, day: string, hit: CachedAnswer, tier: string | undefined, withTier: (done: DoneEvent) => DoneEvent): AsyncGenerator<AgentEvent> {
+    for (const event of replay(hit)) {
+      if (input.signal.aborted) break;
+      yield event;
+    }
+    const usage = { inputTokens: 0, outputTokens: 0 };
+    await charge(input, day, hit.model, tier, usage, 0, true);
+    yield withTier({ type: 'done', reason: input.signal.aborted ? 'cancelled' : 'stop', model: hit.model, usage: { ...usage, costUsd: 0, cached: true } });
+  }
+
+  /**
+   * Routes, looks up the caches and the allowance, then meters the agent's events as they pass
+   * (a step per event, no generator: a run streams hundreds of tokens through here) and charges
+   * the run at its end.
+   */
+  async function open(input: RunInput): Promise<Relay<AgentEvent>> {
     const day = utcDay(now());
     const history: RunHistory =
       deps.router || cache ? await deps.history(input.sessionId, input.runId).catch(() => ({ depth: 0, recent: '' })) : { depth: 0, recent: '' };
@@ -178,16 +197,7 @@ export function createCostControl(deps: CostControlDeps) {
       }
       events.cacheLookup('semantic', hit !== null);
     }
-    if (hit) {
-      for (const event of replay(hit)) {
-        if (input.signal.aborted) break;
-        yield event;
-      }
-      const usage = { inputTokens: 0, outputTokens: 0 };
-      await charge(input, day, hit.model, tier, usage, 0, true);
-      yield withTier({ type: 'done', reason: input.signal.aborted ? 'cancelled' : 'stop', model: hit.model, usage: { ...usage, costUsd: 0, cached: true } });
-      return;
-    }
+    if (hit) return { source: fromCache(input, day, hit, tier, withTier), see: () => Step.pass, end: async () => [] };
 
     const budget = await allowance(input.userId, day);
     const inputTokens = (deps.baseInputTokens ?? 0) + Math.ceil((input.text.length + history.recent.length) / CHARS_PER_TOKEN);
@@ -197,52 +207,60 @@ export function createCostControl(deps: CostControlDeps) {
     const recorder = key || vector ? new AnswerRecorder() : undefined;
     let done: DoneEvent | undefined;
     let cut = false;
-    for await (const event of runner.stream(input)) {
+
+    const see = (event: AgentEvent): Step => {
       if (event.type === 'model-start') {
         model = event.model;
         price = prices.price(event.model);
-        continue;
+        return Step.skip;
       }
       if (event.type === 'done') {
         done = event;
-        break;
+        return Step.stop;
       }
       recorder?.add(event);
-      yield event;
       if (event.type === 'token' && budget.limit) {
         outputChars += event.text.length;
         if (costNanos(price, { inputTokens, outputTokens: Math.ceil(outputChars / CHARS_PER_TOKEN) }) >= budget.left) {
           cut = true;
-          break; // closes the agent's stream: its model request is aborted
+          return Step.passThenStop; // closes the agent's stream: its model request is aborted
         }
       }
-    }
+      return Step.pass;
+    };
 
-    if (cut && budget.limit) {
-      const usage = { inputTokens, outputTokens: Math.ceil(outputChars / CHARS_PER_TOKEN) };
-      const nanos = costNanos(price, usage);
-      const error = reached(budget.limit, 'during', input.userId);
-      yield { type: 'error', code: error.code, message: error.message, retryable: false, retryAfterMs: error.options.retryAfterMs };
-      await charge(input, day, model ?? 'unknown', tier, usage, nanos, false);
-      yield withTier({ type: 'done', reason: 'length', model: model ?? models[0], usage: { ...usage, costUsd: toUsd(nanos) } });
-      return;
-    }
-    if (!done) return; // the agent always ends with done; the run manager reports it if not
-    const usage = done.usage ?? { inputTokens: 0, outputTokens: 0 };
-    const answeredBy = done.model ?? model ?? 'unknown';
-    const nanos = costNanos(prices.price(answeredBy), usage);
-    await charge(input, day, answeredBy, tier, usage, nanos, false);
-    if (recorder?.cacheable && done.reason === 'stop' && recorder.steps.some((s) => 'text' in s && s.text.trim() !== '')) {
-      const entry = JSON.stringify({ model: answeredBy, steps: recorder.steps } satisfies CachedAnswer);
-      if (cache && key) void cache.store.set(key, entry, cache.ttlMs).catch((error) => logger.warn('answer cache write failed', { error: String(error) }));
-      if (semantic && vector) {
-        void semantic.questions
-          .add(input.userId, { tier: tier ?? '', question: input.text, embedding: vector, answer: entry, ttlMs: semantic.ttlMs })
-          .catch((error) => logger.warn('semantic cache write failed', { error: String(error) }));
+    const end = async (): Promise<AgentEvent[]> => {
+      if (cut && budget.limit) {
+        const usage = { inputTokens, outputTokens: Math.ceil(outputChars / CHARS_PER_TOKEN) };
+        const nanos = costNanos(price, usage);
+        const error = reached(budget.limit, 'during', input.userId);
+        await charge(input, day, model ?? 'unknown', tier, usage, nanos, false);
+        return [
+          { type: 'error', code: error.code, message: error.message, retryable: false, retryAfterMs: error.options.retryAfterMs },
+          withTier({ type: 'done', reason: 'length', model: model ?? models[0], usage: { ...usage, costUsd: toUsd(nanos) } }),
+        ];
       }
-    }
-    yield withTier({ ...done, usage: { ...usage, costUsd: toUsd(nanos) } });
+      if (!done) return []; // the agent always ends with done; the run manager reports it if not
+      const usage = done.usage ?? { inputTokens: 0, outputTokens: 0 };
+      const answeredBy = done.model ?? model ?? 'unknown';
+      const nanos = costNanos(prices.price(answeredBy), usage);
+      await charge(input, day, answeredBy, tier, usage, nanos, false);
+      if (recorder?.cacheable && done.reason === 'stop' && recorder.steps.some((s) => 'text' in s && s.text.trim() !== '')) {
+        const entry = JSON.stringify({ model: answeredBy, steps: recorder.steps } satisfies CachedAnswer);
+        if (cache && key) void cache.store.set(key, entry, cache.ttlMs).catch((error) => logger.warn('answer cache write failed', { error: String(error) }));
+        if (semantic && vector) {
+          void semantic.questions
+            .add(input.userId, { tier: tier ?? '', question: input.text, embedding: vector, answer: entry, ttlMs: semantic.ttlMs })
+            .catch((error) => logger.warn('semantic cache write failed', { error: String(error) }));
+        }
+      }
+      return [withTier({ ...done, usage: { ...usage, costUsd: toUsd(nanos) } })];
+    };
+
+    return { source: runner.stream(input), see, end };
   }
+
+  const stream = (input: RunInput): AsyncIterable<AgentEvent> => relayEvents(() => open(input));
 
   return {
     runner: { stream } satisfies AgentRunner,

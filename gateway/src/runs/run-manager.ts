@@ -421,12 +421,14 @@ export class RunManager {
     // The transcript keeps what the log took (what clients saw), not what the model produced:
     // tokens of a batch that failed to be written are in neither.
     let written = '';
-    const appendBatch = async (frames: SessionFrameInput[]) => {
-      const out = await hub.appendBatch(frames, lease);
-      for (const f of out) if (f.type === 'token') written += f.text;
-      return out;
-    };
-    const writer = new FrameWriter({ append: appendBatch, coalesceMs: this.o.tokenCoalesceMs ?? 0, onFailure: lost });
+    const writer = new FrameWriter({
+      append: (frames) => hub.appendBatch(frames, lease),
+      onWritten: (out) => {
+        for (const f of out) if (f.type === 'token') written += f.text;
+      },
+      coalesceMs: this.o.tokenCoalesceMs ?? 0,
+      onFailure: lost,
+    });
     const { lock } = this.o;
     const renewLease = () =>
       void (async () => {

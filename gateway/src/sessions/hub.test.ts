@@ -1,6 +1,6 @@
 import type { SessionFrame } from '@switchboard/protocol';
 import { createLogger } from '../logger.js';
-import { SessionHub, encodeBus, sessionChannel, sessionTopic, type HubSocket } from './hub.js';
+import { SessionHub, busSeq, decodeBus, encodeBus, sessionChannel, sessionTopic, type HubSocket } from './hub.js';
 import { createMemoryPubSub } from '../backends/memory/shared-state.js';
 import { createMemorySessionLog } from '../backends/memory/session-log.js';
 
@@ -145,5 +145,14 @@ describe('SessionHub', () => {
     hub.leave('s', a);
     expect(hub.sessionCount).toBe(0);
     expect(a.topics.size).toBe(0);
+  });
+});
+
+describe('busSeq', () => {
+  it('reads the seq of a bus message in place, as decodeBus does, and 0 for anything else', () => {
+    const message = encodeBus(1234, 'ep', '{"type":"token"}');
+    expect(busSeq(message)).toBe(1234);
+    expect(busSeq(message)).toBe(decodeBus(message)?.seq);
+    for (const bad of ['', ' 1 e {}', 'x12 e {}', '12', '0', '-3 e {}']) expect(busSeq(bad)).toBe(0);
   });
 });

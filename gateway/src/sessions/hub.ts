@@ -1,6 +1,6 @@
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { Logger } from '../logger.js';
-import { NO_INSTRUMENTATION, type Instrumentation, type PubSub, type SessionLog } from '../ports.js';
+import { NO_INSTRUMENTATION, type AppendedFrame, type Instrumentation, type PubSub, type SessionLog } from '../ports.js';
 
 /** What the hub needs of a socket. */
 export interface HubSocket {
@@ -33,6 +33,8 @@ interface SessionState {
   filling: boolean;
   /** The epoch of the log this node's stream follows ('' while the log was never written). */
   epoch: string;
+  /** The session's topic on the transport (made once, not per frame). */
+  topic: string;
 }
 
 export interface JoinResult {
@@ -63,6 +65,17 @@ export const sessionChannel = (sessionId: string) => `sb:session:{${sessionId}}`
 /** A bus message: `<seq> <epoch> <frame json>`, so a node orders frames without parsing them. */
 export function encodeBus(seq: number, epoch: string, json: string): string {
   return `${seq} ${epoch} ${json}`;
+}
+/** The `seq` of a bus message, read in place (no substring); 0 when it does not start with one. */
+export function busSeq(message: string): number {
+  let seq = 0;
+  for (let i = 0; i < message.length && i < 16; i++) {
+    const c = message.charCodeAt(i);
+    if (c === 32) return i > 0 ? seq : 0;
+    if (c < 48 || c > 57) return 0;
+    seq = seq * 10 + (c - 48);
+  }
+  return 0;
 }
 export function decodeBus(message: string): { seq: number; epoch: string; json: string } | null {
   const space = message.indexOf(' ');
@@ -105,7 +118,7 @@ export class SessionHub {
   async append(input: SessionFrameInput, options: HubAppendOptions = {}): Promise<SessionFrame> {
     const w = (await this.opts.log.appendBatch([input], { lease: options.lease }))[0]!;
     const state = this.sessions.get(input.sessionId);
-    if (state) this.deliver(input.sessionId, state, w.frame.seq, w.json, w.epoch);
+    if (state) this.deliver(input.sessionId, state, w.frame.seq, w.json, w.epoch, w.frame);
     // In one process the local delivery above is all there is; other nodes hear it on the bus.
     if (!this.opts.bus.inProcess) await this.opts.bus.publish(sessionChannel(input.sessionId), encodeBus(w.frame.seq, w.epoch, w.json));
     return w.frame;
@@ -116,18 +129,28 @@ export class SessionHub {
    * other nodes (published by the log in the same step when it can, else one publish per frame,
    * sent together). A run's token, tool and `done` frames come through here.
    */
-  async appendBatch(inputs: SessionFrameInput[], options: HubAppendOptions = {}): Promise<SessionFrame[]> {
-    if (inputs.length === 0) return [];
+  appendBatch(inputs: SessionFrameInput[], options: HubAppendOptions = {}): Promise<SessionFrame[]> {
+    if (inputs.length === 0) return Promise.resolve([]);
     const sessionId = inputs[0]!.sessionId;
     const { log, bus } = this.opts;
     const channel = bus.inProcess ? undefined : sessionChannel(sessionId);
-    const written = await log.appendBatch(inputs, channel && log.publishes ? { publish: channel, lease: options.lease } : { lease: options.lease });
-    for (const w of written) {
-      const state = this.sessions.get(sessionId);
-      if (state) this.deliver(sessionId, state, w.frame.seq, w.json, w.epoch);
+    const publishes = channel !== undefined && log.publishes;
+    let appended: Promise<AppendedFrame[]>;
+    try {
+      appended = log.appendBatch(inputs, publishes ? { publish: channel, lease: options.lease } : { lease: options.lease });
+    } catch (e) {
+      return Promise.reject(e);
     }
-    if (channel && !log.publishes) await Promise.all(written.map((w) => bus.publish(channel, encodeBus(w.frame.seq, w.epoch, w.json))));
-    return written.map((w) => w.frame);
+    // Per batch (each token of an unhurried stream is one): one `then`, no async function.
+    return appended.then((written) => {
+      for (const w of written) {
+        const state = this.sessions.get(sessionId);
+        if (state) this.deliver(sessionId, state, w.frame.seq, w.json, w.epoch, w.frame);
+      }
+      const frames = written.map((w) => w.frame);
+      if (channel === undefined || publishes) return frames;
+      return Promise.all(written.map((w) => bus.publish(channel, encodeBus(w.frame.seq, w.epoch, w.json)))).then(() => frames);
+    });
   }
 
   /** The epoch of the log this node follows for a session ('' when unknown). */
@@ -317,12 +340,17 @@ export class SessionHub {
       pending: new Map(),
       filling: false,
       epoch: '',
+      topic: sessionTopic(sessionId),
     };
     s.ready = (async () => {
       await this.opts.bus.subscribe(sessionChannel(sessionId), (message) => {
-        const m = decodeBus(message);
         const cur = this.sessions.get(sessionId);
-        if (m && cur) this.deliver(sessionId, cur, m.seq, m.json, m.epoch);
+        if (!cur) return;
+        // This node's own frames come back on the bus too, after it delivered them: dropped by
+        // their `seq` before the message is cut into pieces.
+        if (cur.last >= 0 && busSeq(message) <= cur.last) return;
+        const m = decodeBus(message);
+        if (m) this.deliver(sessionId, cur, m.seq, m.json, m.epoch);
       });
       // Opening the log gives it an epoch before its first frame: a client that joins an empty
       // session learns the epoch its `seq`s will belong to.
@@ -348,10 +376,16 @@ export class SessionHub {
     void this.opts.bus.unsubscribe(sessionChannel(sessionId)).catch(() => {});
   }
 
-  private deliver(sessionId: string, state: SessionState, seq: number, json: string, epoch?: string): void {
+  /** `frame`: the parsed frame when the caller has it (a local append), so its head is not read from `json`. */
+  private deliver(sessionId: string, state: SessionState, seq: number, json: string, epoch?: string, frame?: SessionFrame): void {
     if (state.last >= 0 && seq <= state.last) return;
     if (epoch && state.last >= 0 && state.epoch !== '' && epoch !== state.epoch) return this.changeEpoch(sessionId, state);
     if (epoch && state.epoch === '') state.epoch = epoch;
+    if (seq === state.last + 1 && state.pending.size === 0) {
+      // In order with nothing waiting (every frame of a healthy stream): straight out.
+      state.last = seq;
+      return this.emit(sessionId, state, seq, json, frame);
+    }
     state.pending.set(seq, json);
     if (state.last < 0) return;
     this.drainPending(sessionId, state);
@@ -449,20 +483,29 @@ export class SessionHub {
     if (state.openRun === runId) state.openRun = null;
   }
 
-  private emit(sessionId: string, state: SessionState, seq: number, json: string): void {
-    const head = FRAME_HEAD.exec(json);
-    if (head?.[1] === 'done') {
+  private emit(sessionId: string, state: SessionState, seq: number, json: string, frame?: SessionFrame): void {
+    let type: string | undefined;
+    let runId: string | undefined;
+    if (frame) {
+      type = frame.type;
+      runId = frame.runId;
+    } else {
+      const head = FRAME_HEAD.exec(json);
+      type = head?.[1];
+      runId = head?.[2];
+    }
+    if (type === 'done') {
       // A cut run's `done` can come after the next run's frames began: it ends that run only.
-      if (state.openRun === head[2]) state.openRun = null;
-      state.cut.delete(head[2]!);
-    } else if (head) state.openRun = head[2]!;
+      if (state.openRun === runId) state.openRun = null;
+      state.cut.delete(runId!);
+    } else if (runId !== undefined) state.openRun = runId;
     let topicSockets = 0;
     for (const socket of state.live) {
       if (socket.direct) socket.send(json);
       else topicSockets++;
     }
     if (topicSockets) {
-      this.opts.publish(sessionTopic(sessionId), json);
+      this.opts.publish(state.topic, json);
       this.events.delivered(json, topicSockets);
     }
     for (const buffer of state.catching.values()) buffer.push({ seq, json });
