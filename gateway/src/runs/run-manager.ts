@@ -5,7 +5,7 @@ import { GatewayError } from '../errors.js';
 import { FrameWriter } from './frame-writer.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { SessionHub } from '../sessions/hub.js';
-import { LeaseLostError, type AgentRunner, type IdempotencyStore, type PubSub, type RunLock } from '../ports.js';
+import { LeaseLostError, type AgentRunner, type IdempotencyStore, type PubSub, type RunEndRepository, type RunLock } from '../ports.js';
 
 
 interface LocalRun {
@@ -45,7 +45,8 @@ export interface RunHooks {
    */
   lostRun?(input: { sessionId: string; runId: string; frames: SessionFrame[] }): Promise<void>;
   /**
-   * A run that lost its lease and stopped: its record is the taker's to complete, but the tokens
+   * A run that lost its lease (or whose `done` the log did not take) and stopped: its record is
+   * the taker's to complete, but the tokens
    * it used are still this run's to charge (a failure after the ack never skips the accounting).
    */
   fencedRun?(input: { userId: string; sessionId: string; runId: string; done: Omit<DoneFrame, 'seq'> }): Promise<void>;
@@ -76,6 +77,11 @@ export interface RunManagerOptions {
    */
   tokenCoalesceMs?: number;
   hooks?: RunHooks;
+  /**
+   * The durable record of which acked runs have ended: asked before a lost run's `done` is
+   * written (a run recorded as ended gets none), and read by {@link RunManager.sweepUnended}.
+   */
+  runEnds?: RunEndRepository;
   /** Sends an `error` frame to the connection that started a run. */
   notify?(connectionId: string, frame: ErrorFrame): void;
 }
@@ -96,7 +102,7 @@ export class RunManager {
   private readonly queued = new Map<string, number>();
   /** Runs this node is checking for a missing `done` right now. */
   private readonly ending = new Set<string>();
-  private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>> & Pick<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>;
+  private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs' | 'runEnds'>> & Pick<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs' | 'runEnds'>;
   private draining = false;
 
   constructor(options: RunManagerOptions) {
@@ -127,6 +133,42 @@ export class RunManager {
         void this.reapIfLost(sessionId, runId).catch((e) => this.o.logger.warn('lost-run check failed', { sessionId, error: String(e) }));
       }
     }, Math.max(250, this.o.lockTtlMs / 2));
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
+  /**
+   * Sweeps the durable record for acked runs with no recorded end, accepted more than a lease
+   * ago, whose session lease is free: their node died, and no node may follow the session any
+   * more (Redis lost the log that named the run, or nobody watches). Each is ended as the
+   * lost-run watcher ends one (the same lease, checks and record), after its lease was seen free
+   * on two sweeps in a row: a run that lost its lease only because Redis lost its data takes it
+   * again within a third of a lease. Every node sweeps; the reaper lease lets one end a run.
+   */
+  sweepUnended(ends: RunEndRepository, every = Math.max(1000, this.o.lockTtlMs)): () => void {
+    let freeBefore = new Set<string>();
+    let sweeping = false;
+    const sweep = async () => {
+      const freeNow = new Set<string>();
+      try {
+        for (const { sessionId, runId } of await ends.unended(this.o.lockTtlMs, 100)) {
+          if (this.runs.get(sessionId)?.runId === runId) continue;
+          if ((await this.o.lock.holder(sessionId)) !== null) continue;
+          freeNow.add(runId);
+          if (!freeBefore.has(runId)) continue;
+          await this.endUnended(sessionId, runId).catch((e) => this.o.logger.warn('ending an unended run failed', { sessionId, runId, error: String(e) }));
+        }
+      } finally {
+        freeBefore = freeNow;
+      }
+    };
+    const timer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      void sweep()
+        .catch((e) => this.o.logger.warn('unended-run sweep failed', { error: String(e) }))
+        .finally(() => (sweeping = false));
+    }, every);
     timer.unref();
     return () => clearInterval(timer);
   }
@@ -176,6 +218,15 @@ export class RunManager {
       // (or notice the log's new epoch) before the run stops counting as open.
       await hub.catchUp(sessionId);
       hub.runEnded(sessionId, runId, doneSeq);
+      // Its record may be missing (its node died between the `done` and the record): complete it
+      // from the log. A run recorded already keeps its rows (a record adds rows once).
+      if (this.o.runEnds && !(await this.o.runEnds.ended(sessionId, runId))) await this.recordLost(sessionId, runId, doneSeq);
+      return false;
+    }
+    if (await this.o.runEnds?.ended(sessionId, runId)) {
+      // Ended, its `done` in a log Redis lost since: a second `done` would end it twice. Clients
+      // in the new epoch were told of the gap and read the run from the transcript.
+      hub.runEnded(sessionId, runId, 0);
       return false;
     }
     logger.warn(last?.runId === runId ? 'run lost with its node; ending it' : 'run left without a done (cut by a recreated log); ending it', { sessionId, runId });
@@ -464,11 +515,15 @@ export class RunManager {
       await this.endPrevious(frame.sessionId, run.runId);
       seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
     };
+    // Whether the log took the run's `done`: a run whose `done` could not be written is left to
+    // be ended like a fenced one (its own check once the lease is free, or the sweep).
+    let ended = false;
     if (!fenced) {
       try {
         await writeUser();
         writer.push(done);
         await writer.flush();
+        ended = true;
       } catch (e) {
         if (!lost(e)) {
           // A failed batch: the frames after it are not written; `done` gets its own write, tried
@@ -478,6 +533,7 @@ export class RunManager {
             try {
               await writeUser();
               await append(done);
+              ended = true;
               // A write that failed from here may still have landed (its reply was lost with the
               // connection): what the run wrote is what the log holds.
               written = (await this.writtenText(frame.sessionId, run.runId, seqFrom)) ?? written;
@@ -500,7 +556,7 @@ export class RunManager {
     seqTo = Math.max(seqTo, writer.lastSeq);
     // The record starts at once, before the lease's release: a node that dies between the `done`
     // and the record leaves the answer out of the transcript (the user row is stored already).
-    if (!fenced) {
+    if (ended) {
       void this.o.hooks
         ?.afterRun?.({
           userId: ctx.userId,
@@ -517,9 +573,10 @@ export class RunManager {
         .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
     }
     await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
-    if (fenced) {
-      // The node that took the session over writes this run's `done` and completes its record.
-      logger.warn('run ended without its done: it lost its lease', { ms: Date.now() - started });
+    if (!ended) {
+      // The node that took the session over writes this run's `done` and completes its record;
+      // a run whose `done` could not be written is ended the same way (its record from the log).
+      logger.warn(fenced ? 'run ended without its done: it lost its lease' : 'run ended without its done: the log did not take it', { ms: Date.now() - started });
       await this.o.hooks
         ?.fencedRun?.({ userId: ctx.userId, sessionId: frame.sessionId, runId: run.runId, done })
         .catch((e) => logger.error('charging a fenced run failed', { error: String(e) }));
