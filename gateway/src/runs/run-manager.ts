@@ -211,7 +211,10 @@ export class RunManager {
   private async endHolding(sessionId: string, runId: string, reaper: string): Promise<boolean> {
     const { hub, logger } = this.o;
     const last = await hub.lastFrame(sessionId);
-    const doneSeq = last?.runId === runId ? (last.type === 'done' ? last.seq : 0) : await this.doneInLog(sessionId, runId, last?.seq ?? 0);
+    // What the log holds of the run, read before its `done` is written: the record is completed
+    // from it even when Redis loses the log right after the `done` (clients refetch it then).
+    const mine = await this.framesInLog(sessionId, runId, last?.seq ?? 0);
+    const doneSeq = mine.find((f) => f.type === 'done')?.seq ?? 0;
     if (doneSeq > 0) {
       // The `done` is in the log, yet this node may never have delivered it: a write whose reply
       // was lost (the run's own, retried and refused) and whose bus copy was lost too. Deliver it
@@ -224,22 +227,24 @@ export class RunManager {
       return false;
     }
     if (await this.o.runEnds?.ended(sessionId, runId)) {
-      // Ended, its `done` in a log Redis lost since: a second `done` would end it twice. Clients
-      // in the new epoch were told of the gap and read the run from the transcript.
+      // Ended, its `done` in a log Redis lost since: a second `done` would end it twice. This
+      // node's sockets learn of the lost log (catching up notices the new epoch and re-joins them
+      // with `gap`), so they read the run from the transcript; then it stops counting as open.
+      await hub.catchUp(sessionId);
       hub.runEnded(sessionId, runId, 0);
       return false;
     }
     logger.warn(last?.runId === runId ? 'run lost with its node; ending it' : 'run left without a done (cut by a recreated log); ending it', { sessionId, runId });
     const done = await hub.append(lostDone(sessionId, runId), { lease: reaper });
-    await this.recordLost(sessionId, runId, done.seq);
+    await this.recordLost(sessionId, runId, done.seq, [...mine, done]);
     return true;
   }
 
-  /** The `seq` of the run's `done` in the log (as far back as it keeps), 0 when it holds none. */
-  private async doneInLog(sessionId: string, runId: string, lastSeq: number): Promise<number> {
-    if (lastSeq < 1) return 0;
+  /** The run's frames in the log (as far back as it keeps), oldest first. */
+  private async framesInLog(sessionId: string, runId: string, lastSeq: number): Promise<SessionFrame[]> {
+    if (lastSeq < 1) return [];
     const page = await this.o.hub.read(sessionId, Math.max(0, lastSeq - LOG_SCAN), LOG_SCAN);
-    return page.frames.find((f) => f.type === 'done' && f.runId === runId)?.seq ?? 0;
+    return page.frames.filter((f) => f.runId === runId);
   }
 
   /**
@@ -282,12 +287,12 @@ export class RunManager {
   }
 
   /** Completes the record of a run this node wrote the lost `done` of, from the log. */
-  private async recordLost(sessionId: string, runId: string, doneSeq: number): Promise<void> {
+  private async recordLost(sessionId: string, runId: string, doneSeq: number, frames?: SessionFrame[]): Promise<void> {
     const lostRun = this.o.hooks?.lostRun;
     if (!lostRun) return;
     try {
-      const page = await this.o.hub.read(sessionId, Math.max(0, doneSeq - 20_000), 20_000);
-      await lostRun({ sessionId, runId, frames: page.frames.filter((f) => f.runId === runId && f.seq <= doneSeq) });
+      const page = frames ? null : await this.o.hub.read(sessionId, Math.max(0, doneSeq - 20_000), 20_000);
+      await lostRun({ sessionId, runId, frames: frames ?? page!.frames.filter((f) => f.runId === runId && f.seq <= doneSeq) });
     } catch (e) {
       this.o.logger.warn('could not complete the record of a lost run', { sessionId, runId, error: String(e) });
     }

@@ -218,7 +218,11 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
         if (dones === 0 && !answers.has(runId)) {
           runsWithoutDone++;
           const logs = (await cluster.logs()).split('\n').filter((l) => l.includes(runId) || l.includes(id) || l.startsWith('---'));
-          log(`chaos: ${peer.label} run ${runId} (${fs[0]!.seq}..${fs.at(-1)!.seq}) has no done and no answer in the transcript; node log lines:\n${logs.join('\n').slice(-4000)}`);
+          // What that client saw around the run: the frames after it and where its epochs began.
+          const at = frames.indexOf(fs.at(-1)!);
+          const after = frames.slice(at + 1, at + 9).map((f) => `${f.seq} ${f.type} ${f.runId.slice(0, 8)}`).join(', ');
+          const starts = audit.epochStarts(`${peer.label}:${id}`).map((i) => `#${i} seq ${frames[i]?.seq ?? '-'}`).join(', ');
+          log(`chaos: ${peer.label} run ${runId} (${fs[0]!.seq}..${fs.at(-1)!.seq}) has no done and no answer in the transcript; after it: [${after}]; epochs began at [${starts}] (run ends at #${at}); node log lines:\n${logs.join('\n').slice(-4000)}`);
           continue;
         }
         const whole = fs[0]?.type === 'user' && dones === 1 && fs.every((f, i) => i === 0 || f.seq === fs[i - 1]!.seq + 1);
