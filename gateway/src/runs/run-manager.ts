@@ -46,8 +46,8 @@ export interface RunHooks {
   lostRun?(input: { sessionId: string; runId: string; frames: SessionFrame[] }): Promise<void>;
   /**
    * A run that lost its lease (or whose `done` the log did not take) and stopped: its record is
-   * the taker's to complete, but the tokens
-   * it used are still this run's to charge (a failure after the ack never skips the accounting).
+   * the taker's to complete, but the tokens it used are still this run's to charge (a failure
+   * after the ack never skips the accounting).
    */
   fencedRun?(input: { userId: string; sessionId: string; runId: string; done: Omit<DoneFrame, 'seq'> }): Promise<void>;
   /** Runs the whole run inside `body` (a trace span and its id in the log context); `body` gets the run's trace id. */
