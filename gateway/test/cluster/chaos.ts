@@ -251,7 +251,12 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
     if (!m) continue;
     const [, sessionId, runId] = m as unknown as [string, string, string];
     const logs = (await cluster.logs()).split('\n').filter((l) => l.includes(runId) || l.includes(sessionId) || l.startsWith('---'));
-    log(`chaos: ${p} (${await sessionState(cluster, sessionId)}); node log lines:\n${logs.join('\n').slice(-6000)}`);
+    const stream = p.slice(0, p.indexOf(': run '));
+    const frames = audit.frames(stream);
+    const at = frames.findLastIndex((f) => f.runId === runId);
+    const after = frames.slice(at + 1, at + 9).map((f) => `${f.seq} ${f.type} ${f.runId.slice(0, 8)}`).join(', ');
+    const starts = audit.epochStarts(stream).map((i) => `#${i} seq ${frames[i]?.seq ?? '-'}`).join(', ');
+    log(`chaos: ${p} (${await sessionState(cluster, sessionId)}); after it: [${after}]; epochs began at [${starts}] (run ends at #${at}); node log lines:\n${logs.join('\n').slice(-6000)}`);
   }
   return {
     ...report,
