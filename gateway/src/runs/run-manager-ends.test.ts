@@ -97,12 +97,15 @@ describe('RunManager and the record of run ends', () => {
       const page = await shared.inner.readAfter(session.id, 0);
       expect(dones(page.frames, 'r-dead')).toHaveLength(1);
       expect(dones(page.frames, 'r-dead')[0]).toMatchObject({ reason: 'error', error: { code: 'node_lost' } });
-      // Numbered above everything the lost log handed out.
+      // Numbered above everything the lost log handed out; the user frame first (from the
+      // stored row), so no client sees a run that is only its done.
       expect(page.frames[0]!.seq).toBeGreaterThan(2);
+      expect(page.frames.map((f) => f.type)).toEqual(['user', 'done']);
+      expect(page.frames[0]).toMatchObject({ runId: 'r-dead', id: 'c-r-dead', text: 'hi' });
       // Later sweeps leave it alone.
       await sleep(1_000);
       expect(dones((await shared.inner.readAfter(session.id, 0)).frames, 'r-dead')).toHaveLength(1);
-      expect((await storage.messages.list(session.id)).messages.map((m) => [m.role, m.runId])).toEqual([['user', 'r-dead']]);
+      expect((await storage.messages.list(session.id)).messages.map((m) => [m.role, m.runId, m.seqFrom])).toEqual([['user', 'r-dead', page.frames[0]!.seq]]);
     } finally {
       stop();
     }

@@ -151,12 +151,13 @@ export class RunManager {
     const sweep = async () => {
       const freeNow = new Set<string>();
       try {
-        for (const { sessionId, runId } of await ends.unended(this.o.lockTtlMs, 100)) {
+        for (const { sessionId, runId, text, clientMessageId } of await ends.unended(this.o.lockTtlMs, 100)) {
           if (this.runs.get(sessionId)?.runId === runId) continue;
           if ((await this.o.lock.holder(sessionId)) !== null) continue;
           freeNow.add(runId);
           if (!freeBefore.has(runId)) continue;
-          await this.endUnended(sessionId, runId).catch((e) => this.o.logger.warn('ending an unended run failed', { sessionId, runId, error: String(e) }));
+          const user: SessionFrameInput = { type: 'user', sessionId, runId, id: clientMessageId ?? runId, text };
+          await this.endUnended(sessionId, runId, user).catch((e) => this.o.logger.warn('ending an unended run failed', { sessionId, runId, error: String(e) }));
         }
       } finally {
         freeBefore = freeNow;
@@ -191,7 +192,7 @@ export class RunManager {
    * node writes the `done`; the lease is this node's own, so two nodes never both hold it.
    * True when this node wrote the `done`.
    */
-  private async endUnended(sessionId: string, runId: string): Promise<boolean> {
+  private async endUnended(sessionId: string, runId: string, user?: SessionFrameInput): Promise<boolean> {
     // The watcher and a fenced run's own check may both look at a run: one at a time per node.
     if (this.ending.has(runId)) return false;
     this.ending.add(runId);
@@ -199,7 +200,7 @@ export class RunManager {
       const reaper = `reaper:${this.o.nodeId}:${runId}`;
       if (!(await this.o.lock.acquire(sessionId, reaper, this.o.lockTtlMs))) return false;
       try {
-        return await this.endHolding(sessionId, runId, reaper);
+        return await this.endHolding(sessionId, runId, reaper, user);
       } finally {
         await this.o.lock.release(sessionId, reaper);
       }
@@ -208,7 +209,12 @@ export class RunManager {
     }
   }
 
-  private async endHolding(sessionId: string, runId: string, reaper: string): Promise<boolean> {
+  /**
+   * `user`: the run's user frame from the durable record (the sweep), written before the `done`
+   * when the log holds nothing of the run (its node died before writing it), so no client sees a
+   * run that is only its `done`.
+   */
+  private async endHolding(sessionId: string, runId: string, reaper: string, user?: SessionFrameInput): Promise<boolean> {
     const { hub, logger } = this.o;
     const last = await hub.lastFrame(sessionId);
     // What the log holds of the run, read before its `done` is written: the record is completed
@@ -235,8 +241,8 @@ export class RunManager {
       return false;
     }
     logger.warn(last?.runId === runId ? 'run lost with its node; ending it' : 'run left without a done (cut by a recreated log); ending it', { sessionId, runId });
-    const done = await hub.append(lostDone(sessionId, runId), { lease: reaper });
-    await this.recordLost(sessionId, runId, done.seq, [...mine, done]);
+    const frames = await hub.appendBatch(mine.length === 0 && user ? [user, lostDone(sessionId, runId)] : [lostDone(sessionId, runId)], { lease: reaper });
+    await this.recordLost(sessionId, runId, frames.at(-1)!.seq, [...mine, ...frames]);
     return true;
   }
 

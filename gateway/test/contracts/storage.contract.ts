@@ -288,6 +288,7 @@ export function storageContract(name: string, factory: StorageFactory): void {
         await openRun(session.id, 'e2');
         await storage.messages.append({ sessionId: session.id, runId: 'e3', role: 'user', content: 'no run' });
         expect(await unendedIn(session.id)).toEqual(['e1', 'e2']);
+        expect((await storage.runEnds.unended(0, 1000)).find((r) => r.runId === 'e1')).toEqual({ sessionId: session.id, runId: 'e1', text: 'q e1', clientMessageId: 'c-e1' });
         expect(await unendedIn(session.id, 3_600_000)).toEqual([]); // none is an hour old
         expect(await storage.runEnds.ended(session.id, 'e1')).toBe(false);
         await storage.runs.record({ userId: alice.id, sessionId: session.id, runId: 'e1', userSeq: { from: 5, to: 5 }, rows: [] });

@@ -16,11 +16,11 @@ export function runEndRepository({ db }: DbContext): RunEndRepository {
     async unended(olderThanMs, limit) {
       if (!Number.isFinite(olderThanMs) || olderThanMs < 0) throw new InvalidInputError('olderThanMs must be a non-negative number');
       const n = Math.max(1, Math.min(MAX_UNENDED, Math.floor(limit)));
-      const { rows } = await sql<{ session_id: string; run_id: string }>`
-        SELECT session_id, run_id FROM messages
+      const { rows } = await sql<{ session_id: string; run_id: string; content: string; client_message_id: string | null }>`
+        SELECT session_id, run_id, content, client_message_id FROM messages
         WHERE run_open AND created_at < now() - make_interval(secs => ${olderThanMs / 1000}::double precision)
         ORDER BY created_at LIMIT ${n}::integer`.execute(db);
-      return rows.map((r) => ({ sessionId: r.session_id, runId: r.run_id }));
+      return rows.map((r) => ({ sessionId: r.session_id, runId: r.run_id, text: r.content, clientMessageId: r.client_message_id }));
     },
     async ended(sessionId, runId) {
       if (!isUuid(sessionId) || typeof runId !== 'string' || !runId) return false;

@@ -180,6 +180,9 @@ export interface RunRecordRepository {
 export interface UnendedRun {
   sessionId: string;
   runId: string;
+  /** The user message that started the run, as stored at the send. */
+  text: string;
+  clientMessageId: string | null;
 }
 
 /**
