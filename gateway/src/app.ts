@@ -95,9 +95,11 @@ export async function startGateway(config: Config, backends: Backends, logger: L
       createRunEffects({ storage, limiters, logger, onTranscriptFailed: () => obs.metrics.transcriptWriteFailed(), checkSpend: (userId) => costs.checkBeforeRun(userId), takeSpend: (runId) => costs.takeSpend(runId) }),
     ),
     notify: (connectionId, frame) => connections.notify(connectionId, frame),
+    runEnds: storage.runEnds,
   });
   await runs.start();
   const stopWatching = runs.watchLostRuns(() => hub.openRuns());
+  const stopSweeping = runs.sweepUnended(storage.runEnds);
   connections = new ConnectionManager({
     tokens,
     authn,
@@ -202,6 +204,7 @@ export async function startGateway(config: Config, backends: Backends, logger: L
       stopping ??= (async () => {
         draining = true;
         stopWatching();
+        stopSweeping();
         const drainMs = options.drainTimeoutMs ?? config.DRAIN_TIMEOUT_MS;
         connections.goaway(Math.min(1000, drainMs));
         await runs.drain(drainMs);

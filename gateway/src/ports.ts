@@ -286,3 +286,10 @@ export const NO_INSTRUMENTATION: Instrumentation = {
   spendLimit() {},
   cost() {},
 };
+
+/**
+ * The durable record of which acked runs have ended (Postgres, part of {@link Storage}): the
+ * sweep of runs whose end went missing reads it, and a node about to write a lost run's `done`
+ * asks it first, so a run that ended while no node watched is not ended twice.
+ */
+export type { RunEndRepository, UnendedRun } from './backends/postgres/types.js';

@@ -52,7 +52,8 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
       await deps.checkSpend?.(userId);
     },
     async accepted(r) {
-      await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: storable(r.text), clientMessageId: r.clientMessageId });
+      // The row opens the run: until its record closes it, the run is acked and not ended.
+      await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: storable(r.text), clientMessageId: r.clientMessageId, opensRun: true });
     },
     async lostRun({ sessionId, runId, frames }) {
       // The user message was stored before the ack; the rest of the turn is what the log holds.

@@ -5,7 +5,7 @@ import { GatewayError } from '../errors.js';
 import { FrameWriter } from './frame-writer.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { SessionHub } from '../sessions/hub.js';
-import { LeaseLostError, type AgentRunner, type IdempotencyStore, type PubSub, type RunLock } from '../ports.js';
+import { LeaseLostError, type AgentRunner, type IdempotencyStore, type PubSub, type RunEndRepository, type RunLock } from '../ports.js';
 
 
 interface LocalRun {
@@ -45,8 +45,9 @@ export interface RunHooks {
    */
   lostRun?(input: { sessionId: string; runId: string; frames: SessionFrame[] }): Promise<void>;
   /**
-   * A run that lost its lease and stopped: its record is the taker's to complete, but the tokens
-   * it used are still this run's to charge (a failure after the ack never skips the accounting).
+   * A run that lost its lease (or whose `done` the log did not take) and stopped: its record is
+   * the taker's to complete, but the tokens it used are still this run's to charge (a failure
+   * after the ack never skips the accounting).
    */
   fencedRun?(input: { userId: string; sessionId: string; runId: string; done: Omit<DoneFrame, 'seq'> }): Promise<void>;
   /** Runs the whole run inside `body` (a trace span and its id in the log context); `body` gets the run's trace id. */
@@ -76,6 +77,11 @@ export interface RunManagerOptions {
    */
   tokenCoalesceMs?: number;
   hooks?: RunHooks;
+  /**
+   * The durable record of which acked runs have ended: asked before a lost run's `done` is
+   * written (a run recorded as ended gets none), and read by {@link RunManager.sweepUnended}.
+   */
+  runEnds?: RunEndRepository;
   /** Sends an `error` frame to the connection that started a run. */
   notify?(connectionId: string, frame: ErrorFrame): void;
 }
@@ -100,7 +106,7 @@ export class RunManager {
   private readonly ending = new Set<string>();
   /** Session → the `seq` of the last `done` a run of this node wrote there (most recent sessions). */
   private readonly ownDone = new Map<string, number>();
-  private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>> & Pick<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs'>;
+  private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs' | 'runEnds'>> & Pick<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs' | 'runEnds'>;
   private draining = false;
 
   constructor(options: RunManagerOptions) {
@@ -135,6 +141,43 @@ export class RunManager {
     return () => clearInterval(timer);
   }
 
+  /**
+   * Sweeps the durable record for acked runs with no recorded end, accepted more than a lease
+   * ago, whose session lease is free: their node died, and no node may follow the session any
+   * more (Redis lost the log that named the run, or nobody watches). Each is ended as the
+   * lost-run watcher ends one (the same lease, checks and record), after its lease was seen free
+   * on two sweeps in a row: a run that lost its lease only because Redis lost its data takes it
+   * again within a third of a lease. Every node sweeps; the reaper lease lets one end a run.
+   */
+  sweepUnended(ends: RunEndRepository, every = Math.max(1000, this.o.lockTtlMs)): () => void {
+    let freeBefore = new Set<string>();
+    let sweeping = false;
+    const sweep = async () => {
+      const freeNow = new Set<string>();
+      try {
+        for (const { sessionId, runId, text, clientMessageId } of await ends.unended(this.o.lockTtlMs, 100)) {
+          if (this.runs.get(sessionId)?.runId === runId) continue;
+          if ((await this.o.lock.holder(sessionId)) !== null) continue;
+          freeNow.add(runId);
+          if (!freeBefore.has(runId)) continue;
+          const user: SessionFrameInput = { type: 'user', sessionId, runId, id: clientMessageId ?? runId, text };
+          await this.endUnended(sessionId, runId, user).catch((e) => this.o.logger.warn('ending an unended run failed', { sessionId, runId, error: String(e) }));
+        }
+      } finally {
+        freeBefore = freeNow;
+      }
+    };
+    const timer = setInterval(() => {
+      if (sweeping) return;
+      sweeping = true;
+      void sweep()
+        .catch((e) => this.o.logger.warn('unended-run sweep failed', { error: String(e) }))
+        .finally(() => (sweeping = false));
+    }, every);
+    timer.unref();
+    return () => clearInterval(timer);
+  }
+
   private async reapIfLost(sessionId: string, runId: string): Promise<void> {
     const { lock, hub, logger } = this.o;
     const skip = (why: string) => void logger.debug('lost-run check: not ending the run', { sessionId, runId, why });
@@ -153,7 +196,7 @@ export class RunManager {
    * node writes the `done`; the lease is this node's own, so two nodes never both hold it.
    * True when this node wrote the `done`.
    */
-  private async endUnended(sessionId: string, runId: string): Promise<boolean> {
+  private async endUnended(sessionId: string, runId: string, user?: SessionFrameInput): Promise<boolean> {
     // The watcher and a fenced run's own check may both look at a run: one at a time per node.
     if (this.ending.has(runId)) return false;
     this.ending.add(runId);
@@ -161,7 +204,7 @@ export class RunManager {
       const reaper = `reaper:${this.o.nodeId}:${runId}`;
       if (!(await this.o.lock.acquire(sessionId, reaper, this.o.lockTtlMs))) return false;
       try {
-        return await this.endHolding(sessionId, runId, reaper);
+        return await this.endHolding(sessionId, runId, reaper, user);
       } finally {
         await this.o.lock.release(sessionId, reaper);
       }
@@ -170,29 +213,48 @@ export class RunManager {
     }
   }
 
-  private async endHolding(sessionId: string, runId: string, reaper: string): Promise<boolean> {
+  /**
+   * `user`: the run's user frame from the durable record (the sweep), written before the `done`
+   * when the log holds nothing of the run (its node died before writing it), so no client sees a
+   * run that is only its `done`.
+   */
+  private async endHolding(sessionId: string, runId: string, reaper: string, user?: SessionFrameInput): Promise<boolean> {
     const { hub, logger } = this.o;
     const last = await hub.lastFrame(sessionId);
-    const doneSeq = last?.runId === runId ? (last.type === 'done' ? last.seq : 0) : await this.doneInLog(sessionId, runId, last?.seq ?? 0);
+    // What the log holds of the run, read before its `done` is written: the record is completed
+    // from it even when Redis loses the log right after the `done` (clients refetch it then).
+    const mine = await this.framesInLog(sessionId, runId, last?.seq ?? 0);
+    const doneSeq = mine.find((f) => f.type === 'done')?.seq ?? 0;
     if (doneSeq > 0) {
       // The `done` is in the log, yet this node may never have delivered it: a write whose reply
       // was lost (the run's own, retried and refused) and whose bus copy was lost too. Deliver it
       // (or notice the log's new epoch) before the run stops counting as open.
       await hub.catchUp(sessionId);
       hub.runEnded(sessionId, runId, doneSeq);
+      // Its record may be missing (its node died between the `done` and the record): complete it
+      // from the log. A run recorded already keeps its rows (a record adds rows once).
+      if (this.o.runEnds && !(await this.o.runEnds.ended(sessionId, runId))) await this.recordLost(sessionId, runId, doneSeq);
+      return false;
+    }
+    if (await this.o.runEnds?.ended(sessionId, runId)) {
+      // Ended, its `done` in a log Redis lost since: a second `done` would end it twice. This
+      // node's sockets learn of the lost log (catching up notices the new epoch and re-joins them
+      // with `gap`), so they read the run from the transcript; then it stops counting as open.
+      await hub.catchUp(sessionId);
+      hub.runEnded(sessionId, runId, 0);
       return false;
     }
     logger.warn(last?.runId === runId ? 'run lost with its node; ending it' : 'run left without a done (cut by a recreated log); ending it', { sessionId, runId });
-    const done = await hub.append(lostDone(sessionId, runId), { lease: reaper });
-    await this.recordLost(sessionId, runId, done.seq);
+    const frames = await hub.appendBatch(mine.length === 0 && user ? [user, lostDone(sessionId, runId)] : [lostDone(sessionId, runId)], { lease: reaper });
+    await this.recordLost(sessionId, runId, frames.at(-1)!.seq, [...mine, ...frames]);
     return true;
   }
 
-  /** The `seq` of the run's `done` in the log (as far back as it keeps), 0 when it holds none. */
-  private async doneInLog(sessionId: string, runId: string, lastSeq: number): Promise<number> {
-    if (lastSeq < 1) return 0;
+  /** The run's frames in the log (as far back as it keeps), oldest first. */
+  private async framesInLog(sessionId: string, runId: string, lastSeq: number): Promise<SessionFrame[]> {
+    if (lastSeq < 1) return [];
     const page = await this.o.hub.read(sessionId, Math.max(0, lastSeq - LOG_SCAN), LOG_SCAN);
-    return page.frames.find((f) => f.type === 'done' && f.runId === runId)?.seq ?? 0;
+    return page.frames.filter((f) => f.runId === runId);
   }
 
   /**
@@ -240,12 +302,12 @@ export class RunManager {
   }
 
   /** Completes the record of a run this node wrote the lost `done` of, from the log. */
-  private async recordLost(sessionId: string, runId: string, doneSeq: number): Promise<void> {
+  private async recordLost(sessionId: string, runId: string, doneSeq: number, frames?: SessionFrame[]): Promise<void> {
     const lostRun = this.o.hooks?.lostRun;
     if (!lostRun) return;
     try {
-      const page = await this.o.hub.read(sessionId, Math.max(0, doneSeq - 20_000), 20_000);
-      await lostRun({ sessionId, runId, frames: page.frames.filter((f) => f.runId === runId && f.seq <= doneSeq) });
+      const page = frames ? null : await this.o.hub.read(sessionId, Math.max(0, doneSeq - 20_000), 20_000);
+      await lostRun({ sessionId, runId, frames: frames ?? page!.frames.filter((f) => f.runId === runId && f.seq <= doneSeq) });
     } catch (e) {
       this.o.logger.warn('could not complete the record of a lost run', { sessionId, runId, error: String(e) });
     }
@@ -492,12 +554,16 @@ export class RunManager {
       await this.endPrevious(frame.sessionId, run.runId);
       seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
     };
+    // Whether the log took the run's `done`: a run whose `done` could not be written is left to
+    // be ended like a fenced one (its own check once the lease is free, or the sweep).
+    let ended = false;
     if (!fenced) {
       try {
         await writeUser();
         writer.push(done);
         await writer.flush();
         this.noteOwnDone(frame.sessionId, writer.lastSeq);
+        ended = true;
       } catch (e) {
         if (!lost(e)) {
           // A failed batch: the frames after it are not written; `done` gets its own write, tried
@@ -507,6 +573,7 @@ export class RunManager {
             try {
               await writeUser();
               await append(done);
+              ended = true;
               // A write that failed from here may still have landed (its reply was lost with the
               // connection): what the run wrote is what the log holds.
               written = (await this.writtenText(frame.sessionId, run.runId, seqFrom)) ?? written;
@@ -529,7 +596,7 @@ export class RunManager {
     seqTo = Math.max(seqTo, writer.lastSeq);
     // The record starts at once, before the lease's release: a node that dies between the `done`
     // and the record leaves the answer out of the transcript (the user row is stored already).
-    if (!fenced) {
+    if (ended) {
       void this.o.hooks
         ?.afterRun?.({
           userId: ctx.userId,
@@ -546,9 +613,10 @@ export class RunManager {
         .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
     }
     await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
-    if (fenced) {
-      // The node that took the session over writes this run's `done` and completes its record.
-      logger.warn('run ended without its done: it lost its lease', { ms: Date.now() - started });
+    if (!ended) {
+      // The node that took the session over writes this run's `done` and completes its record;
+      // a run whose `done` could not be written is ended the same way (its record from the log).
+      logger.warn(fenced ? 'run ended without its done: it lost its lease' : 'run ended without its done: the log did not take it', { ms: Date.now() - started });
       await this.o.hooks
         ?.fencedRun?.({ userId: ctx.userId, sessionId: frame.sessionId, runId: run.runId, done })
         .catch((e) => logger.error('charging a fenced run failed', { error: String(e) }));

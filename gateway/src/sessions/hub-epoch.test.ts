@@ -112,4 +112,53 @@ describe('SessionHub epochs', () => {
     // The run stays open for the lost-run watcher, which writes its `done` into the new epoch.
     expect(hub.openRuns()).toEqual([{ sessionId: 's', runId: 'r1' }]);
   });
+
+  // A join whose log read was under way when the epoch changed: the read answers from the old
+  // log, yet the socket was already re-joined on the new epoch. The stale join must not put it
+  // back on the old stream (old `joined`, old frames again) or take it off the new one.
+  it('a join still reading the old log when the epoch changes leaves the socket on the new epoch only', async () => {
+    const reservations = memoryReservations();
+    const inner = createMemorySessionLog({}, Date.now, { reservations });
+    let hold: Promise<void> | null = null;
+    const log = {
+      ...inner,
+      open: (id: string) => inner.open(id),
+      lastSeq: (id: string) => inner.lastSeq(id),
+      appendBatch: inner.appendBatch.bind(inner),
+      async readAfter(id: string, after: number, limit?: number) {
+        const page = await inner.readAfter(id, after, limit);
+        if (hold) await hold; // answered from the log as it was, delivered late
+        return page;
+      },
+    };
+    const sockets: RecordingSocket[] = [];
+    const hub = new SessionHub({ log, bus: createMemoryPubSub(), publish: (_t, json) => sockets.forEach((x) => !x.closed && x.frames.push(JSON.parse(json))), onSlowConsumer: () => {}, maxBackpressureBytes: 1e9, logger: createLogger({ level: 'error', env: 'test', silent: true }) });
+    const live = new RecordingSocket();
+    sockets.push(live);
+    await hub.join('s', live, 0, () => {});
+    await hub.append({ type: 'user', sessionId: 's', runId: 'r1', id: 'm1', text: 'hi' });
+    await hub.append(token('a'));
+    const oldEpoch = hub.epoch('s');
+    // The socket joins again (its client re-synced); the read of the old log is slow to answer.
+    let release!: () => void;
+    hold = new Promise((r) => (release = r));
+    const stale = hub.join('s', live, 2, (r) => live.send(JSON.stringify({ type: 'joined', sessionId: 's', seq: r.lastSeq, epoch: r.epoch, replayed: r.replayed, gap: r.gap })), oldEpoch);
+    await tick();
+    // Meanwhile the store loses the log and a frame of the new epoch arrives: the epoch changes.
+    hold = null;
+    await inner.delete('s');
+    await hub.append({ type: 'done', sessionId: 's', runId: 'r1', reason: 'error', error: { code: 'node_lost', message: 'x' } });
+    await tick();
+    release();
+    await stale;
+    await tick();
+    await hub.append({ type: 'user', sessionId: 's', runId: 'r2', id: 'm2', text: 'again' });
+    await tick();
+    const seen = describeFrames(live.frames, oldEpoch);
+    expect(seen.slice(0, 2)).toEqual(['user1', 'token2']);
+    // After the change: the new epoch only, each frame once, nothing of the old log again.
+    const after = seen.slice(seen.indexOf('joined(true,new)'));
+    expect(after.filter((f) => f.startsWith('joined'))).toEqual(['joined(true,new)']);
+    expect(after.filter((f) => /^(user|token|done)/.test(f))).toEqual(['done101', 'user102']);
+  });
 });

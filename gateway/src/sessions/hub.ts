@@ -433,6 +433,11 @@ export class SessionHub {
     if (this.sessions.get(sessionId) !== state) return;
     const sockets = [...state.live, ...state.catching.keys()];
     for (const socket of state.live) if (!socket.closed && !socket.direct) socket.unsubscribe(sessionTopic(sessionId));
+    // A join still reading the old log finds its socket gone from this state and stops there: it
+    // must not put the socket back on the old stream (an old `joined`, old frames again) once
+    // the re-join below has put it on the new epoch.
+    state.live.clear();
+    state.catching.clear();
     this.sessions.delete(sessionId);
     this.opts.logger.warn('session log recreated: new epoch', { sessionId, oldEpoch: state.epoch, last: state.last, openRun: state.openRun });
     const cut = new Set(state.cut);

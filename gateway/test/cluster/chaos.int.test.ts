@@ -1,8 +1,10 @@
 /**
- * Chaos (short, opt-in with CHAOS=1): three nodes behind nginx on a private Redis, clients dropping sockets at
- * random with both resume styles, node SIGKILLs (one more as the drops end, so a run whose node
- * dies when nobody sends again is left to the lost-run watcher), Redis restarted three times, the
- * second losing its data. See chaos.ts for what is checked; `pnpm soak` runs the long version.
+ * Chaos: three nodes behind nginx on a private Redis, clients dropping sockets at random with both
+ * resume styles, node SIGKILLs at random (one more as the drops end, so a run whose node dies when
+ * nobody sends again is left to the lost-run watcher and the sweep of unended runs). By default
+ * (CI) Redis restarts twice keeping its data; with CHAOS=1 three times, the second losing it (half
+ * the time right after a node kill). See chaos.ts for what is checked; `pnpm soak` runs the long
+ * version.
  */
 import { startCluster, type Cluster } from './cluster-harness.js';
 import { describeChaos, runChaos } from './chaos.js';
@@ -10,25 +12,25 @@ import { clusterPrerequisites } from './prerequisites.js';
 
 const pre = await clusterPrerequisites();
 
-// Opt-in (CHAOS=1): under load it still fails about 2 runs in 5 on an exactly-once defect that is
-// open (a run whose end one socket never sees after a data-losing restart; README "Exactly once").
-const enabled = pre.available && process.env.CHAOS === '1';
-const skipped = pre.available ? 'set CHAOS=1; it still finds open exactly-once defects' : pre.reason;
+// The data-losing restart stays opt-in (CHAOS=1): under load it still fails about one run in
+// four on an exactly-once defect that is open (README "Exactly once").
+const losing = process.env.CHAOS === '1';
 
-describe.skipIf(!enabled)(`chaos: drops, node kills, Redis restarts${enabled ? '' : ` (skipped: ${skipped})`}`, () => {
+describe.skipIf(!pre.available)(`chaos: drops, node kills, Redis restarts${losing ? ' (one losing its data)' : ''}${pre.available ? '' : ` (skipped: ${pre.reason})`}`, () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 3, env: { LOCAL_MODEL_TOKEN_DELAY_MS: '5', RUN_LOCK_TTL_MS: '3000', LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? 'warn' } });
-  });
+  }, 180_000); // three nodes start slowly on a loaded machine
   afterAll(async () => cluster?.stop());
 
   it('loses, repeats and double-ends nothing; the transcript matches what clients saw', { timeout: 240_000 }, async () => {
     const lines: string[] = [];
-    const r = await runChaos(cluster, { sessions: 6, drops: 300, dropEveryMs: 60, killEveryMs: [6_000, 9_000], killAtEnd: true, loseApartFromKillMs: 8_000, redisRestarts: ['keep', 'lose', 'keep'], log: (l) => lines.push(l) });
+    const redisRestarts: Array<'keep' | 'lose'> = losing ? ['keep', 'lose', 'keep'] : ['keep', 'keep'];
+    const r = await runChaos(cluster, { sessions: 6, drops: 300, dropEveryMs: 60, killEveryMs: [6_000, 9_000], killAtEnd: true, redisRestarts, log: (l) => lines.push(l) });
     console.log(`chaos: ${describeChaos(r)}\n${lines.join('\n')}`);
     const detail = `${r.problems.join('\n')}\n${lines.join('\n')}`;
     expect(r, detail).toMatchObject({ lost: 0, duplicated: 0, brokenRuns: 0, runsWithoutDone: 0, transcriptMismatches: 0 });
     expect(r.drops).toBeGreaterThanOrEqual(300);
-    expect(r.redisRestarts).toBe(3);
+    expect(r.redisRestarts).toBe(redisRestarts.length);
   });
 });

@@ -21,10 +21,11 @@ export interface ChaosOptions {
   /** Least and most time between node kills (0: none). */
   killEveryMs: [number, number];
   /**
-   * Least time between a node kill and a data-losing Redis restart, either way round (the
-   * known defect this keeps out is in README "Exactly once").
+   * Chance (0-1) that a data-losing Redis restart comes right after a node kill, within the same
+   * lease, on top of the kills at random times: a run whose node died then is in no log and may
+   * be followed by no node. @default 0.5
    */
-  loseApartFromKillMs: number;
+  killBeforeLose?: number;
   /** Kill a node as the drops end too, so a run whose node dies is left to the lost-run watcher alone. */
   killAtEnd?: boolean;
   /** Redis restarts, spread over the run: `keep` (persistent) or `lose` (its data is wiped). */
@@ -98,49 +99,49 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
   }, o.dropEveryMs);
 
   const restartAt = o.redisRestarts.map((kind, i) => ({ kind, at: Math.floor(((i + 1) * o.drops) / (o.redisRestarts.length + 1)) }));
+  const kill = async (why: string) => {
+    const alive = cluster.nodes.filter((n) => n.child.alive);
+    if (alive.length <= 1) return null;
+    const victim = alive[randomInt(alive.length)]!;
+    log(`chaos: SIGKILL ${victim.id} at ${drops} drops${why}`);
+    victim.child.kill('SIGKILL');
+    kills++;
+    await victim.child.exited;
+    return victim;
+  };
   const chaos = (async () => {
     let killedAtEnd = false;
-    let lastKillAt = 0;
-    let lastLoseAt = 0;
     let nextKill = o.killEveryMs[1] > 0 ? Date.now() + randomInt(o.killEveryMs[0], o.killEveryMs[1]) : Infinity;
+    // Kills and restarts are at random, each on its own schedule: nothing keeps them apart.
+    const restarting: Array<Promise<void>> = [];
     while (!stopping) {
       await sleep(100);
-      // A data-losing restart and a node kill are kept a lease and two watcher rounds apart (a
-      // known defect: a run whose node dies that close to a data loss can be left without a done
-      // once no node that saw it follows its session; see README "Exactly once").
-      const apart = (at: number) => Date.now() - at >= o.loseApartFromKillMs;
-      const due = restartAt.find((r) => r.at <= drops && (r.kind === 'keep' || apart(lastKillAt)));
+      const due = restartAt.find((r) => r.at <= drops);
       if (due) {
         restartAt.splice(restartAt.indexOf(due), 1);
+        const lose = due.kind === 'lose';
+        // Sometimes a node dies just before Redis loses its data: within one lease of it.
+        const victim = lose && Math.random() < (o.killBeforeLose ?? 0.5) ? await kill(' (just before a data-losing restart)') : null;
         log(`chaos: Redis restart (${due.kind}) at ${drops} drops`);
-        await cluster.redis.crash({ loseData: due.kind === 'lose' });
+        await cluster.redis.crash({ loseData: lose });
         await sleep(500);
         await cluster.redis.start();
-        if (due.kind === 'lose') lastLoseAt = Date.now();
         restarts++;
+        if (victim) restarting.push(sleep(1_000).then(() => cluster.restart(victim.id).then(() => {}, (e: Error) => log(`chaos: restart of ${victim.id} failed: ${e.message}`))));
       }
       // Kills go on after the drops, while the senders' last runs end, and one more comes as the
       // drops end: a run whose node dies once no client sends again in its session is left to the
-      // lost-run watcher alone.
+      // lost-run watcher (or the sweep of unended runs) alone.
       const windDown = o.killAtEnd === true && !killedAtEnd && drops >= o.drops;
-      // A data-losing restart that is due waits for no more kills.
-      const losePending = restartAt.some((r) => r.kind === 'lose' && r.at <= drops);
-      if ((Date.now() >= nextKill || windDown) && apart(lastLoseAt) && !losePending) {
+      if (Date.now() >= nextKill || windDown) {
         if (windDown) killedAtEnd = true;
-        const alive = cluster.nodes.filter((n) => n.child.alive);
-        if (alive.length > 1) {
-          const victim = alive[randomInt(alive.length)]!;
-          log(`chaos: SIGKILL ${victim.id} at ${drops} drops`);
-          victim.child.kill('SIGKILL');
-          lastKillAt = Date.now();
-          kills++;
-          await victim.child.exited;
-          await sleep(1_000);
-          await cluster.restart(victim.id).catch((e: Error) => log(`chaos: restart of ${victim.id} failed: ${e.message}`));
-        }
+        const victim = await kill('');
+        // Started again in the background: a restart of Redis may come meanwhile.
+        if (victim) restarting.push(sleep(1_000).then(() => cluster.restart(victim.id).then(() => {}, (e: Error) => log(`chaos: restart of ${victim.id} failed: ${e.message}`))));
         nextKill = Date.now() + randomInt(o.killEveryMs[0], o.killEveryMs[1]);
       }
     }
+    await Promise.all(restarting);
   })();
 
   let runsSent = 0;
@@ -217,7 +218,11 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
         if (dones === 0 && !answers.has(runId)) {
           runsWithoutDone++;
           const logs = (await cluster.logs()).split('\n').filter((l) => l.includes(runId) || l.includes(id) || l.startsWith('---'));
-          log(`chaos: ${peer.label} run ${runId} (${fs[0]!.seq}..${fs.at(-1)!.seq}) has no done and no answer in the transcript; node log lines:\n${logs.join('\n').slice(-4000)}`);
+          // What that client saw around the run: the frames after it and where its epochs began.
+          const at = frames.indexOf(fs.at(-1)!);
+          const after = frames.slice(at + 1, at + 9).map((f) => `${f.seq} ${f.type} ${f.runId.slice(0, 8)}`).join(', ');
+          const starts = audit.epochStarts(`${peer.label}:${id}`).map((i) => `#${i} seq ${frames[i]?.seq ?? '-'}`).join(', ');
+          log(`chaos: ${peer.label} run ${runId} (${fs[0]!.seq}..${fs.at(-1)!.seq}) has no done and no answer in the transcript; after it: [${after}]; epochs began at [${starts}] (run ends at #${at}); node log lines:\n${logs.join('\n').slice(-4000)}`);
           continue;
         }
         const whole = fs[0]?.type === 'user' && dones === 1 && fs.every((f, i) => i === 0 || f.seq === fs[i - 1]!.seq + 1);
@@ -246,7 +251,12 @@ export async function runChaos(cluster: Cluster, o: ChaosOptions): Promise<Chaos
     if (!m) continue;
     const [, sessionId, runId] = m as unknown as [string, string, string];
     const logs = (await cluster.logs()).split('\n').filter((l) => l.includes(runId) || l.includes(sessionId) || l.startsWith('---'));
-    log(`chaos: ${p} (${await sessionState(cluster, sessionId)}); node log lines:\n${logs.join('\n').slice(-6000)}`);
+    const stream = p.slice(0, p.indexOf(': run '));
+    const frames = audit.frames(stream);
+    const at = frames.findLastIndex((f) => f.runId === runId);
+    const after = frames.slice(at + 1, at + 9).map((f) => `${f.seq} ${f.type} ${f.runId.slice(0, 8)}`).join(', ');
+    const starts = audit.epochStarts(stream).map((i) => `#${i} seq ${frames[i]?.seq ?? '-'}`).join(', ');
+    log(`chaos: ${p} (${await sessionState(cluster, sessionId)}); after it: [${after}]; epochs began at [${starts}] (run ends at #${at}); node log lines:\n${logs.join('\n').slice(-6000)}`);
   }
   return {
     ...report,

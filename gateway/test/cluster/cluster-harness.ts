@@ -99,7 +99,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const start = (i: number) => {
       const node = spawnNode(`n${i + 1}`, ports[i]!, { REDIS_URL: redis.url, DATABASE_URL: database.url, ...options.env, ...options.nodeEnv?.[i] });
       cleanup.push(() => node.child.stop('SIGKILL'));
-      return waitForHttp(`${node.url}/readyz`, { child: node.child, timeoutMs: 30_000 }).then(() => node);
+      return waitForHttp(`${node.url}/readyz`, { child: node.child, timeoutMs: 60_000 }).then(() => node);
     };
     // The first node creates the tables; the others start once they exist.
     const first = await start(0);

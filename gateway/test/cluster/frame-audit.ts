@@ -70,6 +70,11 @@ export class FrameAudit {
     return this.bySession.get(stream) ?? [];
   }
 
+  /** Where in a stream's frames a new epoch began (indexes into {@link frames}). */
+  epochStarts(stream: string): number[] {
+    return [...(this.boundaries.get(stream) ?? [])];
+  }
+
   report(): AuditReport {
     const r: AuditReport = { frames: 0, lost: 0, duplicated: 0, runs: 0, brokenRuns: 0, cutRuns: 0, epochChanges: this.epochChanges, problems: [] };
     const problem = (p: string) => r.problems.length < 20 && r.problems.push(p);

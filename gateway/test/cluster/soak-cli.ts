@@ -24,7 +24,6 @@ try {
     dropEveryMs: Number(process.env.SOAK_DROP_EVERY_MS ?? 12),
     killEveryMs: [10_000, 20_000],
     killAtEnd: true,
-    loseApartFromKillMs: 8_000,
     redisRestarts: ['keep', 'lose', 'keep', 'lose'],
     log: (l) => console.log(l),
   });

@@ -277,6 +277,51 @@ export function storageContract(name: string, factory: StorageFactory): void {
       });
     });
 
+    describe('runEnds', () => {
+      const openRun = (sessionId: string, runId: string) =>
+        storage.messages.append({ sessionId, runId, role: 'user', content: `q ${runId}`, clientMessageId: `c-${runId}`, opensRun: true });
+      const unendedIn = async (sessionId: string, olderThanMs = 0) => (await storage.runEnds.unended(olderThanMs, 1000)).filter((r) => r.sessionId === sessionId).map((r) => r.runId);
+
+      it('runEnds#unended: a send opens its run, its record ends it; plain rows open nothing', async () => {
+        const session = await storage.sessions.create(alice.id);
+        await openRun(session.id, 'e1');
+        await openRun(session.id, 'e2');
+        await storage.messages.append({ sessionId: session.id, runId: 'e3', role: 'user', content: 'no run' });
+        expect(await unendedIn(session.id)).toEqual(['e1', 'e2']);
+        expect((await storage.runEnds.unended(0, 1000)).find((r) => r.runId === 'e1')).toEqual({ sessionId: session.id, runId: 'e1', text: 'q e1', clientMessageId: 'c-e1' });
+        expect(await unendedIn(session.id, 3_600_000)).toEqual([]); // none is an hour old
+        expect(await storage.runEnds.ended(session.id, 'e1')).toBe(false);
+        await storage.runs.record({ userId: alice.id, sessionId: session.id, runId: 'e1', userSeq: { from: 5, to: 5 }, rows: [] });
+        expect(await unendedIn(session.id)).toEqual(['e2']);
+        expect(await storage.runEnds.ended(session.id, 'e1')).toBe(true);
+        expect(await storage.runEnds.ended(session.id, 'e2')).toBe(false);
+        expect(await storage.runEnds.ended(session.id, 'unknown')).toBe(false);
+        expect(await storage.runEnds.ended('not-a-uuid', 'e1')).toBe(false);
+        expect((await storage.runEnds.unended(0, 1)).length).toBe(1);
+        await expect(storage.runEnds.unended(-1, 10)).rejects.toBeInstanceOf(InvalidInputError);
+      });
+
+      it('runEnds#record: a run recorded twice (its node and a lost-run completion, in either order or at once) has its rows once', async () => {
+        const session = await storage.sessions.create(alice.id);
+        await openRun(session.id, 'twice');
+        const first = { userId: alice.id, sessionId: session.id, runId: 'twice', userSeq: { from: 1, to: 1 }, rows: [{ role: 'assistant' as const, content: 'answer', seqFrom: 2, seqTo: 4 }] };
+        await storage.runs.record(first);
+        await storage.runs.record({ ...first, userSeq: { from: 9, to: 9 }, rows: [{ role: 'assistant', content: 'again', seqFrom: 10, seqTo: 12 }], usage: { day: '2025-05-06', tokens: 2 } });
+        await openRun(session.id, 'racing');
+        const racing = { userId: alice.id, sessionId: session.id, runId: 'racing', rows: [{ role: 'assistant' as const, content: 'raced' }] };
+        await Promise.all([storage.runs.record(racing), storage.runs.record(racing), storage.runs.record(racing)]);
+        const { messages } = await storage.messages.list(session.id);
+        expect(messages.map((m) => [m.runId, m.role, m.content, m.seqFrom])).toEqual([
+          ['twice', 'user', 'q twice', 1],
+          ['twice', 'assistant', 'answer', 2],
+          ['racing', 'user', 'q racing', null],
+          ['racing', 'assistant', 'raced', null],
+        ]);
+        expect(await storage.usage.get(alice.id, '2025-05-06')).toBe(2); // usage is still charged
+        expect(await unendedIn(session.id)).toEqual([]);
+      });
+    });
+
     describe('usage', () => {
       it('adds per user and UTC day', async () => {
         expect(await storage.usage.get(alice.id, '2025-01-02')).toBe(0);

@@ -20,8 +20,8 @@ const COLUMNS = [
   'created_at',
 ] as const;
 
-/** A transcript row as selected (the paging column `n` stays inside). */
-type Row = Omit<Selectable<MessagesTable>, 'n'>;
+/** A transcript row as selected (the paging column `n` and the run's open flag stay inside). */
+type Row = Omit<Selectable<MessagesTable>, 'n' | 'run_open'>;
 
 const toMessage = (r: Row): Message => ({
   id: r.id,
@@ -67,6 +67,8 @@ export function messageRepository({ db }: DbContext): MessageRepository {
         seq_to: optionalSeq(input.seqTo, 'seqTo'),
         client_message_id: optionalText(input.clientMessageId, 'clientMessageId'),
         tool_name: optionalText(input.toolName, 'toolName'),
+        // In the same insert: opening the run costs no round trip on the send's path.
+        ...(input.opensRun && input.role === 'user' ? { run_open: true } : {}),
       };
       try {
         // One statement (the session's touch as a data-modifying CTE): atomic without a

@@ -171,6 +171,20 @@ const seqReservation: Migration = {
   },
 };
 
+/**
+ * Which acked runs have ended: the user row a send stores before its ack opens its run
+ * (`run_open` true), and the run's record (its own after-run record, or the completion of a lost
+ * run) closes it. NULL for rows stored without a run (and before this migration): unknown. A run
+ * still open long after its lease lapsed is one whose end went missing (its node died, and Redis
+ * may have lost the log that held its frames); the partial index keeps finding them cheap.
+ */
+const runEnds: Migration = {
+  async up(db: Kysely<unknown>) {
+    await sql`ALTER TABLE messages ADD COLUMN IF NOT EXISTS run_open boolean`.execute(db);
+    await sql`CREATE INDEX IF NOT EXISTS messages_open_runs_idx ON messages (created_at) WHERE run_open`.execute(db);
+  },
+};
+
 /** The migrations, keyed so that their names sort in order. */
 export function migrationProvider(ctx: MigrationContext): MigrationProvider {
   return {
@@ -181,6 +195,7 @@ export function migrationProvider(ctx: MigrationContext): MigrationProvider {
         '0004_seq_reservation': seqReservation,
         '0005_spend': spend,
         '0006_question_cache': questionCache(ctx),
+        '0007_run_ends': runEnds,
       };
     },
   };

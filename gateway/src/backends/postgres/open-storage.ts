@@ -5,6 +5,7 @@ import { memoryRepository } from './memories.js';
 import { messageRepository } from './messages.js';
 import { refreshTokenRepository } from './refresh-tokens.js';
 import { runRecordRepository } from './run-records.js';
+import { runEndRepository } from './run-ends.js';
 import { sessionRepository } from './sessions.js';
 import type { OpenStorageOptions, Storage } from './types.js';
 import { questionCacheRepository } from './questions.js';
@@ -47,6 +48,7 @@ export async function openStorage(options: OpenStorageOptions = {}): Promise<Sto
     questions: questionCacheRepository(ctx),
     memories: memoryRepository(ctx),
     runs: runRecordRepository(ctx),
+    runEnds: runEndRepository(ctx),
     feedback: feedbackRepository(ctx),
     async ping() {
       if (closed) throw new StorageUnavailableError('storage is closed');

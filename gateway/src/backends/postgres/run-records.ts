@@ -10,8 +10,9 @@ const MAX_TITLE = 200;
 
 /**
  * What a finished run leaves in the database, in one transaction: the `seq` range of its user
- * message (stored at the send), its tool and assistant rows, the session's `updated_at` and title
- * (only when it has none), and the day's token usage. One statement, one round trip.
+ * message (stored at the send) and its end, its tool and assistant rows (once per run), the
+ * session's `updated_at` and title (only when it has none), and the day's token usage. One
+ * statement, one round trip.
  */
 export function runRecordRepository({ db }: DbContext): RunRecordRepository {
   return {
@@ -34,10 +35,12 @@ export function runRecordRepository({ db }: DbContext): RunRecordRepository {
       const session = sql`UPDATE sessions SET updated_at = now()${title !== null ? sql`, title = COALESCE(title, ${title})` : sql``}
         WHERE id = ${r.sessionId}::uuid AND user_id = ${r.userId}::uuid RETURNING id`;
       const parts = [sql`s AS (${session})`];
-      if (r.userSeq) {
-        parts.push(sql`seq AS (UPDATE messages SET seq_from = ${r.userSeq.from}::integer, seq_to = ${r.userSeq.to}::integer
-          WHERE session_id = (SELECT id FROM s) AND run_id = ${r.runId} AND role = 'user')`);
-      }
+      // The record closes the run (see `run-ends.ts`) in the same statement. A run already closed
+      // (recorded by its own node and by the completion of a lost run, in either order) keeps
+      // its user row's range and gets no second set of rows: the transcript is written once.
+      const range = r.userSeq ? sql`, seq_from = ${r.userSeq.from}::integer, seq_to = ${r.userSeq.to}::integer` : sql``;
+      parts.push(sql`closed AS (UPDATE messages SET run_open = false${range}
+        WHERE session_id = (SELECT id FROM s) AND run_id = ${r.runId} AND role = 'user' AND run_open IS DISTINCT FROM false RETURNING 1)`);
       if (r.rows.length) {
         const values = r.rows.map(
           (m) =>
@@ -45,7 +48,9 @@ export function runRecordRepository({ db }: DbContext): RunRecordRepository {
         );
         parts.push(sql`rows AS (INSERT INTO messages (id, session_id, run_id, role, content, seq_from, seq_to, client_message_id, tool_name)
           SELECT v.id, (SELECT id FROM s), ${r.runId}::text, v.role, v.content, v.seq_from, v.seq_to, NULL, v.tool_name
-          FROM (VALUES ${sql.join(values)}) AS v (id, role, content, seq_from, seq_to, tool_name) WHERE EXISTS (SELECT 1 FROM s))`);
+          FROM (VALUES ${sql.join(values)}) AS v (id, role, content, seq_from, seq_to, tool_name) WHERE EXISTS (SELECT 1 FROM s)
+          AND (EXISTS (SELECT 1 FROM closed) OR NOT EXISTS (SELECT 1 FROM messages m WHERE m.session_id = (SELECT id FROM s)
+            AND m.run_id = ${r.runId} AND m.role = 'user')))`);
       }
       if (r.usage && r.usage.tokens > 0) {
         parts.push(sql`usage AS (INSERT INTO token_usage (user_id, day, tokens)

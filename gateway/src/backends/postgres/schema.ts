@@ -43,6 +43,8 @@ export interface MessagesTable {
   client_message_id: string | null;
   tool_name: string | null;
   created_at: Timestamp;
+  /** True from a send's user row until the run's end is recorded; NULL for rows without a run. */
+  run_open: ColumnType<boolean | null, boolean | null | undefined, boolean | null>;
 }
 
 export interface MemoriesTable {

@@ -65,6 +65,11 @@ export interface AppendMessageInput {
   seqTo?: number;
   clientMessageId?: string;
   toolName?: string;
+  /**
+   * A send's user row, stored before its ack: it opens the run, which counts as acked and not
+   * ended until the run's record ({@link RunRecordRepository.record}) closes it.
+   */
+  opensRun?: boolean;
 }
 
 /**
@@ -164,9 +169,34 @@ export interface RunRecordRepository {
   /**
    * Writes a finished run in one transaction: the user message's `seq` range, the tool and
    * assistant rows, the session's `updated_at` and (if untitled) title, the token usage and the spend.
+   * It also records the run's end ({@link RunEndRepository}); a run whose end is recorded already
+   * keeps its rows and range (usage, spend and title are still written).
    * @throws NotFoundError when the session (of this user) is gone
    */
   record(input: RunRecordInput): Promise<void>;
+}
+
+/** An acked run whose end is not recorded. */
+export interface UnendedRun {
+  sessionId: string;
+  runId: string;
+  /** The user message that started the run, as stored at the send. */
+  text: string;
+  clientMessageId: string | null;
+}
+
+/**
+ * The durable record of which acked runs have ended: a run is open from its user row (stored
+ * with `opensRun` before the ack) until its record closes it. It outlives Redis losing its data,
+ * so a run that ended while nobody watched is never ended a second time, and one that never ended
+ * (its node died) is found even when no node saw it open. A second record of a closed run adds
+ * no rows (the transcript is written once).
+ */
+export interface RunEndRepository {
+  /** Open runs whose user row is older than `olderThanMs`, oldest first, at most `limit`. */
+  unended(olderThanMs: number, limit: number): Promise<UnendedRun[]>;
+  /** True when the run's end is recorded; false while it is open or unknown (no such run). */
+  ended(sessionId: string, runId: string): Promise<boolean>;
 }
 
 export interface UsageRepository {
@@ -281,6 +311,8 @@ export interface Storage {
   readonly memories: MemoryRepository;
   /** A finished run's rows, usage and title in one transaction. */
   readonly runs: RunRecordRepository;
+  /** Which acked runs have ended (opened by a send's user row, closed by the run's record). */
+  readonly runEnds: RunEndRepository;
   readonly feedback: FeedbackRepository;
   /** Resolves when the database answers a trivial query (for `/readyz`). */
   ping(): Promise<void>;

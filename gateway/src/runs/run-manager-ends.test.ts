@@ -1,0 +1,196 @@
+/**
+ * The durable record of run ends (Postgres through the storage port, PGlite here): an acked run
+ * whose node died and whose log Redis lost, with no node following its session, still gets its
+ * one `done`; a run recorded as ended never gets a second one when its log is lost; a run whose
+ * `done` the log would not take is ended once the lease is free.
+ */
+import type { AgentEvent } from '@switchboard/agent-core';
+import type { ServerFrame, SessionFrame } from '@switchboard/protocol';
+import { createLogger } from '../logger.js';
+import { SessionHub } from '../sessions/hub.js';
+import { RunManager } from './run-manager.js';
+import { createRunEffects } from './run-effects.js';
+import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock } from '../backends/memory/shared-state.js';
+import { createMemorySessionLog } from '../backends/memory/session-log.js';
+import { createLimiters } from '../limits/limiters.js';
+import { openStorage } from '../backends/postgres/open-storage.js';
+import type { Storage, User } from '../backends/postgres/types.js';
+import type { AgentRunner, SessionLog } from '../ports.js';
+import { memoryReservations, RecordingSocket } from '../../test/support/hub-doubles.js';
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function until(check: () => boolean | Promise<boolean>, what: string, tries = 1500): Promise<void> {
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return;
+    await sleep(10);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+const dones = (frames: ServerFrame[], runId: string) => frames.filter((f): f is SessionFrame => f.type === 'done' && f.runId === runId);
+
+let storage: Storage;
+let user: User;
+beforeAll(async () => {
+  storage = await openStorage();
+  user = await storage.users.create({ email: 'ends@example.com', passwordHash: 'h' });
+});
+afterAll(async () => {
+  await storage?.close();
+});
+
+/** One node (its hub and run manager) on shared state: the lock, the log and the storage. */
+function node(nodeId: string, shared: { lock: ReturnType<typeof createMemoryRunLock>; log: SessionLog }, agent?: AgentRunner) {
+  const logger = createLogger({ level: 'error', env: 'test', silent: true });
+  const bus = createMemoryPubSub();
+  const sockets: RecordingSocket[] = [];
+  const hub = new SessionHub({ log: shared.log, bus, publish: (_t, json) => sockets.forEach((s) => s.send(json)), onSlowConsumer: () => {}, maxBackpressureBytes: 1e9, logger });
+  const quiet: AgentRunner = { async *stream() {} };
+  const runs = new RunManager({
+    hub,
+    lock: shared.lock,
+    idempotency: createMemoryIdempotencyStore(),
+    bus,
+    agent: agent ?? quiet,
+    logger,
+    nodeId,
+    lockTtlMs: 400,
+    hooks: createRunEffects({ storage, limiters: createLimiters(), logger }),
+    runEnds: storage.runEnds,
+  });
+  const follow = async (sessionId: string) => {
+    const socket = new RecordingSocket();
+    sockets.push(socket);
+    await hub.join(sessionId, socket, 0, () => {});
+    return socket;
+  };
+  return { hub, runs, follow };
+}
+
+function sharedState(wrap: (log: SessionLog) => SessionLog = (l) => l) {
+  const lock = createMemoryRunLock();
+  const inner = createMemorySessionLog({}, Date.now, { holder: (s) => lock.holderNow(s), reservations: memoryReservations() });
+  return { lock, inner, log: wrap(inner) };
+}
+
+/** A run of a node that then died: acked (its user row stored), frames in the log, lease lapsed. */
+async function deadNodeRun(shared: ReturnType<typeof sharedState>, sessionId: string, runId: string) {
+  await storage.messages.append({ sessionId, runId, role: 'user', content: 'hi', clientMessageId: `c-${runId}`, opensRun: true });
+  expect(await shared.lock.acquire(sessionId, runId, 400)).toBe(true);
+  await shared.inner.appendBatch([{ type: 'user', sessionId, runId, id: `c-${runId}`, text: 'hi' }, { type: 'token', sessionId, runId, text: 'half an ans' }], { lease: runId });
+  await shared.lock.release(sessionId, runId);
+}
+
+describe('RunManager and the record of run ends', () => {
+  it('sweep: a dead node’s run whose log was lost, with no node following the session, gets exactly one done in the new epoch', async () => {
+    const shared = sharedState();
+    const session = await storage.sessions.create(user.id);
+    await deadNodeRun(shared, session.id, 'r-dead');
+    await shared.inner.delete(session.id); // Redis came back without the log
+    const survivor = node('n2', shared);
+    // Too young to sweep yet: the record is only read for runs older than a lease.
+    expect(await storage.runEnds.unended(60_000, 100)).toEqual([]);
+    const stop = survivor.runs.sweepUnended(storage.runEnds, 100);
+    try {
+      await until(async () => storage.runEnds.ended(session.id, 'r-dead'), 'the sweep to end the run');
+      const page = await shared.inner.readAfter(session.id, 0);
+      expect(dones(page.frames, 'r-dead')).toHaveLength(1);
+      expect(dones(page.frames, 'r-dead')[0]).toMatchObject({ reason: 'error', error: { code: 'node_lost' } });
+      // Numbered above everything the lost log handed out; the user frame first (from the
+      // stored row), so no client sees a run that is only its done.
+      expect(page.frames[0]!.seq).toBeGreaterThan(2);
+      expect(page.frames.map((f) => f.type)).toEqual(['user', 'done']);
+      expect(page.frames[0]).toMatchObject({ runId: 'r-dead', id: 'c-r-dead', text: 'hi' });
+      // Later sweeps leave it alone.
+      await sleep(1_000);
+      expect(dones((await shared.inner.readAfter(session.id, 0)).frames, 'r-dead')).toHaveLength(1);
+      expect((await storage.messages.list(session.id)).messages.map((m) => [m.role, m.runId, m.seqFrom])).toEqual([['user', 'r-dead', page.frames[0]!.seq]]);
+    } finally {
+      stop();
+    }
+  });
+
+  it('sweep: a dead node’s run still in the log is ended once and its transcript completed from the log', async () => {
+    const shared = sharedState();
+    const session = await storage.sessions.create(user.id);
+    await deadNodeRun(shared, session.id, 'r-kept');
+    const stop = node('n2', shared).runs.sweepUnended(storage.runEnds, 100);
+    const other = node('n3', shared).runs.sweepUnended(storage.runEnds, 100);
+    try {
+      await until(async () => storage.runEnds.ended(session.id, 'r-kept'), 'the sweep to end the run');
+      await sleep(800);
+      const page = await shared.inner.readAfter(session.id, 0);
+      expect(page.frames.map((f) => f.type)).toEqual(['user', 'token', 'done']);
+      expect((await storage.messages.list(session.id)).messages.map((m) => [m.role, m.content, m.seqFrom])).toEqual([
+        ['user', 'hi', 1],
+        ['assistant', 'half an ans', 2],
+      ]);
+    } finally {
+      stop();
+      other();
+    }
+  });
+
+  it('a run recorded as ended gets no second done when its log is lost under a node that follows it', async () => {
+    const shared = sharedState();
+    const session = await storage.sessions.create(user.id);
+    const follower = node('n2', shared);
+    const socket = await follower.follow(session.id);
+    await deadNodeRun(shared, session.id, 'r-ended');
+    await until(async () => (await follower.hub.catchUp(session.id), follower.hub.openRuns().length === 1), 'the follower to see the run open');
+    // Its node wrote the done (this node missed the bus message) and its record, then Redis lost the log.
+    expect(await shared.lock.acquire(session.id, 'r-ended', 400)).toBe(true);
+    await shared.inner.appendBatch([{ type: 'done', sessionId: session.id, runId: 'r-ended', reason: 'stop' }], { lease: 'r-ended' });
+    await storage.runs.record({ userId: user.id, sessionId: session.id, runId: 'r-ended', userSeq: { from: 1, to: 1 }, rows: [{ role: 'assistant', content: 'half an ans' }] });
+    await shared.lock.release(session.id, 'r-ended');
+    await shared.inner.delete(session.id);
+    const stopWatching = follower.runs.watchLostRuns(() => follower.hub.openRuns());
+    try {
+      await until(() => follower.hub.openRuns().length === 0, 'the follower to drop the run');
+      expect(socket.frames.some((f) => f.type === 'joined' && f.gap)).toBe(true);
+      await sleep(1_000);
+      expect(dones((await shared.inner.readAfter(session.id, 0)).frames, 'r-ended')).toEqual([]);
+      expect(dones(socket.frames, 'r-ended')).toEqual([]);
+    } finally {
+      stopWatching();
+    }
+  });
+
+  it('a run whose done the log would not take is ended once the lease is free, with one done', async () => {
+    let refused = 0;
+    const shared = sharedState((inner) => ({
+      ...inner,
+      open: (id) => inner.open(id),
+      readAfter: (id, after, limit) => inner.readAfter(id, after, limit),
+      lastSeq: (id) => inner.lastSeq(id),
+      async appendBatch(inputs, options) {
+        // Every write of the run's own `done` fails (Redis away for the whole of its retries).
+        if (inputs.some((f) => f.type === 'done' && f.reason === 'stop')) {
+          refused++;
+          throw new Error('Reached the max retries per request limit');
+        }
+        return inner.appendBatch(inputs, options);
+      },
+    }));
+    const session = await storage.sessions.create(user.id);
+    const agent: AgentRunner = {
+      async *stream(): AsyncIterable<AgentEvent> {
+        yield { type: 'token', text: 'all of it' } as AgentEvent;
+        yield { type: 'done', reason: 'stop' } as AgentEvent;
+      },
+    };
+    const only = node('n1', shared, agent);
+    let runId = '';
+    await only.runs.send({ userId: user.id, connectionId: 'c1' }, { type: 'send', id: 'm1', sessionId: session.id, text: 'hi' }, (r) => (runId = r));
+    await until(async () => storage.runEnds.ended(session.id, runId), 'the run to be ended', 3_000);
+    expect(refused).toBeGreaterThan(1);
+    const frames = (await shared.inner.readAfter(session.id, 0)).frames;
+    expect(frames.map((f) => f.type)).toEqual(['user', 'token', 'done']);
+    expect(dones(frames, runId)[0]).toMatchObject({ error: { code: 'node_lost' } });
+    expect((await storage.messages.list(session.id)).messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'hi'],
+      ['assistant', 'all of it'],
+    ]);
+  }, 40_000);
+});
