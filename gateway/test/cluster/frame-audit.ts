@@ -3,7 +3,7 @@
  * from 1 (no loss, no repeat, no reordering); per run, its frames contiguous from its `user`
  * frame to exactly one `done`.
  */
-import { isSessionFrame, type SessionFrame, type SwitchboardClient } from '@switchboard/protocol';
+import { isSessionFrame, type ReadyFrame, type SessionFrame, type SwitchboardClient } from '@switchboard/protocol';
 
 export interface AuditReport {
   /** Session frames the application saw. */
@@ -130,4 +130,18 @@ export class FrameAudit {
     }
     return r;
   }
+}
+
+/**
+ * Connects `client`, joins it to `sessionId` and audits it as `c`: the audit, and every `ready`
+ * the client gets (one per connection, so a reconnect shows which node it reached).
+ */
+export async function joinAudited(client: SwitchboardClient, sessionId: string): Promise<{ audit: FrameAudit; readies: ReadyFrame[] }> {
+  const audit = new FrameAudit();
+  audit.watch(client, 'c');
+  const readies: ReadyFrame[] = [];
+  client.onFrame((f) => f.type === 'ready' && readies.push(f));
+  await client.connect();
+  await client.join(sessionId);
+  return { audit, readies };
 }

@@ -3,9 +3,8 @@
  * other node, resumes by `seq`, and the survivor ends the orphaned run with
  * `done{reason:"error", error:{code:"node_lost"}}` once the run's lease lapses — no gap, no repeat.
  */
-import type { ReadyFrame } from '@switchboard/protocol';
 import { startCluster, type Cluster } from './cluster-harness.js';
-import { FrameAudit } from './frame-audit.js';
+import { joinAudited } from './frame-audit.js';
 import { clusterPrerequisites } from './prerequisites.js';
 import { eventually, within } from './processes.js';
 
@@ -22,12 +21,7 @@ describe.skipIf(!pre.available)(`losing a node mid-stream${pre.available ? '' : 
     const u = await cluster.user();
     const sessionId = await cluster.session(u.token);
     const client = cluster.client(u.token, { reconnectBaseMs: 50 });
-    const audit = new FrameAudit();
-    audit.watch(client, 'c');
-    const readies: ReadyFrame[] = [];
-    client.onFrame((f) => f.type === 'ready' && readies.push(f));
-    await client.connect();
-    await client.join(sessionId);
+    const { audit, readies } = await joinAudited(client, sessionId);
     const serving = readies[0]!.node;
 
     const run = client.send({ sessionId, text: 'a long answer please' });

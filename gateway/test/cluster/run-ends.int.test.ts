@@ -6,9 +6,8 @@
  * client, resuming later, sees it; the run's record is completed and the run counts as ended.
  */
 import pg from 'pg';
-import type { ReadyFrame } from '@switchboard/protocol';
 import { startCluster, type Cluster } from './cluster-harness.js';
-import { FrameAudit } from './frame-audit.js';
+import { joinAudited } from './frame-audit.js';
 import { clusterPrerequisites } from './prerequisites.js';
 import { eventually, sleep } from './processes.js';
 
@@ -33,12 +32,7 @@ describe.skipIf(!pre.available)(`a run whose node died as Redis lost its data${p
     const [n1] = cluster.nodes;
     // Straight to n1, not through nginx: while n1 is down the client cannot follow the session anywhere.
     const client = cluster.client(u.token, { url: n1!.wsUrl, reconnectBaseMs: 100, reconnectMaxMs: 500, maxReconnectAttempts: 10_000 });
-    const audit = new FrameAudit();
-    audit.watch(client, 'c');
-    const readies: ReadyFrame[] = [];
-    client.onFrame((f) => f.type === 'ready' && readies.push(f));
-    await client.connect();
-    await client.join(sessionId);
+    const { audit, readies } = await joinAudited(client, sessionId);
     const stream = `c:${sessionId}`;
     const run = client.send({ sessionId, text: 'a long answer please' });
     run.done.catch(() => {});
