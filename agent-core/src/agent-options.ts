@@ -1,7 +1,7 @@
 import type { BaseChatModel } from '@langchain/core/language_models/chat_models';
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
-import type { AgentEngineName } from './engine.js';
+import type { AgentEngineName, Durability } from './engine.js';
 
 /** What a memory hook gets after a successful turn. */
 export interface AfterTurnInput {
@@ -96,7 +96,7 @@ export interface AgentOptions {
    * history).
    * @default 'async'
    */
-  durability?: 'async' | 'sync' | 'exit';
+  durability?: Durability;
   /**
    * What runs a turn: `loop`, a plain async loop over the model and tool steps, or `langgraph`,
    * a LangGraph StateGraph. Both read and write the same checkpoints, so a thread written by one

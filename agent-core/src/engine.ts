@@ -5,6 +5,9 @@ import type { RunSignal, StepDeps } from './steps.js';
 export const AGENT_ENGINES = ['loop', 'langgraph'] as const;
 export type AgentEngineName = (typeof AGENT_ENGINES)[number];
 
+/** When an engine checkpoints the thread (as LangGraph's `durability`): after every step (`async`, `sync`) or once at the end (`exit`). */
+export type Durability = 'async' | 'sync' | 'exit';
+
 /** What an engine is built on: the steps' dependencies and the thread's checkpoint saver. */
 export interface EngineDeps extends StepDeps {
   checkpointer: BaseCheckpointSaver;
@@ -18,6 +21,11 @@ export interface EngineTurn {
   text: string;
   /** Recalled long-term memories, rendered into the system prompt. */
   memoryContext: string;
+}
+
+/** The caller's keys a turn's tools (and LangGraph's nodes) see in `configurable`. */
+export function turnConfigurable(turn: EngineTurn): Record<string, string> {
+  return { thread_id: turn.sessionId, sessionId: turn.sessionId, userId: turn.userId, runId: turn.runId };
 }
 
 /**

@@ -5,7 +5,7 @@
 import { HumanMessage } from '@langchain/core/messages';
 import { END, START, StateGraph, type LangGraphRunnableConfig } from '@langchain/langgraph';
 import { AgentState, type AgentStateUpdate, type AgentStateValue } from './agent-state.js';
-import type { AgentEngine, EngineDeps, EngineTurn } from './engine.js';
+import { turnConfigurable, type AgentEngine, type Durability, type EngineDeps, type EngineTurn } from './engine.js';
 import { callModel, callTools, hasPendingCalls, type RunSignal, type StepContext } from './steps.js';
 
 /** Only the caller's keys of `configurable` (thread_id, userId, …), not LangGraph's internals. */
@@ -41,12 +41,12 @@ export function buildAgentGraph(deps: EngineDeps) {
 export type AgentGraph = ReturnType<typeof buildAgentGraph>;
 
 /** The LangGraph engine: each turn is one `graph.stream` whose nodes write to the turn's sink. */
-export function createGraphEngine(deps: EngineDeps, durability: 'async' | 'sync' | 'exit'): AgentEngine {
+export function createGraphEngine(deps: EngineDeps, durability: Durability): AgentEngine {
   const graph = buildAgentGraph(deps);
   async function run(turn: EngineTurn, emit: (signal: RunSignal) => void, signal: AbortSignal): Promise<void> {
     // LangGraph keeps a writer given in the run's config (and hands it to every node).
     const runConfig = {
-      configurable: { thread_id: turn.sessionId, sessionId: turn.sessionId, userId: turn.userId, runId: turn.runId },
+      configurable: turnConfigurable(turn),
       streamMode: 'custom' as const,
       writer: emit,
       signal,

@@ -9,11 +9,8 @@ import { HumanMessage } from '@langchain/core/messages';
 import type { RunnableConfig } from '@langchain/core/runnables';
 import { emptyCheckpoint, type BaseCheckpointSaver, type Checkpoint, type CheckpointTuple } from '@langchain/langgraph';
 import { reduceMessages } from './agent-state.js';
-import type { AgentEngine, EngineDeps, EngineTurn } from './engine.js';
+import { turnConfigurable, type AgentEngine, type Durability, type EngineDeps, type EngineTurn } from './engine.js';
 import { callModel, callTools, hasPendingCalls, type StepContext, type StepState } from './steps.js';
-
-/** When the loop writes the thread's checkpoint (as LangGraph's `durability`). */
-export type LoopDurability = 'async' | 'sync' | 'exit';
 
 /** The channels of the agent's state (see agent-state.ts). */
 type StateChannel = 'messages' | 'memoryContext' | 'toolRounds' | 'limitReached' | 'invalidCalls';
@@ -97,7 +94,7 @@ class ThreadCheckpoints {
 }
 
 /** Builds the loop engine; `durability` as LangGraph's: after every step (`async`, `sync`) or once at the end (`exit`). */
-export function createLoopEngine(deps: EngineDeps, durability: LoopDurability): AgentEngine {
+export function createLoopEngine(deps: EngineDeps, durability: Durability): AgentEngine {
   async function run(turn: EngineTurn, emit: StepContext['emit'], signal: AbortSignal): Promise<void> {
     const thread: RunnableConfig = { configurable: { thread_id: turn.sessionId } };
     const saved = await deps.checkpointer.getTuple(thread);
@@ -122,7 +119,7 @@ export function createLoopEngine(deps: EngineDeps, durability: LoopDurability): 
       signal,
       emit,
       modelConfig: { signal },
-      toolConfig: { configurable: { thread_id: turn.sessionId, sessionId: turn.sessionId, userId: turn.userId, runId: turn.runId } },
+      toolConfig: { configurable: turnConfigurable(turn) },
     };
     checkpoints.stepped('messages', 'memoryContext', 'toolRounds', 'limitReached');
     try {
