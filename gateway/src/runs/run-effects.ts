@@ -28,11 +28,11 @@ const storable = (text: string) => (text.includes('\u0000') ? text.replaceAll('\
 /**
  * What happens around a run: before it, the send rate and the daily token budget are checked
  * (a refusal is a `rate_limited` / `quota_exceeded` error) and the user message is stored before
- * the ack; after its `done`, the tokens it used are charged and counted first, then one
- * transaction writes the tool and assistant rows, the user row's `seq` range, the usage, the
- * spend row (when cost control hands it over) and the title of an untitled session. A failed write
- * never skips the charge: it is logged as an error, counted, and the usage and spend are still
- * written on their own.
+ * the ack; after its `done`, the tokens it used are charged to the budget (a failed charge is
+ * logged, never a reason to skip the record), then one transaction (tried three times) writes the
+ * tool and assistant rows, the user row's `seq` range, the usage, the spend row (when cost control
+ * hands it over) and the title of an untitled session. A failed write never skips the charge: it
+ * is logged as an error, counted, and the usage and spend are still written on their own.
  * @example
  * const runs = new RunManager({ ...deps, hooks: createRunEffects({ storage, limiters, logger }) });
  */
@@ -53,7 +53,14 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
     },
     async accepted(r) {
       // The row opens the run: until its record closes it, the run is acked and not ended.
-      await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: storable(r.text), clientMessageId: r.clientMessageId, opensRun: true });
+      try {
+        await storage.messages.append({ sessionId: r.sessionId, runId: r.runId, role: 'user', content: storable(r.text), clientMessageId: r.clientMessageId, opensRun: true });
+      } catch (e) {
+        // The send is refused; a write that landed anyway (its reply lost) would leave an open run
+        // that the sweep ends with a `done` although no client was ever acked.
+        await storage.runEnds.discard(r.sessionId, r.runId).catch(() => {});
+        throw e;
+      }
     },
     async lostRun({ sessionId, runId, frames }) {
       // The user message was stored before the ack; the rest of the turn is what the log holds.
@@ -91,18 +98,18 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
       const ids = { sessionId: r.sessionId, runId: r.runId, userId: r.userId };
       const used = tokensUsed(r.done);
       const spend = deps.takeSpend?.(r.runId);
+      // The budget's bucket lives in Redis, the record in Postgres: a bucket that cannot be charged
+      // (Redis away) never holds the record back. The record is what ends the run for good (a run
+      // left open is ended again by the sweep, and a log Redis lost since would get a second
+      // `done`); the day's usage row still counts the tokens.
       if (used > 0) {
-        await limiters.tokens.consume(r.userId, used).catch(async (e: unknown) => {
-          // The record is not written then; the spend row still is.
-          await spendAlone(ids, spend);
-          throw e;
-        });
+        await limiters.tokens.consume(r.userId, used).catch((e: unknown) => logger?.error('token budget charge failed; the usage row still counts the run', { ...ids, tokens: used, error: String(e) }));
       }
       const rows: RunRecordInput['rows'] = r.tools.map((t) => ({ role: 'tool', content: storable(t.error ? `error: ${t.error}` : (t.output ?? '')), toolName: t.name }));
       if (r.answer) rows.push({ role: 'assistant', content: storable(r.answer), seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
       const usage = used > 0 ? { day: utcDay(), tokens: used } : undefined;
       try {
-        await storage.runs.record({
+        await recordWithRetry(() => storage.runs.record({
           userId: r.userId,
           sessionId: r.sessionId,
           runId: r.runId,
@@ -111,7 +118,7 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
           usage,
           spend,
           title: autoTitle(r.text),
-        });
+        }));
       } catch (e) {
         deps.onTranscriptFailed?.();
         logger?.error('transcript write failed; the run was charged', { ...ids, error: String(e) });
@@ -120,6 +127,22 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
       }
     },
   };
+}
+
+/** Waits before the second and third try of a run's record: a Postgres blip does not leave the run open. */
+const RECORD_RETRY_MS = [250, 1_000];
+
+/** A record adds its rows once (a retry of one that landed changes nothing), so it is tried again. */
+async function recordWithRetry(write: () => Promise<void>): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await write();
+    } catch (e) {
+      const wait = RECORD_RETRY_MS[attempt];
+      if (wait === undefined) throw e;
+      await new Promise((r) => setTimeout(r, wait));
+    }
+  }
 }
 
 /** A short title from the first message. */

@@ -301,6 +301,22 @@ export function storageContract(name: string, factory: StorageFactory): void {
         await expect(storage.runEnds.unended(-1, 10)).rejects.toBeInstanceOf(InvalidInputError);
       });
 
+      it('runEnds#discard: a refused send leaves no row and no open run; an ended run keeps its rows', async () => {
+        const session = await storage.sessions.create(alice.id);
+        await openRun(session.id, 'refused');
+        await openRun(session.id, 'kept');
+        await storage.runs.record({ userId: alice.id, sessionId: session.id, runId: 'kept', rows: [{ role: 'assistant', content: 'a' }] });
+        await storage.runEnds.discard(session.id, 'refused');
+        await storage.runEnds.discard(session.id, 'kept');
+        await storage.runEnds.discard(session.id, 'unknown');
+        await storage.runEnds.discard('not-a-uuid', 'refused');
+        expect(await unendedIn(session.id)).toEqual([]);
+        expect((await storage.messages.list(session.id)).messages.map((m) => [m.runId, m.role])).toEqual([
+          ['kept', 'user'],
+          ['kept', 'assistant'],
+        ]);
+      });
+
       it('runEnds#record: a run recorded twice (its node and a lost-run completion, in either order or at once) has its rows once', async () => {
         const session = await storage.sessions.create(alice.id);
         await openRun(session.id, 'twice');

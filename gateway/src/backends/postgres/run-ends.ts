@@ -29,5 +29,9 @@ export function runEndRepository({ db }: DbContext): RunEndRepository {
           AND role = 'user' AND run_open = false) AS ended`.execute(db);
       return rows[0]?.ended === true;
     },
+    async discard(sessionId, runId) {
+      if (!isUuid(sessionId) || typeof runId !== 'string' || !runId) return;
+      await sql`DELETE FROM messages WHERE session_id = ${sessionId}::uuid AND run_id = ${runId} AND role = 'user' AND run_open`.execute(db);
+    },
   };
 }

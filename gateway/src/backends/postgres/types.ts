@@ -197,6 +197,11 @@ export interface RunEndRepository {
   unended(olderThanMs: number, limit: number): Promise<UnendedRun[]>;
   /** True when the run's end is recorded; false while it is open or unknown (no such run). */
   ended(sessionId: string, runId: string): Promise<boolean>;
+  /**
+   * Removes the user row of a send that was refused after all (its write failed, yet may have
+   * landed), while its run is open: a run that never started is not ended later by the sweep.
+   */
+  discard(sessionId: string, runId: string): Promise<void>;
 }
 
 export interface UsageRepository {
