@@ -28,11 +28,12 @@ const storable = (text: string) => (text.includes('\u0000') ? text.replaceAll('\
 /**
  * What happens around a run: before it, the send rate and the daily token budget are checked
  * (a refusal is a `rate_limited` / `quota_exceeded` error) and the user message is stored before
- * the ack; after its `done`, the tokens it used are charged to the budget (a failed charge is
- * logged, never a reason to skip the record), then one transaction (tried three times) writes the
- * tool and assistant rows, the user row's `seq` range, the usage, the spend row (when cost control
- * hands it over) and the title of an untitled session. A failed write never skips the charge: it
- * is logged as an error, counted, and the usage and spend are still written on their own.
+ * the ack; after its last frame and before its `done`, the tokens it used are charged to the
+ * budget (a failed charge is logged, never a reason to skip the record) while one transaction
+ * (tried three times) writes the tool and assistant rows, the user row's `seq` range, the usage,
+ * the spend row (when cost control hands it over) and the title of an untitled session. A failed
+ * write never skips the charge: it is logged as an error, counted, and the usage and spend are
+ * still written on their own.
  * @example
  * const runs = new RunManager({ ...deps, hooks: createRunEffects({ storage, limiters, logger }) });
  */
@@ -99,12 +100,16 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
       const used = tokensUsed(r.done);
       const spend = deps.takeSpend?.(r.runId);
       // The budget's bucket lives in Redis, the record in Postgres: a bucket that cannot be charged
-      // (Redis away) never holds the record back. The record is what ends the run for good (a run
-      // left open is ended again by the sweep, and a log Redis lost since would get a second
-      // `done`); the day's usage row still counts the tokens.
-      if (used > 0) {
-        await limiters.tokens.consume(r.userId, used).catch((e: unknown) => logger?.error('token budget charge failed; the usage row still counts the run', { ...ids, tokens: used, error: String(e) }));
-      }
+      // (Redis away) never holds the record back, and the charge runs beside the record (the
+      // run's `done` waits for this hook). The record is what ends the run for good; the day's
+      // usage row counts the tokens whatever happens to the bucket.
+      const charged =
+        used > 0
+          ? limiters.tokens.consume(r.userId, used).then(
+              () => {},
+              (e: unknown) => logger?.error('token budget charge failed; the usage row still counts the run', { ...ids, tokens: used, error: String(e) }),
+            )
+          : undefined;
       const rows: RunRecordInput['rows'] = r.tools.map((t) => ({ role: 'tool', content: storable(t.error ? `error: ${t.error}` : (t.output ?? '')), toolName: t.name }));
       if (r.answer) rows.push({ role: 'assistant', content: storable(r.answer), seqFrom: r.seqFrom + 1, seqTo: r.seqTo });
       const usage = used > 0 ? { day: utcDay(), tokens: used } : undefined;
@@ -124,6 +129,8 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
         logger?.error('transcript write failed; the run was charged', { ...ids, error: String(e) });
         if (usage) await storage.usage.add(r.userId, usage.day, usage.tokens).catch((err) => logger?.error('usage write failed', { ...ids, tokens: used, error: String(err) }));
         await spendAlone(ids, spend);
+      } finally {
+        await charged;
       }
     },
   };
@@ -132,7 +139,11 @@ export function createRunEffects(deps: RunEffectsDeps): Required<Pick<RunHooks, 
 /** Waits before the second and third try of a run's record: a Postgres blip does not leave the run open. */
 const RECORD_RETRY_MS = [250, 1_000];
 
-/** A record adds its rows once (a retry of one that landed changes nothing), so it is tried again. */
+/**
+ * A record adds its rows once, so it is tried again; only a commit whose reply was lost (the rare
+ * case a retry follows a record that landed) counts its usage twice, which the fallback after a
+ * failed record would do as well: a run is never left uncharged.
+ */
 async function recordWithRetry(write: () => Promise<void>): Promise<void> {
   for (let attempt = 0; ; attempt++) {
     try {

@@ -8,7 +8,7 @@ import type { AgentEvent } from '@switchboard/agent-core';
 import type { ServerFrame, SessionFrame } from '@switchboard/protocol';
 import { createLogger } from '../logger.js';
 import { SessionHub } from '../sessions/hub.js';
-import { RunManager } from './run-manager.js';
+import { RunManager, type RunHooks } from './run-manager.js';
 import { createRunEffects } from './run-effects.js';
 import { createMemoryIdempotencyStore, createMemoryPubSub, createMemoryRunLock } from '../backends/memory/shared-state.js';
 import { createMemorySessionLog } from '../backends/memory/session-log.js';
@@ -41,7 +41,7 @@ afterAll(async () => {
 });
 
 /** One node (its hub and run manager) on shared state: the lock, the log and the storage. */
-function node(nodeId: string, shared: { lock: ReturnType<typeof createMemoryRunLock>; log: SessionLog }, agent?: AgentRunner) {
+function node(nodeId: string, shared: { lock: ReturnType<typeof createMemoryRunLock>; log: SessionLog }, agent?: AgentRunner, wrapHooks: (h: RunHooks) => RunHooks = (h) => h) {
   const logger = createLogger({ level: 'error', env: 'test', silent: true });
   const bus = createMemoryPubSub();
   const sockets: RecordingSocket[] = [];
@@ -56,7 +56,7 @@ function node(nodeId: string, shared: { lock: ReturnType<typeof createMemoryRunL
     logger,
     nodeId,
     lockTtlMs: 400,
-    hooks: createRunEffects({ storage, limiters: createLimiters(), logger }),
+    hooks: wrapHooks(createRunEffects({ storage, limiters: createLimiters(), logger })),
     runEnds: storage.runEnds,
   });
   const follow = async (sessionId: string) => {
@@ -157,6 +157,50 @@ describe('RunManager and the record of run ends', () => {
     }
   });
 
+  it('a run writes its record before its done, so a log lost right after the done gets no second one from the sweep', async () => {
+    const shared = sharedState();
+    const session = await storage.sessions.create(user.id);
+    const agent: AgentRunner = {
+      async *stream(): AsyncIterable<AgentEvent> {
+        yield { type: 'token', text: 'the whole answer' } as AgentEvent;
+        yield { type: 'done', reason: 'stop' } as AgentEvent;
+      },
+    };
+    let openGate!: () => void;
+    const gate = new Promise<void>((r) => (openGate = r));
+    let recording = false;
+    const { runs } = node('n1', shared, agent, (effects) => ({
+      ...effects,
+      async afterRun(r) {
+        recording = true;
+        await gate;
+        await effects.afterRun?.(r);
+      },
+    }));
+    let runId = '';
+    await runs.send({ userId: user.id, connectionId: 'c1' }, { type: 'send', id: 'm1', sessionId: session.id, text: 'hi' }, (r) => (runId = r));
+    await until(() => recording, 'the record to start');
+    await sleep(200);
+    // The record holds the `done` back: nothing a sweep could miss has been written yet.
+    expect(dones((await shared.inner.readAfter(session.id, 0)).frames, runId)).toEqual([]);
+    openGate();
+    await until(async () => dones((await shared.inner.readAfter(session.id, 0)).frames, runId).length === 1, 'the run’s done');
+    expect(await storage.runEnds.ended(session.id, runId)).toBe(true);
+    // Redis loses the log that held the `done`; the sweep finds nothing open to end again.
+    await shared.inner.delete(session.id);
+    const stop = node('n2', shared).runs.sweepUnended(storage.runEnds, 100);
+    try {
+      await sleep(1_200);
+      expect((await shared.inner.readAfter(session.id, 0)).frames).toEqual([]);
+      expect((await storage.messages.list(session.id)).messages.map((m) => [m.role, m.content])).toEqual([
+        ['user', 'hi'],
+        ['assistant', 'the whole answer'],
+      ]);
+    } finally {
+      stop();
+    }
+  });
+
   it('a run whose done the log would not take is ended once the lease is free, with one done', async () => {
     let refused = 0;
     const shared = sharedState((inner) => ({
@@ -183,8 +227,10 @@ describe('RunManager and the record of run ends', () => {
     const only = node('n1', shared, agent);
     let runId = '';
     await only.runs.send({ userId: user.id, connectionId: 'c1' }, { type: 'send', id: 'm1', sessionId: session.id, text: 'hi' }, (r) => (runId = r));
-    await until(async () => storage.runEnds.ended(session.id, runId), 'the run to be ended', 3_000);
+    // The record comes before the `done`; the `done` is written once the lease is free.
+    await until(async () => dones((await shared.inner.readAfter(session.id, 0)).frames, runId).length > 0, 'the run’s done', 3_000);
     expect(refused).toBeGreaterThan(1);
+    expect(await storage.runEnds.ended(session.id, runId)).toBe(true);
     const frames = (await shared.inner.readAfter(session.id, 0)).frames;
     expect(frames.map((f) => f.type)).toEqual(['user', 'token', 'done']);
     expect(dones(frames, runId)[0]).toMatchObject({ error: { code: 'node_lost' } });

@@ -25,7 +25,12 @@ export interface RunHooks {
    * send is a stored one. Throw to refuse the send (nothing of it stays).
    */
   accepted?(input: { userId: string; sessionId: string; runId: string; clientMessageId: string; text: string }): Promise<void>;
-  /** After `done`, off the stream's path. */
+  /**
+   * After the run's last frame and before its `done` (the `done` waits for it): writes the run's
+   * record, which ends it, so a run whose `done` was written is never ended again. `seqTo` is the
+   * `seq` its `done` is to get. Failures are the hook's to handle (a failed record leaves the run
+   * open; the sweep completes it from the log).
+   */
   afterRun?(input: {
     userId: string;
     sessionId: string;
@@ -231,15 +236,18 @@ export class RunManager {
       // (or notice the log's new epoch) before the run stops counting as open.
       await hub.catchUp(sessionId);
       hub.runEnded(sessionId, runId, doneSeq);
-      // Its record may be missing (its node died between the `done` and the record): complete it
-      // from the log. A run recorded already keeps its rows (a record adds rows once).
+      // Its record may be missing (its write failed): complete it from the log. A run recorded
+      // already keeps its rows (a record adds rows once).
       if (this.o.runEnds && !(await this.o.runEnds.ended(sessionId, runId))) await this.recordLost(sessionId, runId, doneSeq);
       return false;
     }
-    if (await this.o.runEnds?.ended(sessionId, runId)) {
-      // Ended, its `done` in a log Redis lost since: a second `done` would end it twice. This
-      // node's sockets learn of the lost log (catching up notices the new epoch and re-joins them
-      // with `gap`), so they read the run from the transcript; then it stops counting as open.
+    // A run writes its record before its `done`. Recorded, with frames in the log but no `done`:
+    // its node died (or it lost its lease) between the two, and the `done` is written now.
+    // Recorded with nothing in the log: its `done`, if written, went with a log Redis lost since,
+    // and a second one would end it twice. This node's sockets learn of the lost log (catching up
+    // notices the new epoch and re-joins them with `gap`), so they read the run from the
+    // transcript; then it stops counting as open.
+    if (mine.length === 0 && (await this.o.runEnds?.ended(sessionId, runId))) {
       await hub.catchUp(sessionId);
       hub.runEnded(sessionId, runId, 0);
       return false;
@@ -554,39 +562,54 @@ export class RunManager {
       await this.endPrevious(frame.sessionId, run.runId);
       seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
     };
+    // The record (transcript rows, usage, the run's end) is written before the `done`, so a run
+    // whose `done` any client saw is recorded as ended: no sweep or watcher ends it a second time,
+    // not even after Redis lost the log that held the `done`. A run not recorded as ended has
+    // therefore never written its `done` (DESIGN §3, exactly once).
+    let recorded = false;
+    const record = async (end: Omit<DoneFrame, 'seq'>, doneSeq: number) => {
+      if (recorded) return;
+      recorded = true;
+      await this.o.hooks
+        ?.afterRun?.({ userId: ctx.userId, sessionId: frame.sessionId, runId: run.runId, clientMessageId: frame.id, text: frame.text, answer: written, tools, done: end, seqFrom, seqTo: doneSeq })
+        .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
+    };
     // Whether the log took the run's `done`: a run whose `done` could not be written is left to
     // be ended like a fenced one (its own check once the lease is free, or the sweep).
     let ended = false;
     if (!fenced) {
+      // Whether the log holds every frame of the answer, and `written` what it holds.
+      let settled = false;
       try {
         await writeUser();
-        writer.push(done);
         await writer.flush();
-        this.noteOwnDone(frame.sessionId, writer.lastSeq);
-        ended = true;
+        settled = true;
       } catch (e) {
-        if (!lost(e)) {
-          // A failed batch: the frames after it are not written; `done` gets its own write, tried
-          // again while Redis is away (the lease is still renewed meanwhile; a takeover fences it).
-          logger.error('could not write the run frames', { error: String(e) });
-          for (let attempt = 1; !fenced; attempt++) {
-            try {
-              await writeUser();
-              await append(done);
-              ended = true;
-              // A write that failed from here may still have landed (its reply was lost with the
-              // connection): what the run wrote is what the log holds.
-              written = (await this.writtenText(frame.sessionId, run.runId, seqFrom)) ?? written;
-              break;
-            } catch (e2) {
-              if (lost(e2)) break;
-              if (attempt >= END_WRITE_ATTEMPTS) {
-                logger.error('could not write done', { error: String(e2) });
-                break;
-              }
-              await sleep(Math.min(2_000, 100 * 2 ** attempt));
-            }
+        // A failed batch: the frames after it are not written; the `done` gets its own write,
+        // tried again while Redis is away (the lease is still renewed meanwhile; a takeover fences it).
+        if (!lost(e)) logger.error('could not write the run frames', { error: String(e) });
+      }
+      for (let attempt = 1; !fenced; attempt++) {
+        try {
+          if (!settled) {
+            await writeUser();
+            // A write that failed may still have landed (its reply was lost with the connection):
+            // what the run wrote is what the log holds.
+            written = (await this.writtenText(frame.sessionId, run.runId, seqFrom)) ?? written;
+            settled = true;
           }
+          await record(done, Math.max(seqTo, writer.lastSeq) + 1);
+          const last = await append(done);
+          this.noteOwnDone(frame.sessionId, last.seq);
+          ended = true;
+          break;
+        } catch (e) {
+          if (lost(e)) break;
+          if (attempt >= END_WRITE_ATTEMPTS) {
+            logger.error('could not write done', { error: String(e) });
+            break;
+          }
+          await sleep(Math.min(2_000, 100 * 2 ** attempt));
         }
       }
     }
@@ -594,32 +617,16 @@ export class RunManager {
     // ended must not outlive it.
     clearInterval(renew);
     seqTo = Math.max(seqTo, writer.lastSeq);
-    // The record starts at once, before the lease's release: a node that dies between the `done`
-    // and the record leaves the answer out of the transcript (the user row is stored already).
-    if (ended) {
-      void this.o.hooks
-        ?.afterRun?.({
-          userId: ctx.userId,
-          sessionId: frame.sessionId,
-          runId: run.runId,
-          clientMessageId: frame.id,
-          text: frame.text,
-          answer: written,
-          tools,
-          done,
-          seqFrom,
-          seqTo,
-        })
-        .catch((e) => logger.warn('after-run hook failed', { error: String(e) }));
-    }
     await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
     if (!ended) {
       // The node that took the session over writes this run's `done` and completes its record;
       // a run whose `done` could not be written is ended the same way (its record from the log).
       logger.warn(fenced ? 'run ended without its done: it lost its lease' : 'run ended without its done: the log did not take it', { ms: Date.now() - started });
-      await this.o.hooks
-        ?.fencedRun?.({ userId: ctx.userId, sessionId: frame.sessionId, runId: run.runId, done })
-        .catch((e) => logger.error('charging a fenced run failed', { error: String(e) }));
+      // A recorded run was charged with its record.
+      if (!recorded)
+        await this.o.hooks
+          ?.fencedRun?.({ userId: ctx.userId, sessionId: frame.sessionId, runId: run.runId, done })
+          .catch((e) => logger.error('charging a fenced run failed', { error: String(e) }));
       void this.endFenced(frame.sessionId, run.runId).catch((e) => logger.warn('ending a fenced run failed', { error: String(e) }));
       return;
     }
