@@ -67,6 +67,12 @@ export interface AppendOptions {
    * Without it nothing is checked.
    */
   lease?: string;
+  /**
+   * Writes only when the session's last frame is a `done`, belongs to the writer's own run, or
+   * there is none; else refuses ({@link PreviousRunOpenError}, naming that run) and writes nothing.
+   * A run's `user` frame carries it: the check and the write are one step, not a read first.
+   */
+  ifPreviousEnded?: boolean;
 }
 
 /** Options of {@link SessionLog.appendBatch}. */
@@ -76,6 +82,11 @@ export interface AppendBatchOptions extends AppendOptions {
    * the append. Only honoured by a log whose `publishes` is true (it shares its server with the bus).
    */
   publish?: string;
+  /**
+   * When the batch holds the run's `done`, the run lock is released in the same step (if `lease`
+   * still holds it). Only honoured by a log whose `releasesLease` is true.
+   */
+  releaseOnEnd?: boolean;
 }
 
 /** A log refused an append: the writer's run lease was taken over, or the run already ended. */
@@ -84,6 +95,19 @@ export class LeaseLostError extends Error {
   constructor(sessionId: string, runId: string) {
     super(`session ${sessionId}: run ${runId} lost its lease or already ended; the log refused its frames`);
     this.name = 'LeaseLostError';
+  }
+}
+
+/** A log refused a run's frames because the session's previous run has frames but no `done`. */
+export class PreviousRunOpenError extends Error {
+  readonly code = 'previous_run_open';
+  constructor(
+    sessionId: string,
+    /** The run whose last frame is the log's last, without a `done`. */
+    readonly previousRunId: string,
+  ) {
+    super(`session ${sessionId}: the previous run ${previousRunId} never ended`);
+    this.name = 'PreviousRunOpenError';
   }
 }
 
@@ -113,6 +137,8 @@ export interface SessionLog {
   appendBatch(frames: SessionFrameInput[], options?: AppendBatchOptions): Promise<AppendedFrame[]>;
   /** True when `appendBatch` can publish on the session bus in the same step. */
   readonly publishes?: boolean;
+  /** True when `appendBatch` can release the run lock with the run's `done` (`releaseOnEnd`). */
+  readonly releasesLease?: boolean;
   /**
    * Makes sure the session's log exists (a new one numbers above the durable reservation) and
    * returns its epoch, so a client joining before the first frame learns the epoch too.

@@ -5,7 +5,7 @@ import { GatewayError } from '../errors.js';
 import { FrameWriter } from './frame-writer.js';
 import { withLogContext, type Logger } from '../logger.js';
 import type { SessionHub } from '../sessions/hub.js';
-import { LeaseLostError, type AgentRunner, type IdempotencyStore, type PubSub, type RunEndRepository, type RunLock } from '../ports.js';
+import { LeaseLostError, PreviousRunOpenError, type AgentRunner, type IdempotencyStore, type PubSub, type RunEndRepository, type RunLock } from '../ports.js';
 
 
 interface LocalRun {
@@ -95,8 +95,6 @@ const CONTROL_CHANNEL = 'sb:control';
 const IDEMPOTENCY_TTL_MS = 24 * 3600 * 1000;
 /** How far back a lost-run check looks for a run's `done` (the default log retention). */
 const LOG_SCAN = 10_000;
-/** Sessions whose last `done` written by this node is remembered (see `endPrevious`). */
-const OWN_DONE_SESSIONS = 10_000;
 /** Writes of a run's `done` (with its `user` frame if that failed too) before it gives up: about 12 s. */
 const END_WRITE_ATTEMPTS = 8;
 
@@ -109,8 +107,6 @@ export class RunManager {
   private readonly queued = new Map<string, number>();
   /** Runs this node is checking for a missing `done` right now. */
   private readonly ending = new Set<string>();
-  /** Session → the `seq` of the last `done` a run of this node wrote there (most recent sessions). */
-  private readonly ownDone = new Map<string, number>();
   private readonly o: Required<Omit<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs' | 'runEnds'>> & Pick<RunManagerOptions, 'hooks' | 'notify' | 'tokenCoalesceMs' | 'runEnds'>;
   private draining = false;
 
@@ -282,23 +278,29 @@ export class RunManager {
   }
 
   /**
-   * A run that starts on a session whose last frame belongs to another run without a `done`
-   * (that run lost its lease and was fenced out, or its node died unseen) ends that run first:
-   * `done{error:node_lost}`, written under the new run's lease, so every run has its one `done`.
+   * Appends a run's `user` frame. A run that starts on a session whose last frame belongs to
+   * another run without a `done` (that run lost its lease and was fenced out, or its node died
+   * unseen) ends that run first: `done{error:node_lost}`, written under the new run's lease, so
+   * every run has its one `done`. The log checks that in the append itself (no read before it)
+   * and refuses the frame when the previous run is open; only then is the previous run ended.
    */
-  private async endPrevious(sessionId: string, runId: string): Promise<void> {
-    // The log's last `seq` is still this node's own `done`: nothing was written since, nothing to
-    // end (one read of the last `seq` instead of two for the last frame). A `seq` is never reused,
-    // not even by a recreated log, so an equal one is that very `done`.
-    const ownDone = this.ownDone.get(sessionId);
-    if (ownDone !== undefined && (await this.o.hub.read(sessionId, ownDone, 0)).lastSeq === ownDone) return;
-    const last = await this.o.hub.lastFrame(sessionId);
-    if (!last || last.type === 'done' || last.runId === runId) return;
-    this.o.logger.warn('previous run of the session never ended; ending it', { previousRunId: last.runId });
-    const done = await this.o.hub.append(lostDone(sessionId, last.runId), { lease: runId }).catch((e) => {
+  private async appendUser(user: SessionFrameInput, lease: string): Promise<SessionFrame> {
+    try {
+      return await this.o.hub.append(user, { lease, ifPreviousEnded: true });
+    } catch (e) {
+      if (!(e instanceof PreviousRunOpenError)) throw e;
+      await this.endPrevious(user.sessionId, e.previousRunId, lease);
+    }
+    return this.o.hub.append(user, { lease });
+  }
+
+  /** Ends the session's previous run, found without a `done` at the start of a run holding `lease`. */
+  private async endPrevious(sessionId: string, previousRunId: string, lease: string): Promise<void> {
+    this.o.logger.warn('previous run of the session never ended; ending it', { previousRunId });
+    const done = await this.o.hub.append(lostDone(sessionId, previousRunId), { lease }).catch((e) => {
       if (!(e instanceof LeaseLostError)) throw e;
     });
-    if (done) void this.recordLost(sessionId, last.runId, done.seq);
+    if (done) void this.recordLost(sessionId, previousRunId, done.seq);
   }
 
   /** The token text of a run as the log holds it, when the log still holds the run from its `user` frame. */
@@ -363,13 +365,6 @@ export class RunManager {
     }
     onAccepted(runId, false);
     this.execute(ctx, frame, runId, acquiredAt);
-  }
-
-  /** Remembers the `seq` of the `done` a run of this node wrote (the most recent sessions only). */
-  private noteOwnDone(sessionId: string, seq: number): void {
-    this.ownDone.delete(sessionId);
-    this.ownDone.set(sessionId, seq);
-    if (this.ownDone.size > OWN_DONE_SESSIONS) this.ownDone.delete(this.ownDone.keys().next().value!);
   }
 
   /** Cancels a run of a session the caller owns; unknown or finished runs are a `not_found`. */
@@ -488,11 +483,21 @@ export class RunManager {
       seqTo = written.seq;
       return written;
     };
+    const appendUser = async () => {
+      const written = await this.appendUser({ type: 'user', ...base, id: frame.id, text: frame.text }, run.runId);
+      seqTo = written.seq;
+      return written;
+    };
+    // The batch with the run's `done` releases the lease in the same step where the log can.
+    const releaseOnEnd = hub.releasesLease;
+    const batchOptions = releaseOnEnd ? { ...lease, releaseOnEnd } : lease;
+    // Set from the moment the `done` goes to the writer: the lease may be gone any time after.
+    let releasing = false;
     // The transcript keeps what the log took (what clients saw), not what the model produced:
     // tokens of a batch that failed to be written are in neither.
     let written = '';
     const writer = new FrameWriter({
-      append: (frames) => hub.appendBatch(frames, lease),
+      append: (frames) => hub.appendBatch(frames, batchOptions),
       onWritten: (out) => {
         for (const f of out) if (f.type === 'token') written += f.text;
       },
@@ -503,8 +508,14 @@ export class RunManager {
     const renewLease = () =>
       void (async () => {
         if (await lock.renew(frame.sessionId, run.runId, this.o.lockTtlMs)) return;
+        // Released with the `done` (not lapsed): nothing to take again.
+        if (releasing) return;
         // Lapsed: take it again if nobody else did (the log still fences a takeover in between).
-        if (await lock.acquire(frame.sessionId, run.runId, this.o.lockTtlMs)) return logger.warn('run lease had lapsed; taken again');
+        if (await lock.acquire(frame.sessionId, run.runId, this.o.lockTtlMs)) {
+          // Taken as the `done` released it: give it back, the run is over.
+          if (releasing) return void (await lock.release(frame.sessionId, run.runId));
+          return logger.warn('run lease had lapsed; taken again');
+        }
         lost(new LeaseLostError(frame.sessionId, run.runId));
       })().catch(() => {});
     // The lease was taken before the send's checks and the user message's write: renewed at once
@@ -513,8 +524,7 @@ export class RunManager {
     if (Date.now() - acquiredAt + renewEveryMs > (this.o.lockTtlMs * 2) / 3) renewLease();
     const renew = setInterval(renewLease, renewEveryMs);
     try {
-      await this.endPrevious(frame.sessionId, run.runId);
-      seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
+      seqFrom = (await appendUser()).seq;
       logger.info('run started', { userId: ctx.userId });
       for await (const event of this.o.agent.stream({ ...base, userId: ctx.userId, text: frame.text, signal: run.controller.signal, tier: frame.tier })) {
         if (done) break;
@@ -548,7 +558,6 @@ export class RunManager {
     }
     done ??= endedWithoutDone(base, abortReason(run.controller.signal));
     if (traceId) done = { ...done, traceId };
-    // The `done` goes with whatever the run still has queued, in one batch.
     // A run that failed before its `user` frame was written (Redis away) writes it before its
     // `done`, so clients see the run whole, not only its end (chaos saw a run that was only its done).
     const writeUser = async () => {
@@ -559,8 +568,7 @@ export class RunManager {
         if (last.type === 'user') seqFrom = last.seq;
         return;
       }
-      await this.endPrevious(frame.sessionId, run.runId);
-      seqFrom = (await append({ type: 'user', ...base, id: frame.id, text: frame.text })).seq;
+      seqFrom = (await appendUser()).seq;
     };
     // The record (transcript rows, usage, the run's end) is written before the `done`, so a run
     // whose `done` any client saw is recorded as ended: no sweep or watcher ends it a second time,
@@ -577,6 +585,8 @@ export class RunManager {
     // Whether the log took the run's `done`: a run whose `done` could not be written is left to
     // be ended like a fenced one (its own check once the lease is free, or the sweep).
     let ended = false;
+    // Whether the log released the lease with the `done`.
+    let released = false;
     if (!fenced) {
       // Whether the log holds every frame of the answer, and `written` what it holds.
       let settled = false;
@@ -599,11 +609,16 @@ export class RunManager {
             settled = true;
           }
           await record(done, Math.max(seqTo, writer.lastSeq) + 1);
-          const last = await append(done);
-          this.noteOwnDone(frame.sessionId, last.seq);
+          // The batch with the `done` releases the lease where the log can (renewals stop first).
+          releasing = releaseOnEnd;
+          const [last] = await hub.appendBatch([done], batchOptions);
+          seqTo = last!.seq;
+          released = releaseOnEnd;
           ended = true;
           break;
         } catch (e) {
+          // Not written with the `done`: the lease is released below, as without `releaseOnEnd`.
+          releasing = false;
           if (lost(e)) break;
           if (attempt >= END_WRITE_ATTEMPTS) {
             logger.error('could not write done', { error: String(e) });
@@ -617,7 +632,7 @@ export class RunManager {
     // ended must not outlive it.
     clearInterval(renew);
     seqTo = Math.max(seqTo, writer.lastSeq);
-    await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
+    if (!released) await this.o.lock.release(frame.sessionId, run.runId).catch(() => {});
     if (!ended) {
       // The node that took the session over writes this run's `done` and completes its record;
       // a run whose `done` could not be written is ended the same way (its record from the log).

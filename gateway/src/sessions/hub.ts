@@ -95,9 +95,13 @@ function epochChanged(known: string, read: string): boolean {
   return known !== '' && read !== known;
 }
 
-/** What a run's appends carry: the run lease the log fences them with. */
+/** What a run's appends carry: the run lease the log fences them with, and the log's checks. */
 export interface HubAppendOptions {
   lease?: string;
+  /** Refuse the frames while the session's previous run has no `done` (the log checks it in the same step). */
+  ifPreviousEnded?: boolean;
+  /** Release the run lock with the run's `done`, where the log can ({@link SessionHub.releasesLease}). */
+  releaseOnEnd?: boolean;
 }
 
 /**
@@ -116,12 +120,18 @@ export class SessionHub {
 
   /** Appends a frame to the log, delivers it to local sockets at once and to other nodes by the bus. */
   async append(input: SessionFrameInput, options: HubAppendOptions = {}): Promise<SessionFrame> {
-    const w = (await this.opts.log.appendBatch([input], { lease: options.lease }))[0]!;
+    const w = (await this.opts.log.appendBatch([input], options))[0]!;
     const state = this.sessions.get(input.sessionId);
     if (state) this.deliver(input.sessionId, state, w.frame.seq, w.json, w.epoch, w.frame);
     // In one process the local delivery above is all there is; other nodes hear it on the bus.
+    // Published by the bus, not the log's script: the bus's publish latency is measured on it.
     if (!this.opts.bus.inProcess) await this.opts.bus.publish(sessionChannel(input.sessionId), encodeBus(w.frame.seq, w.epoch, w.json));
     return w.frame;
+  }
+
+  /** True when the log releases the run lock with a run's `done` (`releaseOnEnd`): no release of its own. */
+  get releasesLease(): boolean {
+    return this.opts.log.releasesLease === true;
   }
 
   /**
@@ -137,7 +147,7 @@ export class SessionHub {
     const publishes = channel !== undefined && log.publishes;
     let appended: Promise<AppendedFrame[]>;
     try {
-      appended = log.appendBatch(inputs, publishes ? { publish: channel, lease: options.lease } : { lease: options.lease });
+      appended = log.appendBatch(inputs, publishes ? { ...options, publish: channel } : options);
     } catch (e) {
       return Promise.reject(e);
     }

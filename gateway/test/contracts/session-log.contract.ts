@@ -5,7 +5,7 @@
  * `backends/redis/session-log.int.test.ts`.
  */
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
-import { LeaseLostError, type LogRetention, type RunLock, type SeqReservations, type SessionLog } from '../../src/ports.js';
+import { LeaseLostError, PreviousRunOpenError, type LogRetention, type RunLock, type SeqReservations, type SessionLog } from '../../src/ports.js';
 
 /** One test's view of a backend. */
 export interface SessionLogHarness {
@@ -256,6 +256,61 @@ export function describeSessionLogContract(name: string, factory: SessionLogFact
       expect(await h.lock.acquire('s1', 'r2', 60_000)).toBe(true);
       await log.appendBatch([{ ...token('s1', 1), runId: 'r2' }, { ...done, runId: 'r2' }], { lease: 'r2' });
       await expect(log.append({ ...done, runId: 'r2' }, { lease: 'r2' })).rejects.toBeInstanceOf(LeaseLostError);
+    });
+
+    it('ifPreviousEnded: refuses a run\'s frames while the previous run has no done, and writes nothing', async () => {
+      const log = await h.open();
+      const user = (runId: string) => ({ type: 'user', sessionId: 's1', runId, id: `c-${runId}`, text: 'hi' }) as const;
+      const done = (runId: string) => ({ type: 'done', sessionId: 's1', runId, reason: 'stop' }) as const;
+      expect(await h.lock.acquire('s1', 'r1', 60_000)).toBe(true);
+      // No frame yet: nothing to end.
+      expect((await log.append(user('r1'), { lease: 'r1', ifPreviousEnded: true })).seq).toBe(1);
+      // The run's own last frame is no previous run.
+      expect((await log.append(user('r1'), { lease: 'r1', ifPreviousEnded: true })).seq).toBe(2);
+      await log.append({ ...token('s1', 1), runId: 'r1' }, { lease: 'r1' });
+      // r1 stops without its done (its lease lapses); r2 takes the session.
+      await h.lock.release('s1', 'r1');
+      expect(await h.lock.acquire('s1', 'r2', 60_000)).toBe(true);
+      const refused = await log.appendBatch([user('r2'), { ...token('s1', 2), runId: 'r2' }], { lease: 'r2', ifPreviousEnded: true }).catch((e: unknown) => e);
+      expect(refused).toBeInstanceOf(PreviousRunOpenError);
+      expect(refused).toMatchObject({ previousRunId: 'r1' });
+      expect(await log.lastSeq('s1')).toBe(3);
+      // Once the previous run has its done, the next run's frames go in.
+      await log.append(done('r1'), { lease: 'r2' });
+      expect((await log.append(user('r2'), { lease: 'r2', ifPreviousEnded: true })).seq).toBe(5);
+      expect((await log.readAfter('s1', 0)).frames.map((f) => `${f.type}:${f.runId}`)).toEqual(['user:r1', 'user:r1', 'token:r1', 'done:r1', 'user:r2']);
+    });
+
+    it('releaseOnEnd: the batch with the run\'s done releases the lease it holds, no other batch does', async () => {
+      const log = await h.open();
+      if (!log.releasesLease) return;
+      expect(await h.lock.acquire('s1', 'r1', 60_000)).toBe(true);
+      await log.appendBatch([{ type: 'user', sessionId: 's1', runId: 'r1', id: 'c1', text: 'hi' }], { lease: 'r1', releaseOnEnd: true });
+      await log.appendBatch([token('s1', 1)], { lease: 'r1', releaseOnEnd: true });
+      expect(await h.lock.holder('s1')).toBe('r1');
+      // A run's done written by another lease (a reaper, a next run) releases nothing of it.
+      expect(await h.lock.acquire('s1', 'r0', 60_000)).toBe(false);
+      await log.appendBatch([token('s1', 2), { type: 'done', sessionId: 's1', runId: 'r1', reason: 'stop' }], { lease: 'r1', releaseOnEnd: true });
+      expect(await h.lock.holder('s1')).toBeNull();
+      // The run is over: its frames stay out, and the session is free for the next run.
+      await expect(log.append(token('s1', 3), { lease: 'r1' })).rejects.toBeInstanceOf(LeaseLostError);
+      expect(await h.lock.acquire('s1', 'r2', 60_000)).toBe(true);
+      await log.appendBatch([{ type: 'done', sessionId: 's1', runId: 'r1', reason: 'stop' }], { lease: 'r1', releaseOnEnd: true }).catch(() => {});
+      expect(await h.lock.holder('s1')).toBe('r2');
+      expect((await log.append({ ...token('s1', 4), runId: 'r2' }, { lease: 'r2' })).seq).toBe(5);
+    });
+
+    it('epochs: an append through any node reports the epoch the log is in, after another node recreated it', async () => {
+      const a = await h.open();
+      const b = factory.shared ? await h.open() : a;
+      const [first] = await b.appendBatch([token('s1', 1)]);
+      expect((await b.appendBatch([token('s1', 2)]))[0]!.epoch).toBe(first!.epoch);
+      await a.delete('s1');
+      const [again] = await a.appendBatch([token('s1', 3)]);
+      expect(again!.epoch).not.toBe(first!.epoch);
+      expect((await b.appendBatch([token('s1', 4)]))[0]!.epoch).toBe(again!.epoch);
+      expect((await b.appendBatch([token('s1', 5)]))[0]!.epoch).toBe(again!.epoch);
+      expect(await b.open('s1')).toBe(again!.epoch);
     });
 
     it('epochs: a log has one epoch until it is recreated, then a new one', async () => {

@@ -19,7 +19,11 @@ export interface MemoryBackends {
 export function createMemoryBackends(options: { retention: LogRetention; reservations?: SeqReservations }): MemoryBackends {
   const lock = createMemoryRunLock();
   return {
-    log: createMemorySessionLog(options.retention, Date.now, { holder: (sessionId) => lock.holderNow(sessionId), reservations: options.reservations }),
+    log: createMemorySessionLog(options.retention, Date.now, {
+      holder: (sessionId) => lock.holderNow(sessionId),
+      release: (sessionId, lease) => void lock.release(sessionId, lease),
+      reservations: options.reservations,
+    }),
     bus: createMemoryPubSub(),
     lock,
     idempotency: createMemoryIdempotencyStore(Date.now, { lock }),

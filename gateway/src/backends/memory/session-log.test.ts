@@ -11,7 +11,7 @@ describeSessionLogContract('in-process', {
     return {
       lock,
       async open(retention, options = {}) {
-        return createMemorySessionLog(retention, () => clock, { holder: (s) => lock.holderNow(s), reservations: options.reservations });
+        return createMemorySessionLog(retention, () => clock, { holder: (s) => lock.holderNow(s), release: (s, lease) => void lock.release(s, lease), reservations: options.reservations });
       },
       async elapse(ms) {
         clock += ms;

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
-import { LeaseLostError, type AppendedFrame, type LogRetention, type ReadResult, type SeqReservations, type SessionLog } from '../../ports.js';
+import { LeaseLostError, PreviousRunOpenError, type AppendBatchOptions, type AppendedFrame, type LogRetention, type ReadResult, type SeqReservations, type SessionLog } from '../../ports.js';
 
 interface Entry {
   frames: Array<{ frame: SessionFrame; at: number }>;
@@ -19,8 +19,8 @@ export const DEFAULT_RETENTION: LogRetention = { maxFrames: 10_000, maxAgeMs: 24
 /** A new log epoch: 12 random bytes, base64url. */
 export const newEpoch = (): string => randomBytes(12).toString('base64url');
 
-/** What one try of an append found: written, or what it needs first. */
-export type AppendAttempt<T> = { ok: T } | { fenced: true } | { needFloor: true } | { needCeiling: number };
+/** What one try of an append found: written, refused, or what it needs first. */
+export type AppendAttempt<T> = { ok: T } | { fenced: true } | { previousOpen: string } | { needFloor: true } | { needCeiling: number };
 
 /** What the next try of an append brings: a new epoch with its floor and ceiling, or a raised ceiling. */
 export interface AppendGrant {
@@ -45,6 +45,7 @@ export async function appendWithReservation<T>(
     const r = await attempt(grant);
     if ('ok' in r) return r.ok;
     if ('fenced' in r) throw new LeaseLostError(sessionId, runId);
+    if ('previousOpen' in r) throw new PreviousRunOpenError(sessionId, r.previousOpen);
     if ('needFloor' in r) {
       const res = reservations ? await reservations.reserve(sessionId, 0) : { floor: 0, ceiling: Number.MAX_SAFE_INTEGER };
       grant = { epoch: newEpoch(), floor: res.floor, ceiling: res.ceiling };
@@ -61,6 +62,8 @@ export interface MemorySessionLogOptions {
   holder?(sessionId: string): string | null;
   /** Durable `seq` reservations (a restarted process numbers above them). */
   reservations?: SeqReservations;
+  /** Releases the run lock of a session if `lease` holds it, at once: with it the log honours `releaseOnEnd`. */
+  release?(sessionId: string, lease: string): void;
 }
 
 /** The in-process session log (embedded default): one node only. */
@@ -75,8 +78,9 @@ export function createMemorySessionLog(retention: Partial<LogRetention> = {}, no
     if (drop > 0) entry.frames.splice(0, drop);
   }
 
-  /** One synchronous try: checks the lease and the ceiling, then writes every frame or none. */
-  function tryAppend(sessionId: string, inputs: SessionFrameInput[], lease: string | undefined, grant: AppendGrant): AppendAttempt<AppendedFrame[]> {
+  /** One synchronous try: checks the lease, the previous run and the ceiling, then writes every frame or none. */
+  function tryAppend(sessionId: string, inputs: SessionFrameInput[], o: AppendBatchOptions, grant: AppendGrant): AppendAttempt<AppendedFrame[]> {
+    const lease = o.lease;
     const runId = inputs[0]?.runId ?? '';
     let entry = sessions.get(sessionId);
     if (!entry) {
@@ -88,10 +92,17 @@ export function createMemorySessionLog(retention: Partial<LogRetention> = {}, no
       const holder = options.holder ? options.holder(sessionId) : null;
       if (holder !== lease && (holder !== null || (entry.writer !== undefined && entry.writer !== lease))) return { fenced: true };
     }
+    if (o.ifPreviousEnded && inputs.length > 0) {
+      const tail = entry.frames.at(-1)?.frame;
+      if (tail && tail.seq === entry.lastSeq && tail.type !== 'done' && tail.runId !== runId) return { previousOpen: tail.runId };
+    }
     if (entry.lastSeq + inputs.length > entry.ceiling) return { needCeiling: entry.lastSeq + inputs.length };
     if (lease !== undefined) {
       entry.writer = lease;
-      if (inputs.some((f) => f.type === 'done' && f.runId === runId)) entry.ended = runId;
+      if (inputs.some((f) => f.type === 'done' && f.runId === runId)) {
+        entry.ended = runId;
+        if (o.releaseOnEnd) options.release?.(sessionId, lease);
+      }
     }
     const at = now();
     const out = inputs.map((input) => {
@@ -103,23 +114,24 @@ export function createMemorySessionLog(retention: Partial<LogRetention> = {}, no
     return { ok: out };
   }
 
-  const appendBatch = async (inputs: SessionFrameInput[], lease?: string): Promise<AppendedFrame[]> => {
+  const appendBatch = async (inputs: SessionFrameInput[], o: AppendBatchOptions): Promise<AppendedFrame[]> => {
     if (inputs.length === 0) return [];
     const sessionId = inputs[0]!.sessionId;
     if (inputs.some((f) => f.sessionId !== sessionId)) throw new TypeError('appendBatch takes frames of one session');
-    return appendWithReservation(sessionId, inputs[0]!.runId, options.reservations, async (grant) => tryAppend(sessionId, inputs, lease, grant));
+    return appendWithReservation(sessionId, inputs[0]!.runId, options.reservations, async (grant) => tryAppend(sessionId, inputs, o, grant));
   };
 
   return {
     async append(input, appendOptions = {}): Promise<SessionFrame> {
-      return (await appendBatch([input], appendOptions.lease))[0]!.frame;
+      return (await appendBatch([input], appendOptions))[0]!.frame;
     },
     // One process: there is no bus to publish on in the same step (`publishes` is unset).
     async appendBatch(inputs, batchOptions = {}): Promise<AppendedFrame[]> {
-      return appendBatch(inputs, batchOptions.lease);
+      return appendBatch(inputs, batchOptions);
     },
+    releasesLease: options.release !== undefined,
     async open(sessionId) {
-      await appendWithReservation(sessionId, '', options.reservations, async (grant) => tryAppend(sessionId, [], undefined, grant));
+      await appendWithReservation(sessionId, '', options.reservations, async (grant) => tryAppend(sessionId, [], {}, grant));
       return sessions.get(sessionId)!.epoch;
     },
     async readAfter(sessionId, after, limit = 10_000): Promise<ReadResult> {

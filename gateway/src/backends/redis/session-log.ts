@@ -3,7 +3,7 @@ import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { RedisClient } from './client.js';
 import { DEFAULT_RETENTION, appendWithReservation, type AppendAttempt, type AppendGrant } from '../memory/session-log.js';
 import { DEFAULT_KEY_PREFIX, batchedScript, redisScript, sessionKey } from './script.js';
-import type { AppendedFrame, LogRetention, ReadResult, SeqReservations, SessionLog } from '../../ports.js';
+import type { AppendBatchOptions, AppendedFrame, LogRetention, ReadResult, SeqReservations, SessionLog } from '../../ports.js';
 
 /** Options of {@link createRedisSessionLog}. */
 export interface RedisSessionLogOptions {
@@ -56,35 +56,44 @@ local function trimByAge(key, cutoff)
 end
 `;
 
-// KEYS: stream, counter, meta, lock. ARGV: maxFrames, maxAgeMs, seqTtlMs, channel ('' for none),
-// lease ('' for none), runId, ends ('1' when the batch holds the run's done), epoch, floor, ceiling
-// (the last three '' unless granted), batch id ('' for none), then one frame JSON (without seq)
-// per frame. A batch id the script has just written is answered from meta without writing again:
-// the client resends a script whose reply a dropped connection lost (ioredis does), and the
-// batch must not land twice.
+// KEYS: stream, counter, meta, lock. ARGV: channel ('' for none), lease ('' for none), runId, the
+// batch's head, then one frame JSON (without seq) per frame. The head is six words, '-' for none:
+// flags ('e' the batch holds the run's done, 'r' release the lock with it, 'p' refuse when the
+// previous run has no done), batch id, the epoch the caller knows, and a grant: epoch, floor and
+// ceiling. Retention and the seq TTL are constants of the script (one script per log options), so
+// a call carries only what changes. A batch id the script has just written is answered from meta
+// without writing again: the client resends a script whose reply a dropped connection lost
+// (ioredis does), and the batch must not land twice.
 // meta holds ep (epoch), r (highest seq reserved durably), w (lease of the last fenced write) and
-// e (the run whose done was written last). Returns {first seq, epoch}, or {-1} fenced, {-2} no
-// epoch (the log is new or was lost: call again with a floor), {-3, need} ceiling reached.
-const APPEND_BATCH = redisScript(`${LUA_PRELUDE}
+// e (the run whose done was written last). Returns the first seq when the log is in the epoch
+// the caller knows, else {first seq, epoch}; {-1} fenced, {-2} no epoch (the log is new or was
+// lost: call again with a floor), {-3, need} ceiling reached, {-4, runId} the previous run is open.
+function appendScript(maxFrames: number, maxAgeMs: number, seqTtlMs: number) {
+  return redisScript(`${LUA_PRELUDE}
 local now = nowMs()
-local n = #ARGV - 11
-local lease, runId = ARGV[5], ARGV[6]
+local n = #ARGV - 4
+local lease, runId = ARGV[2], ARGV[3]
+local flags, batch, known, gEp, gFloor, gCeil = string.match(ARGV[4], '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
 local ep = redis.call('HGET', KEYS[3], 'ep')
 if not ep then
-  if ARGV[9] == '' then return {-2} end
-  ep = ARGV[8]
-  local base = tonumber(ARGV[9])
+  if gFloor == '-' then return {-2} end
+  ep = gEp
+  local base = tonumber(gFloor)
   local c = tonumber(redis.call('GET', KEYS[2]) or '0')
   if c > base then base = c end
   local tail = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
   if tail and seqOf(tail[1]) > base then base = seqOf(tail[1]) end
   redis.call('SET', KEYS[2], base)
-  redis.call('HSET', KEYS[3], 'ep', ep, 'r', ARGV[10])
-elseif ARGV[10] ~= '' and tonumber(ARGV[10]) > tonumber(redis.call('HGET', KEYS[3], 'r') or '0') then
-  redis.call('HSET', KEYS[3], 'r', ARGV[10])
+  redis.call('HSET', KEYS[3], 'ep', ep, 'r', gCeil)
+elseif gCeil ~= '-' and tonumber(gCeil) > tonumber(redis.call('HGET', KEYS[3], 'r') or '0') then
+  redis.call('HSET', KEYS[3], 'r', gCeil)
 end
-if ARGV[11] ~= '' and redis.call('HGET', KEYS[3], 'b') == ARGV[11] then
-  return {tonumber(redis.call('HGET', KEYS[3], 'bf')), ep}
+local function answer(first)
+  if ep == known then return first end
+  return {first, ep}
+end
+if batch ~= '-' and redis.call('HGET', KEYS[3], 'b') == batch then
+  return answer(tonumber(redis.call('HGET', KEYS[3], 'bf')))
 end
 if lease ~= '' then
   if redis.call('HGET', KEYS[3], 'e') == runId then return {-1} end
@@ -95,33 +104,42 @@ if lease ~= '' then
   end
 end
 local c = tonumber(redis.call('GET', KEYS[2]) or '0')
-if c == 0 then
-  -- the counter was lost while frames remain: continue after them, never reuse a seq
-  local tail = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-  if tail then c = seqOf(tail[1]) end
+local tail
+if c == 0 or string.find(flags, 'p', 1, true) then tail = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1] end
+-- the counter was lost while frames remain: continue after them, never reuse a seq
+if c == 0 and tail then c = seqOf(tail[1]) end
+if n > 0 and tail and seqOf(tail[1]) == c and string.find(flags, 'p', 1, true) then
+  local fields, f = tail[2], nil
+  for i = 1, #fields, 2 do if fields[i] == 'f' then f = fields[i + 1] end end
+  local ok, last = pcall(cjson.decode, f or '')
+  if ok and type(last) == 'table' and last.type ~= 'done' and last.runId ~= runId then return {-4, last.runId} end
 end
 local first = c + 1
 if first + n - 1 > tonumber(redis.call('HGET', KEYS[3], 'r') or '0') then return {-3, first + n - 1} end
 redis.call('SET', KEYS[2], first + n - 1)
-if ARGV[11] ~= '' then redis.call('HSET', KEYS[3], 'b', ARGV[11], 'bf', first) end
+if batch ~= '-' then redis.call('HSET', KEYS[3], 'b', batch, 'bf', first) end
 if lease ~= '' then
   redis.call('HSET', KEYS[3], 'w', lease)
-  if ARGV[7] == '1' then redis.call('HSET', KEYS[3], 'e', runId) end
+  if string.find(flags, 'e', 1, true) then
+    redis.call('HSET', KEYS[3], 'e', runId)
+    if string.find(flags, 'r', 1, true) and redis.call('GET', KEYS[4]) == lease then redis.call('DEL', KEYS[4]) end
+  end
 end
 local t = string.format('%d', now)
 for i = 1, n do
   local seq = first + i - 1
-  local f = ARGV[11 + i]
+  local f = ARGV[4 + i]
   local id = string.format('%d', seq)
-  redis.call('XADD', KEYS[1], 'MAXLEN', ARGV[1], id .. '-0', 'f', f, 't', t)
-  if ARGV[4] ~= '' then redis.call('PUBLISH', ARGV[4], id .. ' ' .. ep .. ' ' .. string.sub(f, 1, -2) .. ',"seq":' .. id .. '}') end
+  redis.call('XADD', KEYS[1], 'MAXLEN', '${maxFrames}', id .. '-0', 'f', f, 't', t)
+  if ARGV[1] ~= '' then redis.call('PUBLISH', ARGV[1], id .. ' ' .. ep .. ' ' .. string.sub(f, 1, -2) .. ',"seq":' .. id .. '}') end
 end
-trimByAge(KEYS[1], now - tonumber(ARGV[2]))
-redis.call('PEXPIRE', KEYS[1], ARGV[2])
-redis.call('PEXPIRE', KEYS[2], ARGV[3])
-redis.call('PEXPIRE', KEYS[3], ARGV[3])
-return {first, ep}
+trimByAge(KEYS[1], now - ${maxAgeMs})
+redis.call('PEXPIRE', KEYS[1], '${maxAgeMs}')
+redis.call('PEXPIRE', KEYS[2], '${seqTtlMs}')
+redis.call('PEXPIRE', KEYS[3], '${seqTtlMs}')
+return answer(first)
 `);
+}
 
 // KEYS: stream, counter, meta. ARGV: first id to read, limit, maxAgeMs. Returns {lastSeq, firstSeq, entries, epoch}.
 const READ = redisScript(`${LUA_PRELUDE}
@@ -136,6 +154,9 @@ return {last, firstSeq, entries, redis.call('HGET', KEYS[3], 'ep') or ''}
 `);
 
 type Entry = [id: string, fields: string[]];
+
+/** Sessions whose keys and epoch a log keeps at hand (the most recent ones). */
+const KNOWN_SESSIONS = 10_000;
 
 function decode([id, fields]: Entry): SessionFrame {
   const at = fields.indexOf('f');
@@ -171,16 +192,29 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
   };
   const publishes = options.publishes ?? false;
 
-  const appendCalls = batchedScript(redis, APPEND_BATCH);
-  const head = [String(maxFrames), String(maxAgeMs), String(seqTtlMs)];
+  const appendCalls = batchedScript(redis, appendScript(maxFrames, maxAgeMs, seqTtlMs));
 
-  /** The script's answer as an attempt of {@link appendWithReservation}. */
-  const outcome = (reply: unknown): AppendAttempt<{ first: number; epoch: string }> => {
+  // Per session: its four script keys, built once, and the epoch its last append answered, sent
+  // along so the script answers a bare integer while the epoch stays (most recent sessions only).
+  const known = new Map<string, { keys: string[]; epoch: string }>();
+  const sessionOf = (sessionId: string) => {
+    let s = known.get(sessionId);
+    if (s) return s;
+    if (known.size >= KNOWN_SESSIONS) known.delete(known.keys().next().value!);
+    s = { keys: [...keys(sessionId), sessionKey(prefix, 'lock', sessionId)], epoch: '' };
+    known.set(sessionId, s);
+    return s;
+  };
+
+  /** The script's answer as an attempt of {@link appendWithReservation}; `epoch`: the one the call said it knew. */
+  const outcome = (reply: unknown, epoch: string): AppendAttempt<{ first: number; epoch: string }> => {
+    if (typeof reply === 'number') return { ok: { first: reply, epoch } };
     const r = reply as [number, string | number | undefined];
     const code = Number(r[0]);
     if (code === -1) return { fenced: true };
     if (code === -2) return { needFloor: true };
     if (code === -3) return { needCeiling: Number(r[1]) };
+    if (code === -4) return { previousOpen: String(r[1]) };
     return { ok: { first: code, epoch: String(r[1]) } };
   };
 
@@ -193,13 +227,13 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
     sessionId: string,
     inputs: SessionFrameInput[],
     publish: string,
-    lease: string | undefined,
+    o: AppendBatchOptions,
     into: (frames: AppendedFrame[], epoch: string) => T,
   ): Promise<T> {
     const runId = inputs[0]?.runId ?? '';
     const frames: SessionFrameInput[] = [];
-    const bodies: string[] = [];
-    let ends = '';
+    const args: string[] = [publish, o.lease ?? '', runId, ''];
+    let ends = false;
     for (const input of inputs) {
       if (input.sessionId !== sessionId) throw new TypeError('appendBatch takes frames of one session');
       let frame = input;
@@ -207,31 +241,38 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
         const { seq: _ignored, ...rest } = input as SessionFrameInput & { seq?: number };
         frame = rest as SessionFrameInput;
       }
-      if (frame.type === 'done' && frame.runId === runId) ends = '1';
+      if (frame.type === 'done' && frame.runId === runId) ends = true;
       frames.push(frame);
-      bodies.push(JSON.stringify(frame));
+      args.push(JSON.stringify(frame));
     }
-    const scriptKeys = [...keys(sessionId), sessionKey(prefix, 'lock', sessionId)];
-    const batchId = inputs.length > 0 ? `${batchPrefix}.${(batches += 1).toString(36)}` : '';
-    const call = (grant: AppendGrant, done: (error: Error | null, reply?: unknown) => void) =>
-      appendCalls.call(
-        scriptKeys,
-        [...head, publish, lease ?? '', runId, ends, grant.epoch ?? '', grant.floor ?? '', grant.ceiling ?? '', batchId, ...bodies],
-        done,
-      );
+    let flags = ends ? (o.releaseOnEnd ? 'er' : 'e') : '';
+    if (o.ifPreviousEnded) flags += 'p';
+    const session = sessionOf(sessionId);
+    const batchId = inputs.length > 0 ? `${batchPrefix}.${(batches += 1).toString(36)}` : '-';
+    const call = (grant: AppendGrant, done: (error: Error | null, reply?: unknown) => void) => {
+      const epoch = session.epoch;
+      const g = grant.epoch !== undefined || grant.ceiling !== undefined ? `${grant.epoch ?? '-'} ${grant.floor ?? '-'} ${grant.ceiling ?? '-'}` : '- - -';
+      args[3] = `${flags || '-'} ${batchId} ${epoch || '-'} ${g}`;
+      appendCalls.call(session.keys, args, (error, reply) => {
+        if (error) return done(error);
+        const answer = outcome(reply, epoch);
+        if ('ok' in answer) session.epoch = answer.ok.epoch;
+        done(null, answer);
+      });
+    };
     const result = ({ first, epoch }: { first: number; epoch: string }): T => {
       const written: AppendedFrame[] = [];
       for (let i = 0; i < frames.length; i++) {
         const seq = first + i;
         // The same text a reader gets from JSON.stringify of the replayed frame: seq is the last key.
-        written.push({ frame: { ...frames[i]!, seq } as SessionFrame, json: `${bodies[i]!.slice(0, -1)},"seq":${seq}}`, epoch });
+        written.push({ frame: { ...frames[i]!, seq } as SessionFrame, json: `${args[4 + i]!.slice(0, -1)},"seq":${seq}}`, epoch });
       }
       return into(written, epoch);
     };
     return new Promise<T>((resolve, reject) => {
       call({}, (error, reply) => {
         if (error) return reject(error);
-        const answer = outcome(reply);
+        const answer = reply as AppendAttempt<{ first: number; epoch: string }>;
         if ('ok' in answer) return resolve(result(answer.ok));
         let pending: typeof answer | undefined = answer;
         appendWithReservation<{ first: number; epoch: string }>(sessionId, runId, options.reservations, (grant) => {
@@ -240,16 +281,16 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
             pending = undefined;
             return Promise.resolve(a);
           }
-          return new Promise((res, rej) => call(grant, (e, r) => (e ? rej(e) : res(outcome(r)))));
+          return new Promise((res, rej) => call(grant, (e, r) => (e ? rej(e) : res(r as AppendAttempt<{ first: number; epoch: string }>))));
         }).then((ok) => resolve(result(ok)), reject);
       });
     });
   }
 
-  function appendBatch(inputs: SessionFrameInput[], publish: string, lease: string | undefined): Promise<AppendedFrame[]> {
+  function appendBatch(inputs: SessionFrameInput[], publish: string, o: AppendBatchOptions): Promise<AppendedFrame[]> {
     if (inputs.length === 0) return Promise.resolve([]);
     try {
-      return write(checkSession(inputs[0]!.sessionId), inputs, publish, lease, (frames) => frames);
+      return write(checkSession(inputs[0]!.sessionId), inputs, publish, o, (frames) => frames);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -257,14 +298,16 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
 
   return {
     async append(input, appendOptions = {}) {
-      return (await appendBatch([input], '', appendOptions.lease))[0]!.frame;
+      return (await appendBatch([input], '', appendOptions))[0]!.frame;
     },
     publishes,
+    // The lock is a key of the session's slot, beside its log: released in the append's script.
+    releasesLease: true,
     appendBatch(inputs, batchOptions = {}): Promise<AppendedFrame[]> {
-      return appendBatch(inputs, publishes ? (batchOptions.publish ?? '') : '', batchOptions.lease);
+      return appendBatch(inputs, publishes ? (batchOptions.publish ?? '') : '', batchOptions);
     },
     async open(sessionId) {
-      return write(checkSession(sessionId), [], '', undefined, (_frames, epoch) => epoch);
+      return write(checkSession(sessionId), [], '', {}, (_frames, epoch) => epoch);
     },
     async readAfter(sessionId, after, limit = 10_000): Promise<ReadResult> {
       checkCount('after', after, 0);
@@ -280,6 +323,7 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
       return Number((await redis.get(keys(checkSession(sessionId))[1]!)) ?? 0);
     },
     async delete(sessionId) {
+      known.delete(sessionId);
       await redis.del(...keys(checkSession(sessionId)));
     },
     async close() {},
