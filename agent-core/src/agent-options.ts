@@ -2,6 +2,7 @@ import type { BaseChatModel } from '@langchain/core/language_models/chat_models'
 import type { StructuredToolInterface } from '@langchain/core/tools';
 import type { BaseCheckpointSaver } from '@langchain/langgraph';
 import type { AgentEngineName, Durability } from './engine.js';
+import type { ModelChainEventListener } from './models/events.js';
 
 /** What a memory hook gets after a successful turn. */
 export interface AfterTurnInput {
@@ -123,6 +124,11 @@ export interface AgentStreamInput {
   text: string;
   /** Cancels the run: the model request and running tools are aborted, then `done{reason:'cancelled'}`. */
   signal?: AbortSignal;
+  /**
+   * Receives the model chain's events of this run's requests, synchronously (the chain's own
+   * `onEvent` gets them too): how a caller ties them to the run without an async context.
+   */
+  onModelEvent?: ModelChainEventListener;
 }
 
 export const AGENT_DEFAULTS = {

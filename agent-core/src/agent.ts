@@ -187,8 +187,13 @@ export function createAgent(options: AgentOptions): Agent {
         const memoryContext = await recallMemories(input, controller.signal);
         // The steps write straight into this run's queue: no stream per token.
         const queue = new SignalQueue<RunSignal>();
+        const onModelEvent = input.onModelEvent;
+        const sink = (signal: RunSignal): void => {
+          if (signal.type !== 'model-event') queue.push(signal);
+          else onModelEvent?.(signal.event);
+        };
         engine
-          .run({ sessionId: input.sessionId, userId: input.userId, runId: input.runId, text: input.text, memoryContext }, queue.push, controller.signal)
+          .run({ sessionId: input.sessionId, userId: input.userId, runId: input.runId, text: input.text, memoryContext }, sink, controller.signal)
           .then(
             () => queue.close(),
             (error: unknown) => queue.close({ error }),

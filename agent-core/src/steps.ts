@@ -12,6 +12,7 @@ import type { StructuredToolInterface } from '@langchain/core/tools';
 import { AgentError, AgentErrorCode, toAgentError } from './errors.js';
 import type { ModelStartEvent, TokenEvent, TokenUsage, ToolEndEvent, ToolStartEvent } from './events.js';
 import type { StreamedAnswer } from './models/answer.js';
+import type { ModelChainEvent } from './models/events.js';
 import { renderPrompt } from './prompts.js';
 import { runToolCalls, type ToolCallRequest } from './tool-runner.js';
 import { contentText, estimateMessagesTokens, estimateTextTokens } from './tokens.js';
@@ -26,14 +27,19 @@ export type RunSignal =
   | { type: 'tool'; event: ToolStartEvent | ToolEndEvent }
   | { type: 'model-end'; usage: TokenUsage; model: string | undefined; text: string }
   | { type: 'limit' }
-  | ModelStartEvent;
+  | ModelStartEvent
+  /** One of the model chain's events for this run's request (the agent hands it to the run's listener). */
+  | { type: 'model-event'; event: ModelChainEvent };
 
 /**
  * A model that streams one answer without LangChain chunks or callbacks (the model chain),
  * with the agent's tools already bound.
  */
 export interface AnswerStreamer {
-  streamAnswer(messages: BaseMessage[], options: { signal?: AbortSignal; onText(text: string): void; onStart?(model: string): void }): Promise<StreamedAnswer>;
+  streamAnswer(
+    messages: BaseMessage[],
+    options: { signal?: AbortSignal; onText(text: string): void; onStart?(model: string): void; onEvent?(event: ModelChainEvent): void },
+  ): Promise<StreamedAnswer>;
 }
 
 /** What the steps need, fixed when the agent is created. */
@@ -202,6 +208,7 @@ async function answerOf(answers: AnswerStreamer, window: BaseMessage[], ctx: Ste
       signal: ctx.signal,
       onText: (text) => emit({ type: 'token', text }),
       onStart: (model) => emit({ type: 'model-start', model }),
+      onEvent: (event) => emit({ type: 'model-event', event }),
     });
   } catch (error) {
     if (ctx.signal?.aborted) throw error;

@@ -1,4 +1,3 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import winston from 'winston';
 
 /** Ids that every log line within a request, connection or run carries. */
@@ -11,18 +10,19 @@ export interface LogContext {
   traceId?: string;
 }
 
-const contextStore = new AsyncLocalStorage<LogContext>();
-
-/** Runs `fn` with extra ids merged into the log context. */
-export function withLogContext<T>(extra: LogContext, fn: () => T): T {
-  return contextStore.run({ ...contextStore.getStore(), ...extra }, fn);
+/**
+ * A logger whose every line carries `context`'s ids (a line's own fields win). Handed on
+ * explicitly rather than kept in an AsyncLocalStorage: that one installs promise hooks, which
+ * cost every promise of the process, per token.
+ * @example
+ * const runLog = withLogContext(logger, { sessionId, runId });
+ * runLog.info('run started'); // {"level":"info","message":"run started","runId":…,"sessionId":…}
+ */
+export function withLogContext(logger: Logger, context: LogContext): Logger {
+  const fields: Record<string, string> = {};
+  for (const [key, value] of Object.entries(context)) if (value !== undefined) fields[key] = value;
+  return logger.child(fields);
 }
-
-const addContext = winston.format((info) => {
-  const ctx = contextStore.getStore();
-  if (ctx) for (const [k, v] of Object.entries(ctx)) if (v !== undefined && info[k] === undefined) info[k] = v;
-  return info;
-});
 
 /** Keys whose values never reach the log at any level. */
 const SECRET_KEYS = /^(password|passwordHash|token|accessToken|refreshToken|resume|resumeToken|authorization|secret|apiKey|text)$/i;
@@ -41,7 +41,6 @@ export function createLogger(options: { level: string; format?: 'json' | 'pretty
     level: options.level,
     silent: options.silent,
     format: winston.format.combine(
-      addContext(),
       redact(),
       winston.format.timestamp(),
       pretty

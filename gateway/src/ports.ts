@@ -243,7 +243,8 @@ export interface CacheStore {
 /** The part of the agent the gateway drives. */
 export interface AgentRunner {
   /** `tier`: the tier a client asked for (`send.tier`), when it did; the runner decides whether it applies. */
-  stream(input: { sessionId: string; userId: string; runId: string; text: string; signal: AbortSignal; tier?: string }): AsyncIterable<AgentEvent>;
+  /** `onModelEvent`: the model chain's events of this run's requests (the run's traces get them without an async context). */
+  stream(input: { sessionId: string; userId: string; runId: string; text: string; signal: AbortSignal; tier?: string; onModelEvent?: (event: ModelChainEvent) => void }): AsyncIterable<AgentEvent>;
 }
 
 /** A dependency check for `/readyz` and the `switchboard_dependency_up` gauge; throws when down. */
@@ -284,7 +285,7 @@ export interface Instrumentation {
   /** A user's thumbs up (1) or down (-1) on a run. */
   feedback(score: 1 | -1): void;
   /** The router sent a run to `tier` by `rule` (`client`, `tools`, `length`, `depth`, `classifier`, `short`). */
-  routed(tier: string, rule: string): void;
+  routed(tier: string, rule: string, runId?: string): void;
   /** A cache lookup (`answer`, `semantic` or `tool`) hit or missed. */
   cacheLookup(cache: 'answer' | 'semantic' | 'tool', hit: boolean): void;
   /** A daily spend limit refused a run (`before`) or cut one short (`during`). */

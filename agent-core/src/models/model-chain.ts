@@ -42,6 +42,12 @@ export interface StreamAnswerOptions {
    * while it streams. Not called when no model answered.
    */
   onStart?: (model: string) => void;
+  /**
+   * Receives this request's events (attempts, first token, failures, retries, fallbacks, and a
+   * breaker that changed state during one of its attempts) besides the chain's `onEvent`: the
+   * caller learns which run they belong to without any async context. Must not throw.
+   */
+  onEvent?: ModelChainEventListener;
 }
 
 export interface ModelChainOptions {
@@ -111,6 +117,19 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
     } catch {
       // A faulty listener must not break a run.
     }
+  }
+
+  /** The chain's listener, then the request's own (when it has one). */
+  private emitterFor(request: ModelChainEventListener | undefined): (event: ModelChainEvent) => void {
+    if (!request) return (event) => this.emit(event);
+    return (event) => {
+      this.emit(event);
+      try {
+        request(event);
+      } catch {
+        // A faulty listener must not break a run.
+      }
+    };
   }
 
   /** Breaker states and counters, per model in chain order. */
@@ -207,12 +226,13 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
   async streamAnswer(messages: BaseMessage[], options: StreamAnswerOptions = {}): Promise<StreamedAnswer> {
     const assembler = new AnswerAssembler(options.onText, options.onStart);
     const request: ChatRequest = { messages, options: { tools: options.tools, tool_choice: options.tool_choice } };
-    await this.run(request, options.signal, assembler);
+    await this.run(request, options.signal, assembler, options.onEvent);
     return assembler.answer();
   }
 
   /** Tries the models in order; falls back while no token went out to `sink`. */
-  private async run(request: ChatRequest, signal: AbortSignal | undefined, sink: CommitSink): Promise<void> {
+  private async run(request: ChatRequest, signal: AbortSignal | undefined, sink: CommitSink, onEvent?: ModelChainEventListener): Promise<void> {
+    const emit = this.emitterFor(onEvent);
     const deadline = Date.now() + this.totalBudgetMs;
     const failures: ModelFailureSummary[] = [];
     let retryAfterMs: number | undefined;
@@ -229,7 +249,7 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
         if (!isLast && slot.breaker.state === CircuitState.HalfOpen) {
           throw new AttemptError({ kind: 'circuit_open', message: 'circuit breaker half-open (trial in flight)', retryable: false, countsForBreaker: false });
         }
-        await this.runOnSlot(slot, request, signal, deadline, sink, () => {
+        await this.runOnSlot(slot, request, signal, deadline, sink, emit, onEvent, () => {
           emitted = true;
           sink.commit(slot.name);
         });
@@ -251,7 +271,7 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
         if (!isLast) {
           this.fallbackCount++;
           slot.counters.fallbacksFrom++;
-          this.emit({ type: 'fallback', from: slot.name, to: this.slots[i + 1].name, reason: failure.kind });
+          emit({ type: 'fallback', from: slot.name, to: this.slots[i + 1].name, reason: failure.kind });
         }
       }
     }
@@ -273,15 +293,18 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
     signal: AbortSignal | undefined,
     deadline: number,
     sink: CommitSink,
+    emit: (event: ModelChainEvent) => void,
+    requestListener: ModelChainEventListener | undefined,
     onCommit: () => void,
   ): Promise<void> {
     let attempt = 0;
-    const run = slot.retryPolicy(deadline, signal).execute(() => {
+    const breakerBefore = slot.breakerState;
+    const run = slot.retryPolicy(deadline, signal, emit).execute(() => {
       signal?.throwIfAborted();
       return slot.breaker.execute(async () => {
         attempt++;
         slot.counters.calls++;
-        this.emit({ type: 'attempt', model: slot.name, attempt });
+        emit({ type: 'attempt', model: slot.name, attempt });
         const startedAt = performance.now();
         try {
           await runAttempt(slot.client, request, sink, {
@@ -289,24 +312,36 @@ export class ModelChain extends BaseChatModel<ModelChainCallOptions, AIMessageCh
             idleTimeoutMs: slot.spec.idleTimeoutMs,
             signal,
             onFirstToken: () => {
-              this.emit({ type: 'first-token', model: slot.name, attempt, latencyMs: performance.now() - startedAt });
+              emit({ type: 'first-token', model: slot.name, attempt, latencyMs: performance.now() - startedAt });
               onCommit();
             },
           });
         } catch (err) {
           if (signal?.aborted) throw err;
           const failure = classifyAttemptError(err);
-          this.recordFailure(slot, failure);
+          this.recordFailure(slot, failure, emit);
           throw failure;
         }
       });
     });
-    await abortable(run, signal);
+    try {
+      await abortable(run, signal);
+    } finally {
+      // The slot reports its breaker to the chain's listener; the request's learns of a change here.
+      const breakerAfter = slot.breakerState;
+      if (requestListener && breakerAfter !== breakerBefore) {
+        try {
+          requestListener({ type: 'breaker', model: slot.name, state: breakerAfter });
+        } catch {
+          // A faulty listener must not break a run.
+        }
+      }
+    }
   }
 
-  private recordFailure(slot: ModelSlot, failure: AttemptError): void {
+  private recordFailure(slot: ModelSlot, failure: AttemptError, emit: (event: ModelChainEvent) => void): void {
     slot.counters.failures++;
-    this.emit({
+    emit({
       type: 'failure',
       model: slot.name,
       reason: failure.kind,

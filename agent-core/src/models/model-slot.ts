@@ -79,9 +79,10 @@ export class ModelSlot {
 
   /**
    * A retry policy for one request: retries retryable failures while the delay fits in the
-   * request's deadline. Cheap to build; holds no state shared across requests.
+   * request's deadline. Cheap to build; holds no state shared across requests. Its `retry`
+   * events go to `emit`, the request's emitter (the chain's listener and the request's own).
    */
-  retryPolicy(deadline: number, signal: AbortSignal | undefined): RetryPolicy {
+  retryPolicy(deadline: number, signal: AbortSignal | undefined, emit: (event: ModelChainEvent) => void = this.emit): RetryPolicy {
     let attempt = 0;
     let nextDelay = 0;
     const backoff: IBackoff<IRetryBackoffContext<unknown>> = {
@@ -103,7 +104,7 @@ export class ModelSlot {
     policy.onRetry((event) => {
       this.counters.retries++;
       const error = 'error' in event && event.error instanceof AttemptError ? event.error : undefined;
-      this.emit({
+      emit({
         type: 'retry',
         model: this.name,
         attempt: event.attempt + 1,

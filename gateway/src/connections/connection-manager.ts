@@ -12,7 +12,7 @@ import type { Authenticator } from '../auth/authenticator.js';
 import type { TokenService } from '../auth/tokens.js';
 import type { Limiters } from '../limits/types.js';
 import { GatewayError, toErrorFrame, toGatewayError } from '../errors.js';
-import { withLogContext, type Logger } from '../logger.js';
+import type { Logger } from '../logger.js';
 import type { RunManager } from '../runs/run-manager.js';
 import { NO_CROSS_ORIGIN, socketOriginAllowed, type BrowserPolicy } from '../http/browser-policy.js';
 import { addGarbage, newGarbageScore, type GarbageScore } from '../limits/garbage-score.js';
@@ -178,7 +178,7 @@ export class ConnectionManager {
     if (c.queued >= MAX_QUEUED_FRAMES) return this.closeWith(socket, CloseCode.rateLimited, 'too many frames in flight');
     c.queued++;
     c.queue = c.queue
-      .then(() => withLogContext({ connectionId: c.id, userId: c.userId ?? undefined }, () => this.dispatch(socket, frame)))
+      .then(() => this.dispatch(socket, frame))
       .catch((e) => this.fail(socket, e, 'id' in frame ? String(frame.id) : undefined, 'sessionId' in frame ? frame.sessionId : undefined))
       .finally(() => c.queued--);
   }
@@ -382,7 +382,7 @@ export class ConnectionManager {
 
   private fail(socket: Socket<ConnData>, e: unknown, ref?: string, sessionId?: string): void {
     const err = toGatewayError(e);
-    if (err.status >= 500) this.o.logger.error('frame handling failed', { error: e instanceof Error ? e.stack : String(e) });
+    if (err.status >= 500) this.o.logger.error('frame handling failed', { connectionId: socket.data.id, userId: socket.data.userId ?? undefined, error: e instanceof Error ? e.stack : String(e) });
     this.write(socket, toErrorFrame(err, { ref, sessionId }));
   }
 

@@ -6,7 +6,7 @@
  */
 import type { AgentEvent, DoneEvent, Embedder, TokenUsage } from '@switchboard/agent-core';
 import { GatewayError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { withLogContext, type Logger } from '../logger.js';
 import type { RunSpend, SpendInput } from '../backends/postgres/types.js';
 import type { AgentRunner, CacheStore, Instrumentation, SpendCounters, Storage } from '../ports.js';
 import { AnswerRecorder, answerKey, parseCached, replay, SIDE_EFFECT_HINT, type CachedAnswer } from './answer-cache.js';
@@ -113,6 +113,9 @@ export function createCostControl(deps: CostControlDeps) {
     return new GatewayError('quota_exceeded', message, { retryable: false, retryAfterMs: untilMidnight() });
   }
 
+  /** The logger of a run's lines: the run's ids on each (handed on, not from an async context). */
+  const runLog = (input: { userId: string; runId: string; sessionId?: string }) => withLogContext(logger, { sessionId: input.sessionId, runId: input.runId, userId: input.userId });
+
   /** Spend rows by run id, waiting for their run's record. */
   const waiting = new Map<string, SpendInput>();
 
@@ -120,13 +123,13 @@ export function createCostControl(deps: CostControlDeps) {
     void deps.spend.add(row).catch((error) => logger.error('spend write failed (the counters have it)', { error: String(error), model: row.model, nanos: row.costNanos }));
   }
 
-  async function charge(input: { userId: string; runId: string }, day: string, model: string, tier: string | undefined, usage: TokenUsage, nanos: number, cached: boolean) {
+  async function charge(input: { userId: string; runId: string; sessionId?: string }, day: string, model: string, tier: string | undefined, usage: TokenUsage, nanos: number, cached: boolean) {
     const { userId } = input;
     let userToday = 0;
     try {
       userToday = (await counters.add(userId, day, nanos)).user;
     } catch (error) {
-      logger.warn('spend counter update failed', { error: String(error), nanos });
+      runLog(input).warn('spend counter update failed', { error: String(error), nanos });
     }
     events.cost({ model, tier, usd: toUsd(nanos), userId, userTodayUsd: toUsd(userToday) });
     const row = { userId, day, model, inputTokens: usage.inputTokens, outputTokens: usage.outputTokens, costNanos: nanos, cached };
@@ -173,7 +176,7 @@ export function createCostControl(deps: CostControlDeps) {
         tier = decision.tier;
         runner = chosen.runner;
         models = chosen.models;
-        events.routed(decision.tier, decision.rule);
+        events.routed(decision.tier, decision.rule, input.runId);
       }
     }
     const withTier = (done: DoneEvent): DoneEvent => (tier === undefined ? done : { ...done, tier });
@@ -193,7 +196,7 @@ export function createCostControl(deps: CostControlDeps) {
         const near = vector ? await semantic.questions.nearest(input.userId, tier ?? '', vector) : null;
         if (near && near.score >= semantic.threshold) hit = parseCached(near.answer);
       } catch (error) {
-        logger.warn('semantic cache lookup failed; asking the model', { error: String(error) });
+        runLog(input).warn('semantic cache lookup failed; asking the model', { error: String(error) });
       }
       events.cacheLookup('semantic', hit !== null);
     }
@@ -247,11 +250,11 @@ export function createCostControl(deps: CostControlDeps) {
       await charge(input, day, answeredBy, tier, usage, nanos, false);
       if (recorder?.cacheable && done.reason === 'stop' && recorder.steps.some((s) => 'text' in s && s.text.trim() !== '')) {
         const entry = JSON.stringify({ model: answeredBy, steps: recorder.steps } satisfies CachedAnswer);
-        if (cache && key) void cache.store.set(key, entry, cache.ttlMs).catch((error) => logger.warn('answer cache write failed', { error: String(error) }));
+        if (cache && key) void cache.store.set(key, entry, cache.ttlMs).catch((error) => runLog(input).warn('answer cache write failed', { error: String(error) }));
         if (semantic && vector) {
           void semantic.questions
             .add(input.userId, { tier: tier ?? '', question: input.text, embedding: vector, answer: entry, ttlMs: semantic.ttlMs })
-            .catch((error) => logger.warn('semantic cache write failed', { error: String(error) }));
+            .catch((error) => runLog(input).warn('semantic cache write failed', { error: String(error) }));
         }
       }
       return [withTier({ ...done, usage: { ...usage, costUsd: toUsd(nanos) } })];

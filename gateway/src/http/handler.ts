@@ -14,7 +14,7 @@ export function createClientAddress(trustProxy: string | undefined): ClientAddre
 }
 
 /**
- * The transport's HTTP entry: the client address, a request id in the log context, CORS
+ * The transport's HTTP entry: the client address, a request id on a failed request's log line, CORS
  * preflights, then the router; a handler that throws past the router still gets the API's error
  * body. Every response leaves with the security headers and, for an allowed origin, its CORS
  * headers (DESIGN §4).
@@ -26,7 +26,7 @@ export function createHttpHandler(router: Router, options: { address: ClientAddr
   return (raw) => {
     const req = { ...raw, remoteAddress: options.address(raw) };
     const origin = req.headers.origin;
-    return withLogContext({ requestId: Math.random().toString(36).slice(2, 10) }, async () => {
+    return (async () => {
       let res: HttpResponse;
       if (req.method === 'OPTIONS' && origin !== undefined && req.headers['access-control-request-method'] !== undefined) {
         const methods = router.methodsFor(req.path);
@@ -37,9 +37,11 @@ export function createHttpHandler(router: Router, options: { address: ClientAddr
         }
         return withHeaders(res, SECURITY_HEADERS);
       }
-      res = await router.handle(req).catch((e: unknown) => errorResponse(e, options.logger, req.path));
+      // The request id goes on the line of a request that failed (handed on, not an async context).
+      const requestId = Math.random().toString(36).slice(2, 10);
+      res = await router.handle(req, { requestId }).catch((e: unknown) => errorResponse(e, withLogContext(options.logger, { requestId }), req.path));
       return withHeaders(res, { ...SECURITY_HEADERS, ...corsHeaders(browser, origin) });
-    });
+    })();
   };
 }
 

@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { GatewayError, toGatewayError } from '../errors.js';
-import type { Logger } from '../logger.js';
+import { withLogContext, type LogContext, type Logger } from '../logger.js';
 import { NO_INSTRUMENTATION, type Instrumentation } from '../ports.js';
 import type { HttpRequest, HttpResponse } from '../transport/types.js';
 
@@ -101,14 +101,15 @@ export class Router {
     return [...methods];
   }
 
-  async handle(req: HttpRequest): Promise<HttpResponse> {
+  /** `logContext`: ids (the request id) for the line a failed request logs. */
+  async handle(req: HttpRequest, logContext?: LogContext): Promise<HttpResponse> {
     const started = performance.now();
-    const { route, res } = await this.dispatch(req);
+    const { route, res } = await this.dispatch(req, logContext);
     this.events.http(req.method, route, res.status, (performance.now() - started) / 1000);
     return res;
   }
 
-  private async dispatch(req: HttpRequest): Promise<{ route: string; res: HttpResponse }> {
+  private async dispatch(req: HttpRequest, logContext: LogContext | undefined): Promise<{ route: string; res: HttpResponse }> {
     let pathMatched = false;
     for (const r of this.routes) {
       const m = r.pattern.exec(req.path);
@@ -120,7 +121,8 @@ export class Router {
       try {
         return { route: r.path, res: await r.handler({ req, params }) };
       } catch (e) {
-        return { route: r.path, res: errorResponse(e, this.logger, req.path) };
+        const logger = this.logger && logContext ? withLogContext(this.logger, logContext) : this.logger;
+        return { route: r.path, res: errorResponse(e, logger, req.path) };
       }
     }
     return {

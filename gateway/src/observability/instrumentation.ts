@@ -10,7 +10,7 @@ import type { Metrics } from './metrics.js';
 export function createInstrumentation(
   metrics: Metrics,
   onModelEvent: (e: ModelChainEvent) => void,
-  annotateRun: (attributes: Record<string, string>) => void = () => {},
+  annotateRun: (runId: string | undefined, attributes: Record<string, string>) => void = () => {},
 ): Instrumentation {
   const frames = metrics.frames;
   return {
@@ -40,9 +40,9 @@ export function createInstrumentation(
     },
     modelEvent: (e) => onModelEvent(e),
     feedback: (score) => metrics.feedback(score),
-    routed(tier, rule) {
+    routed(tier, rule, runId) {
       metrics.routed(tier, rule);
-      annotateRun({ 'switchboard.route.tier': tier, 'switchboard.route.rule': rule });
+      annotateRun(runId, { 'switchboard.route.tier': tier, 'switchboard.route.rule': rule });
     },
     cacheLookup: (cache, hit) => metrics.cacheLookup(cache, hit),
     spendLimit: (limit, phase) => metrics.spendLimit(limit, phase),

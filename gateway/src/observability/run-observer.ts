@@ -1,12 +1,11 @@
 /**
  * One span tree per run (run → model calls → tool calls) and the run, token, tool and model
- * metrics. Run state travels in an AsyncLocalStorage, so model-chain events — which carry no run
- * id — land on the span of the run that caused them.
+ * metrics. Run state is kept by run id and handed on explicitly: the agent's input carries the
+ * run's model-event listener, so model-chain events land on the span of the run that caused them
+ * without an async context (whose promise hooks cost every promise of the process).
  */
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { AgentEvent, ModelChainEvent } from '@switchboard/agent-core';
 import { isSpanContextValid, ROOT_CONTEXT, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
-import { withLogContext } from '../logger.js';
 import type { RunHooks } from '../runs/run-manager.js';
 import type { AgentRunner } from '../ports.js';
 import type { Metrics } from './metrics.js';
@@ -57,19 +56,20 @@ function observed(source: AsyncIterable<AgentEvent>, see: (e: AgentEvent) => voi
 }
 
 export interface RunObserver {
-  /** Run hooks that add the span, the trace id in the log context and the run metrics. */
+  /** Run hooks that add the span (its trace id goes to the run's body) and the run metrics. */
   hooks(base?: RunHooks): RunHooks;
-  /** An agent whose events feed token, tool and span timing. */
+  /** An agent whose events feed token, tool and span timing, and whose model events reach the run's spans. */
   wrapAgent(agent: AgentRunner): AgentRunner;
-  /** The model chain's listener. */
+  /** The model chain's process-wide listener: metrics only (a run's spans get its events through the agent's input). */
   onModelEvent(e: ModelChainEvent): void;
-  /** Sets attributes on the current run's span (e.g. the routing decision); a no-op outside a run. */
-  annotate(attributes: Record<string, string>): void;
+  /** Sets attributes on the span of run `runId` (e.g. the routing decision); a no-op for a run not open here. */
+  annotate(runId: string | undefined, attributes: Record<string, string>): void;
 }
 
 export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): RunObserver {
   const { tracer, metrics } = deps;
-  const store = new AsyncLocalStorage<RunState>();
+  /** The runs open in this process, by run id (added by `wrapRun`, removed when it settles). */
+  const open = new Map<string, RunState>();
 
   const child = (state: RunState, name: string, attributes: Record<string, string | number | boolean>) =>
     tracer.startSpan(name, { attributes }, trace.setSpan(ROOT_CONTEXT, state.span));
@@ -140,9 +140,45 @@ export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): R
     metrics.runEnded(reason, (now() - state.started) / 1000);
   };
 
+  /** A model-chain event of the run `state`'s own requests: its `llm` spans. */
+  const onRunModelEvent = (state: RunState, e: ModelChainEvent) => {
+    switch (e.type) {
+      case 'attempt':
+        if (state.model && state.model.name === e.model && e.attempt > 1) {
+          state.model.attempts = e.attempt;
+          return;
+        }
+        endModel(state);
+        state.model = {
+          name: e.model,
+          started: now(),
+          attempts: 1,
+          retries: 0,
+          span: child(state, 'llm', { 'gen_ai.request.model': e.model, 'gen_ai.system': 'openai', 'gen_ai.operation.name': 'chat', 'langfuse.observation.type': 'generation', 'langfuse.observation.model.name': e.model }),
+        };
+        return;
+      case 'first-token':
+        state.model?.span.setAttribute('switchboard.llm.first_token_ms', Math.round(e.latencyMs));
+        return;
+      case 'failure':
+        state.model?.span.addEvent('failure', { 'switchboard.llm.failure': e.reason, ...(e.status ? { 'http.response.status_code': e.status } : {}) });
+        return;
+      case 'retry':
+        if (state.model) state.model.retries++;
+        return;
+      case 'fallback':
+        state.model?.span.setAttribute('switchboard.llm.fallback_to', e.to);
+        endModel(state, `fallback: ${e.reason}`);
+        return;
+      case 'breaker':
+        state.span.addEvent('breaker', { 'gen_ai.request.model': e.model, 'switchboard.llm.breaker': e.state });
+        return;
+    }
+  };
+
   return {
-    annotate(attributes) {
-      store.getStore()?.span.setAttributes(attributes);
+    annotate(runId, attributes) {
+      if (runId !== undefined) open.get(runId)?.span.setAttributes(attributes);
     },
     hooks(base = {}) {
       return {
@@ -154,11 +190,15 @@ export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): R
           const state: RunState = { span, started: now(), firstToken: 0, lastToken: 0, model: null, tools: new Map(), reason: null };
           const context = span.spanContext();
           const traceId = isSpanContextValid(context) ? context.traceId : undefined;
-          const inner = () => (base.wrapRun ? base.wrapRun(run, () => body(traceId)) : body(traceId));
-          return store.run(state, () => withLogContext({ traceId }, inner)).finally(() => finish(state));
+          open.set(run.runId, state);
+          const inner = base.wrapRun ? base.wrapRun(run, () => body(traceId)) : body(traceId);
+          return inner.finally(() => {
+            open.delete(run.runId);
+            finish(state);
+          });
         },
         afterRun(r) {
-          const state = store.getStore();
+          const state = open.get(r.runId);
           if (state) afterRun(state, r);
           return base.afterRun ? base.afterRun(r) : Promise.resolve();
         },
@@ -168,9 +208,9 @@ export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): R
     wrapAgent(agent) {
       return {
         stream(input) {
-          const state = store.getStore();
-          const source = agent.stream(input);
-          if (!state) return source;
+          const state = open.get(input.runId);
+          if (!state) return agent.stream(input);
+          const source = agent.stream({ ...input, onModelEvent: (e) => onRunModelEvent(state, e) });
           return observed(source, (e) => onEvent(state, e));
         },
       };
@@ -178,40 +218,6 @@ export function createRunObserver(deps: { tracer: Tracer; metrics: Metrics }): R
 
     onModelEvent(e) {
       metrics.modelEvent(e);
-      const state = store.getStore();
-      if (!state) return;
-      switch (e.type) {
-        case 'attempt':
-          if (state.model && state.model.name === e.model && e.attempt > 1) {
-            state.model.attempts = e.attempt;
-            return;
-          }
-          endModel(state);
-          state.model = {
-            name: e.model,
-            started: now(),
-            attempts: 1,
-            retries: 0,
-            span: child(state, 'llm', { 'gen_ai.request.model': e.model, 'gen_ai.system': 'openai', 'gen_ai.operation.name': 'chat', 'langfuse.observation.type': 'generation', 'langfuse.observation.model.name': e.model }),
-          };
-          return;
-        case 'first-token':
-          state.model?.span.setAttribute('switchboard.llm.first_token_ms', Math.round(e.latencyMs));
-          return;
-        case 'failure':
-          state.model?.span.addEvent('failure', { 'switchboard.llm.failure': e.reason, ...(e.status ? { 'http.response.status_code': e.status } : {}) });
-          return;
-        case 'retry':
-          if (state.model) state.model.retries++;
-          return;
-        case 'fallback':
-          state.model?.span.setAttribute('switchboard.llm.fallback_to', e.to);
-          endModel(state, `fallback: ${e.reason}`);
-          return;
-        case 'breaker':
-          state.span.addEvent('breaker', { 'gen_ai.request.model': e.model, 'switchboard.llm.breaker': e.state });
-          return;
-      }
     },
   };
 }

@@ -449,18 +449,20 @@ export class RunManager {
       finished: new Promise((r) => (resolveFinished = r)),
     };
     this.runs.set(frame.sessionId, run);
-    const body = (traceId?: string) => this.runToEnd(ctx, frame, run, acquiredAt, traceId);
+    // The run's ids go on each of its log lines through a logger handed on, not an async context.
+    const runLogger = withLogContext(this.o.logger, { connectionId: ctx.connectionId, userId: ctx.userId, sessionId: frame.sessionId, runId });
+    const body = (traceId?: string) => this.runToEnd(ctx, frame, run, acquiredAt, traceId ? withLogContext(runLogger, { traceId }) : runLogger, traceId);
     const wrapRun = this.o.hooks?.wrapRun;
-    void withLogContext({ sessionId: frame.sessionId, runId }, () => (wrapRun ? wrapRun({ sessionId: frame.sessionId, runId, userId: ctx.userId }, body) : body()))
-      .catch((e) => this.o.logger.error('run failed outside the agent', { error: String(e) }))
+    void (wrapRun ? wrapRun({ sessionId: frame.sessionId, runId, userId: ctx.userId }, body) : body())
+      .catch((e) => runLogger.error('run failed outside the agent', { error: String(e) }))
       .finally(() => {
         if (this.runs.get(frame.sessionId) === run) this.runs.delete(frame.sessionId);
         resolveFinished();
       });
   }
 
-  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun, acquiredAt: number, traceId?: string): Promise<void> {
-    const { hub, logger } = this.o;
+  private async runToEnd(ctx: { userId: string; connectionId: string }, frame: SendFrame, run: LocalRun, acquiredAt: number, logger: Logger, traceId?: string): Promise<void> {
+    const { hub } = this.o;
     const base = { sessionId: frame.sessionId, runId: run.runId };
     const started = Date.now();
     let done: Omit<DoneFrame, 'seq'> | null = null;
