@@ -480,11 +480,6 @@ export class RunManager {
       run.controller.abort('interrupted');
       return true;
     };
-    const append = async (f: SessionFrameInput) => {
-      const written = await hub.append(f, lease);
-      seqTo = written.seq;
-      return written;
-    };
     const appendUser = async () => {
       const written = await this.appendUser({ type: 'user', ...base, id: frame.id, text: frame.text }, run.runId);
       seqTo = written.seq;
