@@ -15,7 +15,7 @@ import { createMemorySessionLog } from '../backends/memory/session-log.js';
 import { createLimiters } from '../limits/limiters.js';
 import { openStorage } from '../backends/postgres/open-storage.js';
 import type { Storage, User } from '../backends/postgres/types.js';
-import type { AgentRunner, SessionLog } from '../ports.js';
+import { LeaseLostError, type AgentRunner, type SessionLog } from '../ports.js';
 import { memoryReservations, RecordingSocket } from '../../test/support/hub-doubles.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -200,6 +200,48 @@ describe('RunManager and the record of run ends', () => {
       stop();
     }
   });
+
+  it('a run recorded before its done, whose done is refused as Redis loses the log, writes its user frame and one done into the new log', async () => {
+    const shared = sharedState((inner) => ({
+      ...inner,
+      open: (id) => inner.open(id),
+      readAfter: (id, after, limit) => inner.readAfter(id, after, limit),
+      lastSeq: (id) => inner.lastSeq(id),
+      async appendBatch(inputs, options) {
+        const own = inputs.find((f) => f.type === 'done' && f.reason === 'stop');
+        if (own) {
+          // Redis lost its data (the log and the lease) just before the `done` reached it.
+          await inner.delete(own.sessionId);
+          await shared.lock.release(own.sessionId, own.runId);
+          throw new LeaseLostError(own.sessionId, own.runId);
+        }
+        return inner.appendBatch(inputs, options);
+      },
+    }));
+    const session = await storage.sessions.create(user.id);
+    const agent: AgentRunner = {
+      async *stream(): AsyncIterable<AgentEvent> {
+        yield { type: 'token', text: 'recorded' } as AgentEvent;
+        yield { type: 'done', reason: 'stop' } as AgentEvent;
+      },
+    };
+    const only = node('n1', shared, agent);
+    let runId = '';
+    await only.runs.send({ userId: user.id, connectionId: 'c1' }, { type: 'send', id: 'm1', sessionId: session.id, text: 'hi' }, (r) => (runId = r));
+    await until(async () => dones((await shared.inner.readAfter(session.id, 0)).frames, runId).length > 0, 'the run’s done in the new log', 3_000);
+    await sleep(800);
+    const frames = (await shared.inner.readAfter(session.id, 0)).frames;
+    expect(frames.map((f) => [f.type, f.runId])).toEqual([
+      ['user', runId],
+      ['done', runId],
+    ]);
+    expect(frames[0]!.seq).toBeGreaterThan(2); // above everything the lost log handed out
+    expect(dones(frames, runId)[0]).toMatchObject({ error: { code: 'node_lost' } });
+    expect((await storage.messages.list(session.id)).messages.map((m) => [m.role, m.content])).toEqual([
+      ['user', 'hi'],
+      ['assistant', 'recorded'],
+    ]);
+  }, 40_000);
 
   it('a run whose done the log would not take is ended once the lease is free, with one done', async () => {
     let refused = 0;

@@ -197,7 +197,7 @@ export class RunManager {
    * node writes the `done`; the lease is this node's own, so two nodes never both hold it.
    * True when this node wrote the `done`.
    */
-  private async endUnended(sessionId: string, runId: string, user?: SessionFrameInput): Promise<boolean> {
+  private async endUnended(sessionId: string, runId: string, user?: SessionFrameInput, doneUnwritten = false): Promise<boolean> {
     // The watcher and a fenced run's own check may both look at a run: one at a time per node.
     if (this.ending.has(runId)) return false;
     this.ending.add(runId);
@@ -205,7 +205,7 @@ export class RunManager {
       const reaper = `reaper:${this.o.nodeId}:${runId}`;
       if (!(await this.o.lock.acquire(sessionId, reaper, this.o.lockTtlMs))) return false;
       try {
-        return await this.endHolding(sessionId, runId, reaper, user);
+        return await this.endHolding(sessionId, runId, reaper, user, doneUnwritten);
       } finally {
         await this.o.lock.release(sessionId, reaper);
       }
@@ -219,7 +219,7 @@ export class RunManager {
    * when the log holds nothing of the run (its node died before writing it), so no client sees a
    * run that is only its `done`.
    */
-  private async endHolding(sessionId: string, runId: string, reaper: string, user?: SessionFrameInput): Promise<boolean> {
+  private async endHolding(sessionId: string, runId: string, reaper: string, user?: SessionFrameInput, doneUnwritten = false): Promise<boolean> {
     const { hub, logger } = this.o;
     const last = await hub.lastFrame(sessionId);
     // What the log holds of the run, read before its `done` is written: the record is completed
@@ -242,8 +242,9 @@ export class RunManager {
     // Recorded with nothing in the log: its `done`, if written, went with a log Redis lost since,
     // and a second one would end it twice. This node's sockets learn of the lost log (catching up
     // notices the new epoch and re-joins them with `gap`), so they read the run from the
-    // transcript; then it stops counting as open.
-    if (mine.length === 0 && (await this.o.runEnds?.ended(sessionId, runId))) {
+    // transcript; then it stops counting as open. Unless the run's own node knows its `done` was
+    // never written (`doneUnwritten`: every write of it was refused): then it is written now.
+    if (mine.length === 0 && !doneUnwritten && (await this.o.runEnds?.ended(sessionId, runId))) {
       await hub.catchUp(sessionId);
       hub.runEnded(sessionId, runId, 0);
       return false;
@@ -265,13 +266,15 @@ export class RunManager {
    * A run fenced out ends without a `done` of its own; the taker writes it. When the taker wrote
    * none (a reaper or a run that found the log recreated, with none of this run's frames in it),
    * this node ends it once the lease is free again: a run whose node lives still gets its `done`
-   * when nobody else follows its session.
+   * when nobody else follows its session. `unwritten`: the run recorded itself, and every write of
+   * its `done` was refused, so the record's end was never seen; its `user` frame goes first when
+   * the log holds nothing of it (a recreated log).
    */
-  private async endFenced(sessionId: string, runId: string): Promise<void> {
+  private async endFenced(sessionId: string, runId: string, unwritten?: SessionFrameInput): Promise<void> {
     for (let attempt = 0; attempt < 20; attempt++) {
       await sleep(Math.max(250, this.o.lockTtlMs / 2));
       if ((await this.o.lock.holder(sessionId)) !== null) continue;
-      await this.endUnended(sessionId, runId);
+      await this.endUnended(sessionId, runId, unwritten, unwritten !== undefined);
       return;
     }
     this.o.logger.warn('a fenced run could not check its done: the session stayed held', { sessionId, runId });
@@ -572,6 +575,8 @@ export class RunManager {
     // not even after Redis lost the log that held the `done`. A run not recorded as ended has
     // therefore never written its `done` (DESIGN §3, exactly once).
     let recorded = false;
+    // Whether a write of the `done` failed in a way that may have landed after all.
+    let doneMayHaveLanded = false;
     const record = async (end: Omit<DoneFrame, 'seq'>, doneSeq: number) => {
       if (recorded) return;
       recorded = true;
@@ -616,6 +621,8 @@ export class RunManager {
         } catch (e) {
           // Not written with the `done`: the lease is released below, as without `releaseOnEnd`.
           releasing = false;
+          // A failure other than a refusal may have landed (its reply lost with the connection).
+          if (recorded && !(e instanceof LeaseLostError)) doneMayHaveLanded = true;
           if (lost(e)) break;
           if (attempt >= END_WRITE_ATTEMPTS) {
             logger.error('could not write done', { error: String(e) });
@@ -639,7 +646,8 @@ export class RunManager {
         await this.o.hooks
           ?.fencedRun?.({ userId: ctx.userId, sessionId: frame.sessionId, runId: run.runId, done })
           .catch((e) => logger.error('charging a fenced run failed', { error: String(e) }));
-      void this.endFenced(frame.sessionId, run.runId).catch((e) => logger.warn('ending a fenced run failed', { error: String(e) }));
+      const unwritten = recorded && !doneMayHaveLanded ? { type: 'user' as const, ...base, id: frame.id, text: frame.text } : undefined;
+      void this.endFenced(frame.sessionId, run.runId, unwritten).catch((e) => logger.warn('ending a fenced run failed', { error: String(e) }));
       return;
     }
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });

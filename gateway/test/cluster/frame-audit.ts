@@ -116,6 +116,9 @@ export class FrameAudit {
         }
         prev = f.seq;
       }
+      // An epoch change the client was told of (`joined{gap:true}`) with no frame after it yet:
+      // the runs open then were cut too (the client reads them from the transcript).
+      if (boundaries.has(frames.length)) for (const [id, run] of runs) if (run.dones === 0) cut.add(id);
       for (const [runId, run] of runs) {
         r.runs++;
         if (cut.has(runId) && run.dones <= 1) {
