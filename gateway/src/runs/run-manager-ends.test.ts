@@ -40,6 +40,21 @@ afterAll(async () => {
   await storage?.close();
 });
 
+/** An agent that answers `text` in one token and ends with `stop`. */
+const answering = (text: string): AgentRunner => ({
+  async *stream(): AsyncIterable<AgentEvent> {
+    yield { type: 'token', text } as AgentEvent;
+    yield { type: 'done', reason: 'stop' } as AgentEvent;
+  },
+});
+
+/** Sends `hi` on the session; resolves with the run's id once it is accepted. */
+async function sendHi(runs: RunManager, sessionId: string): Promise<string> {
+  let runId = '';
+  await runs.send({ userId: user.id, connectionId: 'c1' }, { type: 'send', id: 'm1', sessionId, text: 'hi' }, (r) => (runId = r));
+  return runId;
+}
+
 /** One node (its hub and run manager) on shared state: the lock, the log and the storage. */
 function node(nodeId: string, shared: { lock: ReturnType<typeof createMemoryRunLock>; log: SessionLog }, agent?: AgentRunner, wrapHooks: (h: RunHooks) => RunHooks = (h) => h) {
   const logger = createLogger({ level: 'error', env: 'test', silent: true });
@@ -72,6 +87,17 @@ function sharedState(wrap: (log: SessionLog) => SessionLog = (l) => l) {
   const lock = createMemoryRunLock();
   const inner = createMemorySessionLog({}, Date.now, { holder: (s) => lock.holderNow(s), reservations: memoryReservations() });
   return { lock, inner, log: wrap(inner) };
+}
+
+/** Shared state whose log's `appendBatch` goes through `append` (failure injection). */
+function sharedStateAppending(append: (inner: SessionLog, ...args: Parameters<SessionLog['appendBatch']>) => ReturnType<SessionLog['appendBatch']>) {
+  return sharedState((inner) => ({
+    ...inner,
+    open: (id) => inner.open(id),
+    readAfter: (id, after, limit) => inner.readAfter(id, after, limit),
+    lastSeq: (id) => inner.lastSeq(id),
+    appendBatch: (inputs, options) => append(inner, inputs, options),
+  }));
 }
 
 /** A run of a node that then died: acked (its user row stored), frames in the log, lease lapsed. */
@@ -160,12 +186,7 @@ describe('RunManager and the record of run ends', () => {
   it('a run writes its record before its done, so a log lost right after the done gets no second one from the sweep', async () => {
     const shared = sharedState();
     const session = await storage.sessions.create(user.id);
-    const agent: AgentRunner = {
-      async *stream(): AsyncIterable<AgentEvent> {
-        yield { type: 'token', text: 'the whole answer' } as AgentEvent;
-        yield { type: 'done', reason: 'stop' } as AgentEvent;
-      },
-    };
+    const agent = answering('the whole answer');
     let openGate!: () => void;
     const gate = new Promise<void>((r) => (openGate = r));
     let recording = false;
@@ -177,8 +198,7 @@ describe('RunManager and the record of run ends', () => {
         await effects.afterRun?.(r);
       },
     }));
-    let runId = '';
-    await runs.send({ userId: user.id, connectionId: 'c1' }, { type: 'send', id: 'm1', sessionId: session.id, text: 'hi' }, (r) => (runId = r));
+    const runId = await sendHi(runs, session.id);
     await until(() => recording, 'the record to start');
     await sleep(200);
     // The record holds the `done` back: nothing a sweep could miss has been written yet.
@@ -202,32 +222,20 @@ describe('RunManager and the record of run ends', () => {
   });
 
   it('a run recorded before its done, whose done is refused as Redis loses the log, writes its user frame and one done into the new log', async () => {
-    const shared = sharedState((inner) => ({
-      ...inner,
-      open: (id) => inner.open(id),
-      readAfter: (id, after, limit) => inner.readAfter(id, after, limit),
-      lastSeq: (id) => inner.lastSeq(id),
-      async appendBatch(inputs, options) {
-        const own = inputs.find((f) => f.type === 'done' && f.reason === 'stop');
-        if (own) {
-          // Redis lost its data (the log and the lease) just before the `done` reached it.
-          await inner.delete(own.sessionId);
-          await shared.lock.release(own.sessionId, own.runId);
-          throw new LeaseLostError(own.sessionId, own.runId);
-        }
-        return inner.appendBatch(inputs, options);
-      },
-    }));
+    const shared = sharedStateAppending(async (inner, inputs, options) => {
+      const own = inputs.find((f) => f.type === 'done' && f.reason === 'stop');
+      if (own) {
+        // Redis lost its data (the log and the lease) just before the `done` reached it.
+        await inner.delete(own.sessionId);
+        await shared.lock.release(own.sessionId, own.runId);
+        throw new LeaseLostError(own.sessionId, own.runId);
+      }
+      return inner.appendBatch(inputs, options);
+    });
     const session = await storage.sessions.create(user.id);
-    const agent: AgentRunner = {
-      async *stream(): AsyncIterable<AgentEvent> {
-        yield { type: 'token', text: 'recorded' } as AgentEvent;
-        yield { type: 'done', reason: 'stop' } as AgentEvent;
-      },
-    };
+    const agent = answering('recorded');
     const only = node('n1', shared, agent);
-    let runId = '';
-    await only.runs.send({ userId: user.id, connectionId: 'c1' }, { type: 'send', id: 'm1', sessionId: session.id, text: 'hi' }, (r) => (runId = r));
+    const runId = await sendHi(only.runs, session.id);
     await until(async () => dones((await shared.inner.readAfter(session.id, 0)).frames, runId).length > 0, 'the run’s done in the new log', 3_000);
     await sleep(800);
     const frames = (await shared.inner.readAfter(session.id, 0)).frames;
@@ -245,30 +253,18 @@ describe('RunManager and the record of run ends', () => {
 
   it('a run whose done the log would not take is ended once the lease is free, with one done', async () => {
     let refused = 0;
-    const shared = sharedState((inner) => ({
-      ...inner,
-      open: (id) => inner.open(id),
-      readAfter: (id, after, limit) => inner.readAfter(id, after, limit),
-      lastSeq: (id) => inner.lastSeq(id),
-      async appendBatch(inputs, options) {
-        // Every write of the run's own `done` fails (Redis away for the whole of its retries).
-        if (inputs.some((f) => f.type === 'done' && f.reason === 'stop')) {
-          refused++;
-          throw new Error('Reached the max retries per request limit');
-        }
-        return inner.appendBatch(inputs, options);
-      },
-    }));
+    const shared = sharedStateAppending(async (inner, inputs, options) => {
+      // Every write of the run's own `done` fails (Redis away for the whole of its retries).
+      if (inputs.some((f) => f.type === 'done' && f.reason === 'stop')) {
+        refused++;
+        throw new Error('Reached the max retries per request limit');
+      }
+      return inner.appendBatch(inputs, options);
+    });
     const session = await storage.sessions.create(user.id);
-    const agent: AgentRunner = {
-      async *stream(): AsyncIterable<AgentEvent> {
-        yield { type: 'token', text: 'all of it' } as AgentEvent;
-        yield { type: 'done', reason: 'stop' } as AgentEvent;
-      },
-    };
+    const agent = answering('all of it');
     const only = node('n1', shared, agent);
-    let runId = '';
-    await only.runs.send({ userId: user.id, connectionId: 'c1' }, { type: 'send', id: 'm1', sessionId: session.id, text: 'hi' }, (r) => (runId = r));
+    const runId = await sendHi(only.runs, session.id);
     // The record comes before the `done`; the `done` is written once the lease is free.
     await until(async () => dones((await shared.inner.readAfter(session.id, 0)).frames, runId).length > 0, 'the run’s done', 3_000);
     expect(refused).toBeGreaterThan(1);

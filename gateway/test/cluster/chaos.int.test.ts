@@ -1,10 +1,9 @@
 /**
  * Chaos: three nodes behind nginx on a private Redis, clients dropping sockets at random with both
  * resume styles, node SIGKILLs at random (one more as the drops end, so a run whose node dies when
- * nobody sends again is left to the lost-run watcher and the sweep of unended runs). By default
- * (CI) Redis restarts twice keeping its data; with CHAOS=1 three times, the second losing it (half
- * the time right after a node kill). See chaos.ts for what is checked; `pnpm soak` runs the long
- * version.
+ * nobody sends again is left to the lost-run watcher and the sweep of unended runs), and Redis
+ * restarted three times, the second losing its data (half the time right after a node kill).
+ * See chaos.ts for what is checked; `pnpm soak` runs the long version.
  */
 import { startCluster, type Cluster } from './cluster-harness.js';
 import { describeChaos, runChaos } from './chaos.js';
@@ -12,11 +11,7 @@ import { clusterPrerequisites } from './prerequisites.js';
 
 const pre = await clusterPrerequisites();
 
-// The data-losing restart stays opt-in (CHAOS=1): under load it still fails about one run in
-// four on an exactly-once defect that is open (README "Exactly once").
-const losing = process.env.CHAOS === '1';
-
-describe.skipIf(!pre.available)(`chaos: drops, node kills, Redis restarts${losing ? ' (one losing its data)' : ''}${pre.available ? '' : ` (skipped: ${pre.reason})`}`, () => {
+describe.skipIf(!pre.available)(`chaos: drops, node kills, Redis restarts (one losing its data)${pre.available ? '' : ` (skipped: ${pre.reason})`}`, () => {
   let cluster: Cluster;
   beforeAll(async () => {
     cluster = await startCluster({ nodes: 3, env: { LOCAL_MODEL_TOKEN_DELAY_MS: '5', RUN_LOCK_TTL_MS: '3000', LOG_LEVEL: process.env.CLUSTER_LOG_LEVEL ?? 'warn' } });
@@ -25,7 +20,7 @@ describe.skipIf(!pre.available)(`chaos: drops, node kills, Redis restarts${losin
 
   it('loses, repeats and double-ends nothing; the transcript matches what clients saw', { timeout: 240_000 }, async () => {
     const lines: string[] = [];
-    const redisRestarts: Array<'keep' | 'lose'> = losing ? ['keep', 'lose', 'keep'] : ['keep', 'keep'];
+    const redisRestarts: Array<'keep' | 'lose'> = ['keep', 'lose', 'keep'];
     const r = await runChaos(cluster, { sessions: 6, drops: 300, dropEveryMs: 60, killEveryMs: [6_000, 9_000], killAtEnd: true, redisRestarts, log: (l) => lines.push(l) });
     console.log(`chaos: ${describeChaos(r)}\n${lines.join('\n')}`);
     const detail = `${r.problems.join('\n')}\n${lines.join('\n')}`;
