@@ -39,12 +39,13 @@ export class AuthService {
    * new one (the password is hashed first); sign-ups are limited per address, which bounds what
    * anyone learns about registered emails (SECURITY.md says why this is the chosen answer).
    */
-  async register(email: string, password: string, address = 'unknown'): Promise<AuthResponse> {
+  /** `requestId`: the HTTP request's id, on its security lines. */
+  async register(email: string, password: string, address = 'unknown', requestId?: string): Promise<AuthResponse> {
     const problem = passwordProblem(password, email);
     if (problem) throw new GatewayError('bad_frame', problem);
     const allowed = (await this.o.registrations?.consume(address || 'unknown')) ?? { ok: true as const };
     if (!allowed.ok) {
-      securityLog(this.o.logger, SecurityEvent.rateLimited, { limit: 'registrations', address, surface: 'http', retryAfterMs: allowed.retryAfterMs });
+      securityLog(this.o.logger, SecurityEvent.rateLimited, { limit: 'registrations', address, requestId, surface: 'http', retryAfterMs: allowed.retryAfterMs });
       throw new GatewayError('rate_limited', 'too many sign-ups from this address; try again later', { retryAfterMs: allowed.retryAfterMs });
     }
     const passwordHash = await hashPassword(password);
@@ -57,10 +58,11 @@ export class AuthService {
     }
   }
 
-  async login(email: string, password: string, address: string): Promise<AuthResponse> {
+  /** `requestId`: the HTTP request's id, on its security lines. */
+  async login(email: string, password: string, address: string, requestId?: string): Promise<AuthResponse> {
     const refusal = await this.guard.check(email, address);
     if (refusal) {
-      securityLog(this.o.logger, SecurityEvent.rateLimited, { limit: 'login', scope: refusal.scope, address, surface: 'http', retryAfterMs: refusal.retryAfterMs });
+      securityLog(this.o.logger, SecurityEvent.rateLimited, { limit: 'login', scope: refusal.scope, address, requestId, surface: 'http', retryAfterMs: refusal.retryAfterMs });
       throw new GatewayError('rate_limited', 'too many failed sign-in attempts; try again later', { retryAfterMs: refusal.retryAfterMs });
     }
     const user = await this.o.storage.users.findByEmail(email);
@@ -68,8 +70,8 @@ export class AuthService {
     const ok = await verifyPassword(password, user?.passwordHash ?? (await DUMMY_HASH_PROMISE));
     if (!user || !ok) {
       const lock = await this.guard.failed(email, address).catch(() => null);
-      securityLog(this.o.logger, SecurityEvent.loginFailed, { address, userId: user?.id, knownAccount: user !== null, surface: 'http' });
-      if (lock) securityLog(this.o.logger, SecurityEvent.loginLocked, { address, userId: user?.id, retryAfterMs: lock.lockedForMs, surface: 'http' });
+      securityLog(this.o.logger, SecurityEvent.loginFailed, { address, requestId, userId: user?.id, knownAccount: user !== null, surface: 'http' });
+      if (lock) securityLog(this.o.logger, SecurityEvent.loginLocked, { address, requestId, userId: user?.id, retryAfterMs: lock.lockedForMs, surface: 'http' });
       throw new GatewayError('unauthorized', INVALID);
     }
     await this.guard.succeeded(email, address);

@@ -10,13 +10,13 @@ import { json, parseBody, type Router } from './router.js';
 export function addAuthRoutes(router: Router, deps: { auth: AuthService; authn: Authenticator; storage: Storage }): void {
   const { auth, authn, storage } = deps;
   router
-    .add('POST', '/v1/auth/register', async ({ req }) => {
+    .add('POST', '/v1/auth/register', async ({ req, requestId }) => {
       const body = parseBody(req, RegisterBody);
-      return json(201, await auth.register(body.email, body.password, req.remoteAddress));
+      return json(201, await auth.register(body.email, body.password, req.remoteAddress, requestId));
     })
-    .add('POST', '/v1/auth/login', async ({ req }) => {
+    .add('POST', '/v1/auth/login', async ({ req, requestId }) => {
       const body = parseBody(req, LoginBody, { form: true });
-      return json(200, await auth.login(body.email, body.password, req.remoteAddress));
+      return json(200, await auth.login(body.email, body.password, req.remoteAddress, requestId));
     })
     .add('POST', '/v1/auth/refresh', async ({ req }) => json(200, await auth.refresh(parseBody(req, RefreshBody).refreshToken)))
     .add('POST', '/v1/auth/logout', async ({ req }) => {

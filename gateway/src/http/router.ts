@@ -7,6 +7,8 @@ import type { HttpRequest, HttpResponse } from '../transport/types.js';
 export interface RouteContext {
   req: HttpRequest;
   params: Record<string, string>;
+  /** The request's id, for the lines a route logs (security events). */
+  requestId?: string;
 }
 export type RouteHandler = (ctx: RouteContext) => Promise<HttpResponse>;
 
@@ -119,7 +121,7 @@ export class Router {
       const params: Record<string, string> = {};
       r.keys.forEach((k, i) => (params[k] = safeDecode(m[i + 1]!)));
       try {
-        return { route: r.path, res: await r.handler({ req, params }) };
+        return { route: r.path, res: await r.handler({ req, params, requestId: logContext?.requestId }) };
       } catch (e) {
         const logger = this.logger && logContext ? withLogContext(this.logger, logContext) : this.logger;
         return { route: r.path, res: errorResponse(e, logger, req.path) };

@@ -30,8 +30,8 @@ export interface SecurityFields {
 }
 
 /**
- * Logs a security event at `warn`; the request, connection and user ids of the log context are
- * added by the logger, and its redaction drops any secret-named field.
+ * Logs a security event at `warn`; callers pass the ids they have (request, connection, user),
+ * and the logger's redaction drops any secret-named field.
  * @example securityLog(logger, SecurityEvent.loginFailed, { address: req.remoteAddress });
  */
 export function securityLog(logger: Logger, event: SecurityEvent, fields: SecurityFields = {}): void {
