@@ -483,8 +483,10 @@ export class RunManager {
       run.controller.abort('interrupted');
       return true;
     };
+    // The run's `user` frame: its first write, and the one its own late check writes into a recreated log.
+    const userFrame: SessionFrameInput = { type: 'user', ...base, id: frame.id, text: frame.text };
     const appendUser = async () => {
-      const written = await this.appendUser({ type: 'user', ...base, id: frame.id, text: frame.text }, run.runId);
+      const written = await this.appendUser(userFrame, run.runId);
       seqTo = written.seq;
       return written;
     };
@@ -646,8 +648,7 @@ export class RunManager {
         await this.o.hooks
           ?.fencedRun?.({ userId: ctx.userId, sessionId: frame.sessionId, runId: run.runId, done })
           .catch((e) => logger.error('charging a fenced run failed', { error: String(e) }));
-      const unwritten = recorded && !doneMayHaveLanded ? { type: 'user' as const, ...base, id: frame.id, text: frame.text } : undefined;
-      void this.endFenced(frame.sessionId, run.runId, unwritten).catch((e) => logger.warn('ending a fenced run failed', { error: String(e) }));
+      void this.endFenced(frame.sessionId, run.runId, recorded && !doneMayHaveLanded ? userFrame : undefined).catch((e) => logger.warn('ending a fenced run failed', { error: String(e) }));
       return;
     }
     logger.info('run ended', { reason: done.reason, ms: Date.now() - started, frames: seqTo - seqFrom + 1 });
