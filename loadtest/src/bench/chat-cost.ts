@@ -9,7 +9,7 @@
  *
  *   pnpm bench chat [--concurrency 20] [--phases 5x200,50x100,200x40] [--pace-ms 20]
  *                   [--stacks embedded,postgres-redis] [--floors node-http,openai-sdk,langchain,uws-relay]
- *                   [--floor-tokens 200] [--floor-rounds 2] [--gateway-cmd "node gateway/dist/main.js"]
+ *                   [--floor-tokens 200] [--floor-rounds 2] [--warm-batches 8] [--gateway-cmd "node gateway/dist/main.js"]
  */
 import { fork, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -42,6 +42,10 @@ const STACK_LABEL: Record<Stack, string> = { embedded: 'embedded (PGlite, in-pro
 const GATEWAY_MODEL = 'cost';
 const FLOOR_MODEL = 'floor';
 const WARM_MODEL = 'warm';
+/** Runs per user in one warm-up batch of the gateway. */
+const WARM_RUNS_PER_USER = 25;
+/** Answer length in the warm-up: short, so a batch is many runs, and still a stream of tokens. */
+const WARM_TOKENS = 10;
 
 export interface ChatCostOptions {
   concurrency: number;
@@ -52,6 +56,8 @@ export interface ChatCostOptions {
   floorTokens: number;
   floorConcurrency: number;
   floorRounds: number;
+  /** Most warm-up batches before the phases (they stop early once the cost per run settles). */
+  warmBatches: number;
   transport: 'auto' | 'uws' | 'ws';
   gatewayCmd?: string;
   write: boolean;
@@ -82,12 +88,19 @@ interface Fit {
   residualsMs: number[];
 }
 
+interface WarmBatch {
+  runs: number;
+  msPerRun: number;
+}
+
 interface StackResult {
   stack: Stack;
   status: 'ok' | 'failed';
   reason?: string;
   transport?: string;
   idleCores?: number;
+  /** CPU per run of each warm-up batch, in order: the JIT's one-off cost made visible. */
+  warmUp?: WarmBatch[];
   phases: PhaseResult[];
   fit?: Fit;
   rssMiBAtEnd?: number;
@@ -128,6 +141,14 @@ export function fitTwo(x1: number[], x2: number[], y: number[]): { a: number; b:
   const ssTot = y.reduce((p, v) => p + (v - mean) ** 2, 0);
   const ssRes = residuals.reduce((p, v) => p + v * v, 0);
   return { a, b, r2: ssTot > 0 ? 1 - ssRes / ssTot : 1, residuals };
+}
+
+/** The warm-up has settled: at least three batches, the last within 5 % of the one before it. */
+export function warmedUp(batches: ReadonlyArray<{ msPerRun: number }>): boolean {
+  if (batches.length < 3) return false;
+  const last = batches[batches.length - 1]!.msPerRun;
+  const prev = batches[batches.length - 2]!.msPerRun;
+  return Math.abs(last - prev) <= prev * 0.05;
 }
 
 /** Waits until the gateway's CPU stops rising faster than idle (post-run work included), ≤ 5 s. */
@@ -185,7 +206,8 @@ async function measureStack(stack: Stack, o: ChatCostOptions, mock: MockOpenAI, 
     const pid = gw.pid;
     log(`  ${stack}: gateway pid ${pid} on ${gw.transport}`);
     const api = gatewayApi(gw.url);
-    const nSessions = o.phases.length + 1;
+    // One session per warm-up batch and per phase, so no phase runs on a long conversation.
+    const nSessions = o.warmBatches + o.phases.length;
     for (let i = 0; i < o.concurrency; i++) {
       const email = loadUserEmail(`cost-${stack}`, i);
       await api.register(email, LOAD_PASSWORD);
@@ -216,11 +238,22 @@ async function measureStack(stack: Stack, o: ChatCostOptions, mock: MockOpenAI, 
       return { ttft: ttft.summary(), gap: gap.summary(), errors, succeeded, frames };
     };
 
-    // Warm-up (JIT, pools, first-run setup), then the idle rate to subtract.
-    mock.setScenario(GATEWAY_MODEL, { tokensPerSecond: 1000 / o.paceMs, responseTokens: 20 });
-    const warm = await runPhase(0, o.concurrency * 2);
-    if (warm.succeeded === 0) throw new Error(`no warm-up run succeeded: ${JSON.stringify(warm.errors)}\n${gw.tail()}`);
-    await settle(pid, 0.05);
+    // Warm-up until the JIT has settled: V8 keeps optimizing (on its background threads, which
+    // count in the gateway's CPU) for the first few thousand runs, so a short warm-up charges that
+    // one-off compile to the first phase's runs. Batches of short answers until one costs within
+    // 5 % of the one before it; what each batch cost is reported.
+    mock.setScenario(GATEWAY_MODEL, { ttftMs: 0, tokensPerSecond: 1000 / o.paceMs, responseTokens: WARM_TOKENS });
+    const warmUp: WarmBatch[] = [];
+    for (let b = 0; b < o.warmBatches; b++) {
+      const cpu0 = readCpuSeconds(pid) ?? 0;
+      const warm = await runPhase(b, o.concurrency * WARM_RUNS_PER_USER);
+      if (warm.succeeded === 0) throw new Error(`no warm-up run succeeded: ${JSON.stringify(warm.errors)}\n${gw.tail()}`);
+      await settle(pid, 0.05);
+      const msPerRun = (((readCpuSeconds(pid) ?? 0) - cpu0) * 1000) / warm.succeeded;
+      warmUp.push({ runs: warm.succeeded, msPerRun });
+      if (warmedUp(warmUp)) break;
+    }
+    log(`  ${stack}: warm-up ${warmUp.map((w) => `${w.runs} runs at ${w.msPerRun.toFixed(2)} ms`).join(', ')} (${WARM_TOKENS} tokens each, CPU per run)`);
     const i0 = readCpuSeconds(pid) ?? 0;
     await sleep(3000);
     const idleCores = Math.max(0, ((readCpuSeconds(pid) ?? 0) - i0) / 3);
@@ -231,7 +264,7 @@ async function measureStack(stack: Stack, o: ChatCostOptions, mock: MockOpenAI, 
       const req0 = mock.stats.requests;
       const cpu0 = readCpuSeconds(pid) ?? 0;
       const t0 = performance.now();
-      const r = await runPhase(p + 1, phase.runs);
+      const r = await runPhase(o.warmBatches + p, phase.runs);
       await settle(pid, idleCores);
       const wallS = (performance.now() - t0) / 1000;
       const raw = (readCpuSeconds(pid) ?? 0) - cpu0;
@@ -264,7 +297,7 @@ async function measureStack(stack: Stack, o: ChatCostOptions, mock: MockOpenAI, 
     const fit: Fit = { perRunMs: f.a * 1000, perTokenUs: f.b * 1e6, r2: f.r2, residualsMs: f.residuals.map((x) => x * 1000) };
     log(`  ${stack}: fit ${fit.perRunMs.toFixed(2)} ms per run + ${fit.perTokenUs.toFixed(1)} µs per token (R² ${fit.r2.toFixed(4)})`);
     const rss = readRssKiB(pid);
-    return { stack, status: 'ok', transport: gw.transport, idleCores, phases, fit, rssMiBAtEnd: rss ? rss / 1024 : undefined };
+    return { stack, status: 'ok', transport: gw.transport, idleCores, warmUp, phases, fit, rssMiBAtEnd: rss ? rss / 1024 : undefined };
   } catch (e) {
     return { stack, status: 'failed', reason: (e as Error).message, phases: [] };
   } finally {
@@ -429,6 +462,7 @@ export async function runChatCost(o: ChatCostOptions, command: string): Promise<
       '```',
       '',
       `Gateway: \`${cmd}\`. ${o.concurrency} users, each with its own socket and one session per phase, send back to back (the next message when \`done\` arrives) to the mock LLM at ${o.paceMs} ms per token, TTFT 0. ` +
+        `Before the phases the gateway is warmed up until the JIT settles (batches of ${WARM_RUNS_PER_USER} runs per user of ${WARM_TOKENS}-token answers until one costs within 5 % of the one before; the table below lists them). ` +
         'Gateway CPU is the child\'s user + system time from /proc/<pid>/stat over each phase and its settling (post-run work included), minus its idle rate over the same time; ' +
         '`CPU = a·runs + b·model tokens` is fitted by least squares over the phases (no intercept). ' +
         `Floors run in their own processes over the same mock (${o.floorConcurrency} concurrent streams × ${o.floorRounds} of ${o.floorTokens} tokens, after a warm-up): the client's CPU per token received; for the uWS relay, the relay server's CPU per token relayed to a \`ws\` client.`,
@@ -436,6 +470,13 @@ export async function runChatCost(o: ChatCostOptions, command: string): Promise<
       '## Cost model and ours ÷ each floor (per model token)',
       '',
       markdownTable(t.fit.header, t.fit.rows),
+      '',
+      `## Warm-up (CPU per run of each batch of ${WARM_TOKENS}-token answers, in order)`,
+      '',
+      markdownTable(
+        ['stack', 'batches'],
+        stacks.map((st) => [st.stack, (st.warmUp ?? []).map((w) => `${w.runs} runs: ${w.msPerRun.toFixed(2)} ms`).join(' → ') || '—']),
+      ),
       '',
       '## Floors',
       '',
@@ -477,6 +518,8 @@ export const CHAT_USAGE = `usage: pnpm bench chat [options]
   --floor-tokens N     tokens per floor stream (default 200)
   --floor-concurrency N  concurrent floor streams (default 20)
   --floor-rounds N     floor streams per slot (default 2)
+  --warm-batches N     most warm-up batches (25 runs per user of 10-token answers) before the
+                       phases; they stop once one costs within 5 % of the one before (default 8)
   --transport T        auto | uws | ws (default uws)
   --gateway-cmd CMD    command that runs the gateway (default: LOADTEST_GATEWAY_CMD, else the compiled gateway, built first)
   --no-write           do not write loadtest/results/
@@ -497,6 +540,7 @@ export async function chatCostMain(argv: string[]): Promise<void> {
         'floor-tokens': { type: 'string' },
         'floor-concurrency': { type: 'string' },
         'floor-rounds': { type: 'string' },
+        'warm-batches': { type: 'string' },
         transport: { type: 'string' },
         'gateway-cmd': { type: 'string' },
         'no-write': { type: 'boolean' },
@@ -524,6 +568,7 @@ export async function chatCostMain(argv: string[]): Promise<void> {
     floorTokens: int(v['floor-tokens'], 200, 'floor-tokens'),
     floorConcurrency: int(v['floor-concurrency'], 20, 'floor-concurrency'),
     floorRounds: int(v['floor-rounds'], 2, 'floor-rounds'),
+    warmBatches: int(v['warm-batches'], 8, 'warm-batches'),
     transport,
     gatewayCmd: measuredGatewayCommand(v['gateway-cmd']),
     write: !v['no-write'],
