@@ -43,6 +43,11 @@ export interface UsersJob {
   thinkS: number;
   thinkDist: ThinkDist;
   rampMs: number;
+  /**
+   * Runs sent in the first `warmupMs` of sending are the warm-up: timed apart (the gateway's JIT is
+   * still compiling the chat path) and left out of the measured counts and latencies. @default 0
+   */
+  warmupMs?: number;
   /** The mock's scripted TTFT (subtracted for the gateway-added figure). */
   ttftMs: number;
 }
@@ -57,9 +62,20 @@ export interface UsersCounts {
   frames: number;
   tokens: number;
   errors: Record<string, number>;
+  /** Runs sent during the warm-up (not in `started` / `succeeded`), and how many of them ended `stop`. */
+  warmStarted: number;
+  warmSucceeded: number;
+}
+
+/** Fresh counts of a driver. */
+export function emptyCounts(): UsersCounts {
+  return { ready: 0, setupFailed: 0, activeUsers: 0, started: 0, succeeded: 0, frames: 0, tokens: 0, errors: {}, warmStarted: 0, warmSucceeded: 0 };
 }
 
 const PROMPTS = ['tell me about sockets', 'how do streams work here', 'say something about gateways', 'describe the weather of ports'];
+
+/** The latency recorders a driver keeps (merged across processes by name). */
+export type RecorderName = 'ttft' | 'addedTtft' | 'gap' | 'runTime' | 'warmAddedTtft' | 'warmGap';
 
 /** Drives one slice of the users. */
 export class UsersDriver {
@@ -67,7 +83,10 @@ export class UsersDriver {
   readonly addedTtft = createLatencyRecorder();
   readonly gap = createLatencyRecorder();
   readonly runTime = createLatencyRecorder();
-  readonly counts: UsersCounts = { ready: 0, setupFailed: 0, activeUsers: 0, started: 0, succeeded: 0, frames: 0, tokens: 0, errors: {} };
+  /** The warm-up's runs, timed apart. */
+  readonly warmAddedTtft = createLatencyRecorder();
+  readonly warmGap = createLatencyRecorder();
+  readonly counts: UsersCounts = emptyCounts();
   private users: Array<{ i: number; client: SwitchboardClient; sessionId: string } | null> = [];
 
   constructor(private readonly job: UsersJob) {}
@@ -117,7 +136,9 @@ export class UsersDriver {
   /** Runs every ready user until `durationMs` from now (runs in flight then finish). */
   async run(durationMs: number): Promise<void> {
     const j = this.job;
-    const endAt = performance.now() + durationMs;
+    const startAt = performance.now();
+    const endAt = startAt + durationMs;
+    const measureFrom = startAt + (j.warmupMs ?? 0);
     const sleepUnlessPastEnd = async (ms: number) => {
       if (ms <= 0) return true;
       if (performance.now() + ms >= endAt) return false;
@@ -135,26 +156,33 @@ export class UsersDriver {
         let turn = 0;
         while (performance.now() < endAt) {
           const sentAt = performance.now();
+          const warm = sentAt < measureFrom;
+          const addedTtft = warm ? this.warmAddedTtft : this.addedTtft;
+          const gap = warm ? this.warmGap : this.gap;
           let firstAt = 0, lastAt = 0;
-          c.started++;
+          if (warm) c.warmStarted++;
+          else c.started++;
           const run = client.send({ sessionId, text: `${PROMPTS[(i + turn++) % PROMPTS.length]} (user ${i})` });
           const off = client.onFrame((f) => {
             if (!('sessionId' in f) || f.sessionId !== sessionId || !('seq' in f)) return;
-            c.frames++;
+            if (!warm) c.frames++;
             if (f.type !== 'token') return;
             const now = performance.now();
-            c.tokens++;
+            if (!warm) c.tokens++;
             if (!firstAt) {
               firstAt = now;
-              this.ttft.record(now - sentAt);
-              this.addedTtft.record(Math.max(0.001, now - sentAt - j.ttftMs));
-            } else this.gap.record(now - lastAt);
+              if (!warm) this.ttft.record(now - sentAt);
+              addedTtft.record(Math.max(0.001, now - sentAt - j.ttftMs));
+            } else gap.record(now - lastAt);
             lastAt = now;
           });
           try {
             const done = await run.done;
-            this.runTime.record(performance.now() - sentAt);
-            if (done.reason === 'stop') c.succeeded++;
+            if (!warm) this.runTime.record(performance.now() - sentAt);
+            if (done.reason === 'stop') {
+              if (warm) c.warmSucceeded++;
+              else c.succeeded++;
+            }
             else this.countError(`done:${done.reason}${done.error ? `:${typeof done.error === 'string' ? done.error : JSON.stringify(done.error).slice(0, 40)}` : ''}`);
           } catch (e) {
             this.countError((e as { code?: string }).code ?? 'exception');
@@ -175,7 +203,7 @@ export class UsersDriver {
   }
 
   /** Recorders by name (for merging across processes). */
-  recorders(): Record<'ttft' | 'addedTtft' | 'gap' | 'runTime', LatencyRecorder> {
-    return { ttft: this.ttft, addedTtft: this.addedTtft, gap: this.gap, runTime: this.runTime };
+  recorders(): Record<RecorderName, LatencyRecorder> {
+    return { ttft: this.ttft, addedTtft: this.addedTtft, gap: this.gap, runTime: this.runTime, warmAddedTtft: this.warmAddedTtft, warmGap: this.warmGap };
   }
 }

@@ -10,7 +10,7 @@ import { addEncoded, createLatencyRecorder, formatSummary } from '../stats/histo
 import { counterDelta, describeCounters, readGatewayCounters } from '../support/metrics.js';
 import { CpuMeter, type CpuWindow } from '../support/proc.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
-import { UsersDriver, type ThinkDist, type UsersCounts, type UsersJob } from './chat-users.js';
+import { emptyCounts, UsersDriver, type RecorderName, type ThinkDist, type UsersCounts, type UsersJob } from './chat-users.js';
 import type { ChatWorkerCommand, ChatWorkerReport } from './chat-worker.js';
 import { cpuLine, cpuRows, MOCK_MODEL, openTarget, startMock, type CommonOptions, reportHead } from './common.js';
 
@@ -24,6 +24,11 @@ export interface ChatOptions extends CommonOptions {
   duration: number;
   /** Seconds over which users start. @default min(5, duration / 4) */
   ramp?: number;
+  /**
+   * Seconds of sending before the measured window: the gateway's JIT settles under the load
+   * first. Those runs are reported apart (their added TTFT and gap), not in the figures. @default 0
+   */
+  warmup?: number;
   /** Mock time to first token, ms. @default 300 */
   ttftMs: number;
   /** Mock pace, tokens per second. @default 50 */
@@ -52,9 +57,9 @@ const workerPath = fileURLToPath(new URL('./chat-worker.ts', import.meta.url));
 
 /** Sums driver counts. */
 function sumCounts(list: UsersCounts[]): UsersCounts {
-  const out: UsersCounts = { ready: 0, setupFailed: 0, activeUsers: 0, started: 0, succeeded: 0, frames: 0, tokens: 0, errors: {} };
+  const out = emptyCounts();
   for (const c of list) {
-    for (const k of ['ready', 'setupFailed', 'activeUsers', 'started', 'succeeded', 'frames', 'tokens'] as const) out[k] += c[k];
+    for (const k of ['ready', 'setupFailed', 'activeUsers', 'started', 'succeeded', 'frames', 'tokens', 'warmStarted', 'warmSucceeded'] as const) out[k] += c[k];
     for (const [k, v] of Object.entries(c.errors)) out.errors[k] = (out.errors[k] ?? 0) + v;
   }
   return out;
@@ -86,7 +91,8 @@ function localDrivers(job: UsersJob): Drivers {
 }
 
 function workerDrivers(job: UsersJob, procs: number): Drivers {
-  const recorders = { ttft: createLatencyRecorder(), addedTtft: createLatencyRecorder(), gap: createLatencyRecorder(), runTime: createLatencyRecorder() };
+  const names: RecorderName[] = ['ttft', 'addedTtft', 'gap', 'runTime', 'warmAddedTtft', 'warmGap'];
+  const recorders = Object.fromEntries(names.map((n) => [n, createLatencyRecorder()])) as Record<RecorderName, ReturnType<typeof createLatencyRecorder>>;
   const children: ChildProcess[] = [];
   const counts: UsersCounts[] = [];
   const meters: CpuMeter[] = [];
@@ -94,7 +100,7 @@ function workerDrivers(job: UsersJob, procs: number): Drivers {
     const child = fork(workerPath, [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(child);
     meters.push(new CpuMeter(child.pid!));
-    counts.push({ ready: 0, setupFailed: 0, activeUsers: 0, started: 0, succeeded: 0, frames: 0, tokens: 0, errors: {} });
+    counts.push(emptyCounts());
     child.on('message', (m: ChatWorkerReport) => (counts[w] = m.counts));
   }
   const each = (type: ChatWorkerReport['type'], send: (w: number) => ChatWorkerCommand) =>
@@ -179,6 +185,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     thinkS: think,
     thinkDist: dist,
     rampMs: (o.ramp ?? Math.min(5, o.duration / 4)) * 1000,
+    warmupMs: (o.warmup ?? 0) * 1000,
     ttftMs: o.ttftMs,
   };
   const drivers = procs > 1 ? workerDrivers(job, procs) : localDrivers(job);
@@ -194,13 +201,29 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   setupProgress.stop();
   const setupS = (performance.now() - setupT0) / 1000;
 
-  // The measured window.
+  // The warm-up (when asked for), then the measured window: CPU and counters from its start.
+  const warmupS = o.warmup ?? 0;
   const loadgen = new CpuMeter();
-  drivers.startCpu();
-  target.cpu?.start();
-  for (const p of target.parts ?? []) p.cpu.start();
-  const before = await readGatewayCounters(target.url);
-  const t0 = performance.now();
+  const startMeters = () => {
+    loadgen.start();
+    drivers.startCpu();
+    target.cpu?.start();
+    for (const p of target.parts ?? []) p.cpu.start();
+  };
+  startMeters();
+  const sendT0 = performance.now();
+  let t0 = sendT0;
+  let before = warmupS > 0 ? null : await readGatewayCounters(target.url);
+  const measuring =
+    warmupS > 0
+      ? new Promise<void>((resolve) =>
+          setTimeout(() => {
+            startMeters();
+            t0 = performance.now();
+            void readGatewayCounters(target.url).then((c) => ((before = c), resolve()), () => resolve());
+          }, warmupS * 1000),
+        )
+      : Promise.resolve();
 
   // A share of 429s, spread out: every 100 ms the next model request may get one 429 (mock
   // `failFirst: 1`), so that 429s rarely come back to back (five in a row open the breaker).
@@ -216,17 +239,20 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     mock.setScenario(MOCK_MODEL, { ...pace, fault: '429', failFirst: 1, retryAfterSec: 1 });
   }, 100);
 
-  const { ttft, addedTtft, gap, runTime } = drivers.recorders;
+  const { ttft, addedTtft, gap, runTime, warmAddedTtft, warmGap } = drivers.recorders;
   const progress = new Progress(() => {
-    const el = (performance.now() - t0) / 1000;
+    const now = performance.now();
+    const el = Math.max(0.001, (now - t0) / 1000);
     const c = drivers.counts();
+    if (now - sendT0 < warmupS * 1000) return `warm-up ${((now - sendT0) / 1000).toFixed(0)}/${warmupS} s: runs ${c.warmSucceeded}/${c.warmStarted} ok | ${cpuLine(loadgen, target)}`;
     const w = drivers.workerCpu();
     const local = procs > 1 ? ` (added TTFT and gap at the end)` : ` | added ttft p99 ${addedTtft.summary().p99.toFixed(0)} ms | gap p99 ${gap.summary().p99.toFixed(0)} ms`;
     return `users ${c.activeUsers}/${o.users} | runs ${c.succeeded}/${c.started} ok | ${fmtNum(c.frames / el)} frames/s${local} | errors ${Object.values(c.errors).reduce((a, b) => a + b, 0)} | ${cpuLine(loadgen, target)}${w ? ` + workers ${w.cores.toFixed(2)} cores` : ''}`;
   }, o.quiet).start();
 
-  await drivers.run(o.duration * 1000);
-  const { ready, setupFailed, started, succeeded, frames, tokens, errors } = drivers.counts();
+  await drivers.run((warmupS + o.duration) * 1000);
+  await measuring;
+  const { ready, setupFailed, started, succeeded, frames, tokens, errors, warmStarted, warmSucceeded } = drivers.counts();
   clearInterval(faultTimer);
   progress.stop();
   const wallS = (performance.now() - t0) / 1000;
@@ -238,7 +264,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   const partsCpu = (target.parts ?? []).map((p) => [p.label, p.cpu.read()] as const);
   const rss = target.rssKiB();
   const after = await readGatewayCounters(target.url);
-  const counters = counterDelta(before, after);
+  const counters = counterDelta(before ?? after, after);
   const mockStats = mock.stats;
   await target.stop();
   await mock.close();
@@ -250,6 +276,15 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     ['virtual users', `${o.users} (${ready} ready, ${setupFailed} failed setup)`, `${nAccounts} accounts, sockets over ${nAddresses} source addresses 127.0.0.1–${nAddresses}, ${procs} load process${procs > 1 ? 'es' : ''}`],
     ['stack', o.stack === 'postgres-redis' ? 'Postgres + Redis' : 'embedded (PGlite, in-process bus)', o.url ? 'as started at --url' : ''],
     ['setup (accounts, sessions, sockets)', `${setupS.toFixed(1)} s`, 'not in the measured window'],
+    ...(warmupS > 0
+      ? ([
+          [
+            'warm-up (not in the figures below)',
+            `${warmupS} s: ${warmSucceeded} / ${warmStarted} runs ok; added TTFT p99 ${warmAddedTtft.summary().p99.toFixed(1)} ms, gap p99 ${warmGap.summary().p99.toFixed(2)} ms`,
+            'runs sent before the measured window, on a gateway whose JIT is still compiling the chat path',
+          ],
+        ] as Row[])
+      : []),
     ['think time', thinkNote],
     ['runs (ok / started)', `${succeeded} / ${started}`, `${(started / wallS).toFixed(1)} runs/s`],
     ['success', `${started ? ((100 * succeeded) / started).toFixed(2) : '0'} %`],
@@ -277,6 +312,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
       usersReady: ready,
       setupFailed,
       setupS,
+      warmup: warmupS > 0 ? { seconds: warmupS, started: warmStarted, succeeded: warmSucceeded, gatewayAddedTtftMs: warmAddedTtft.summary(), interTokenGapMs: warmGap.summary() } : null,
       accounts: nAccounts,
       loadProcesses: procs,
       mainProcessCpu: mainCpu,
@@ -304,7 +340,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     loadgenCpu: loadCpu,
     gatewayCpu: gwCpu,
     notes: [
-      'The load generator\'s CPU includes the mock LLM (same process). Figures cover the measured window only (after setup).',
+      `The load generator's CPU includes the mock LLM (same process). Figures cover the measured window only (after setup${warmupS > 0 ? ` and a ${warmupS} s warm-up under the same load` : ''}).`,
       `${injected} 429s armed. Mock LLM in the load-generator process: TTFT ${o.ttftMs} ms, ${o.tokensPerSecond} tokens/s, ${o.tokens} tokens per answer, ${(o.share429 * 100).toFixed(0)} % of model requests answered 429 (Retry-After 1 s; the gateway's model chain retries).`,
     ],
   };
