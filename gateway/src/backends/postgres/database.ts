@@ -1,13 +1,12 @@
 /** Opens either database behind one Kysely instance, prepares extensions, runs migrations. */
 import { mkdirSync } from 'node:fs';
-import type { PGlite } from '@electric-sql/pglite';
 import { PostgresSaver } from '@langchain/langgraph-checkpoint-postgres';
 import { Kysely, Migrator, PostgresDialect, sql, type MigrationProvider } from 'kysely';
-import { PGliteDialect } from 'kysely-pglite-dialect';
 import pg from 'pg';
 import { InvalidInputError, MigrationError, PgState, sqlState, StorageUnavailableError } from './errors.js';
 import { migrationProvider } from './migrations.js';
 import { kyselyPool, type PoolLike } from './pglite-pool.js';
+import { PgliteThreadDialect } from './pglite-dialect.js';
 import { openPgliteThread, type PgliteClient } from './pglite-thread.js';
 import type { Database } from './schema.js';
 import type { OpenStorageOptions, StorageKind, StorageLogger } from './types.js';
@@ -74,7 +73,7 @@ export async function openDatabase(options: OpenStorageOptions): Promise<DbConte
         cause: error,
       });
     }
-    const db = new Kysely<Database>({ dialect: new PGliteDialect(client as unknown as PGlite) });
+    const db = new Kysely<Database>({ dialect: new PgliteThreadDialect(client) });
     ctx = base(db, 'pglite', 'public', logger, kyselyPool(db), async () => void (await db.destroy()));
   }
 

@@ -1,19 +1,40 @@
 /**
  * PGlite in a worker thread, so the database's WASM never holds the event loop that serves the
- * sockets. The opening thread gets an object with the two methods the Kysely PGlite dialect calls
- * (`query`, `close`); each query crosses as a message `{ id, sql, params }` and comes back as
- * `{ id, rows }` or `{ id, error }`. Values cross as structured clones (Date, Uint8Array, bigint
- * survive); a database error comes back as an Error with its SQLSTATE `code` and other fields, so
- * error mapping works as in-process. The thread answers strictly in order: PGlite has one
- * connection, and the Kysely driver above hands it to one holder at a time. A statement with
- * parameters is prepared the first time its text is seen and bound to that statement afterwards.
+ * sockets. The opening thread gets a client (`query`, `release`, `close`); each query crosses as a
+ * message `{ id, holder, sql, params }` and comes back as `{ id, rows, tx }` or `{ id, error }`.
+ * Values cross as structured clones (Date, Uint8Array, bigint survive); a database error comes back
+ * as an Error with its SQLSTATE `code` and other fields, so error mapping works as in-process. A
+ * statement with parameters is prepared the first time its text is seen and bound to that
+ * statement afterwards.
+ *
+ * PGlite has one connection. Statements are pipelined: the opening thread sends them as they come
+ * and the thread runs them in order, so the connection never waits for the opening thread's event
+ * loop between two statements (a driver that lent the connection to one holder at a time held it
+ * idle for the whole round trip, and under load queries queued behind that idle time). Each
+ * statement names its holder (a Kysely connection); while a holder's transaction is open
+ * (`BEGIN` … `COMMIT`/`ROLLBACK`, as PGlite reports it), other holders' statements wait in the
+ * thread and run after it, in order, so none ever lands inside another's transaction.
  */
 import { createRequire } from 'node:module';
 import { Worker } from 'node:worker_threads';
 
-/** The part of PGlite the Kysely dialect uses. */
+/** What a statement's answer carries besides its rows: whether its holder's transaction is open after it. */
+export interface PgliteResult<T> {
+  rows: T[];
+  affectedRows?: number;
+  /** The holder has a transaction open after this statement (its next statements keep the connection). */
+  inTransaction: boolean;
+}
+
+/** The database thread, as the opening thread sees it. */
 export interface PgliteClient {
-  query<T = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: T[]; affectedRows?: number }>;
+  /**
+   * Runs one statement for `holder` (a connection's id; 0 when none): sent at once, run in order
+   * with everyone's, except that while another holder's transaction is open it runs after that.
+   */
+  query<T = Record<string, unknown>>(sql: string, params?: unknown[], holder?: number): Promise<PgliteResult<T>>;
+  /** The holder is done with its connection: a transaction it left open is rolled back. */
+  release(holder: number): void;
   close(): Promise<void>;
 }
 
@@ -25,7 +46,9 @@ export interface PgliteThreadOptions {
   vector: boolean;
 }
 
-type Answer = { id: number; ok: true; rows: Record<string, unknown>[]; affectedRows?: number } | { id: number; ok: false; error: ErrorData };
+type Answer =
+  | { id: number; ok: true; rows: Record<string, unknown>[]; affectedRows?: number; tx?: boolean }
+  | { id: number; ok: false; error: ErrorData; tx?: boolean };
 type ErrorData = { message: string; fields: Record<string, unknown> };
 
 // The thread's program. Plain JavaScript run with `eval`, so the same code runs under the
@@ -113,24 +136,53 @@ const errorData = (e) => {
       throw e;
     }
   };
-  let chain = Promise.resolve();
+  // In order, but for the holder of an open transaction: while one is open only its own
+  // statements (and its release) run; the others wait in the queue, in their order.
+  const queue = [];
+  let holderInTx = 0;
+  let pumping = false;
+  const next = () => {
+    if (holderInTx === 0) return queue.length > 0 ? 0 : -1;
+    return queue.findIndex((r) => r.holder === holderInTx || r.op === 'close');
+  };
+  const handle = async (req) => {
+    if (req.op === 'close') {
+      await db.close();
+      parentPort.postMessage({ id: req.id, ok: true, rows: [] });
+      return;
+    }
+    if (req.op === 'release') {
+      // A holder let go of its connection with its transaction still open: roll it back, so the
+      // statements waiting behind it can run.
+      if (holderInTx === req.holder && db.isInTransaction()) await db.query('ROLLBACK').catch(() => {});
+      holderInTx = db.isInTransaction() ? holderInTx : 0;
+      return;
+    }
+    try {
+      const r = await run(req.sql, req.params);
+      const tx = db.isInTransaction();
+      holderInTx = tx ? req.holder : 0;
+      // The parsed bytea arrays are fresh and exact-size: moved to the opening thread, not copied.
+      const moved = [];
+      for (const row of r.rows) for (const k in row) if (row[k] instanceof Uint8Array) moved.push(row[k].buffer);
+      parentPort.postMessage({ id: req.id, ok: true, rows: r.rows, affectedRows: r.affectedRows, tx }, moved);
+    } catch (e) {
+      holderInTx = db.isInTransaction() ? req.holder : 0;
+      parentPort.postMessage({ id: req.id, ok: false, error: errorData(e), tx: holderInTx !== 0 });
+    }
+  };
+  const pump = async () => {
+    if (pumping) return;
+    pumping = true;
+    try {
+      for (let i = next(); i >= 0; i = next()) await handle(queue.splice(i, 1)[0]);
+    } finally {
+      pumping = false;
+    }
+  };
   parentPort.on('message', (req) => {
-    chain = chain.then(async () => {
-      try {
-        if (req.op === 'close') {
-          await db.close();
-          parentPort.postMessage({ id: req.id, ok: true, rows: [] });
-          return;
-        }
-        const r = await run(req.sql, req.params);
-        // The parsed bytea arrays are fresh and exact-size: moved to the opening thread, not copied.
-        const moved = [];
-        for (const row of r.rows) for (const k in row) if (row[k] instanceof Uint8Array) moved.push(row[k].buffer);
-        parentPort.postMessage({ id: req.id, ok: true, rows: r.rows, affectedRows: r.affectedRows }, moved);
-      } catch (e) {
-        parentPort.postMessage({ id: req.id, ok: false, error: errorData(e) });
-      }
-    });
+    queue.push(req);
+    void pump();
   });
 })();
 `;
@@ -168,7 +220,7 @@ export async function openPgliteThread(options: PgliteThreadOptions): Promise<Pg
   worker.on('error', (e) => failAll(e));
   worker.on('exit', (code) => failAll(new Error(`the database thread exited (${code})`)));
 
-  const request = (req: { op: 'query'; sql: string; params: unknown[] } | { op: 'close' }): Promise<Answer> => {
+  const request = (req: { op: 'query'; sql: string; params: unknown[]; holder: number } | { op: 'close' }): Promise<Answer> => {
     if (failure) return Promise.reject(failure);
     const id = nextId++;
     if (waiting.size === 0) worker.ref();
@@ -195,10 +247,13 @@ export async function openPgliteThread(options: PgliteThreadOptions): Promise<Pg
   }
   let closing: Promise<void> | undefined;
   return {
-    async query<T>(sql: string, params: unknown[] = []) {
-      const a = await request({ op: 'query', sql, params });
-      if (!a.ok) throw toError(a.error);
-      return { rows: a.rows as T[], ...(a.affectedRows !== undefined ? { affectedRows: a.affectedRows } : {}) };
+    async query<T>(sql: string, params: unknown[] = [], holder = 0) {
+      const a = await request({ op: 'query', sql, params, holder });
+      if (!a.ok) throw Object.assign(toError(a.error), { inTransaction: a.tx === true });
+      return { rows: a.rows as T[], ...(a.affectedRows !== undefined ? { affectedRows: a.affectedRows } : {}), inTransaction: a.tx === true };
+    },
+    release(holder: number) {
+      if (!failure) worker.postMessage({ op: 'release', holder, id: 0 });
     },
     close() {
       closing ??= (async () => {
