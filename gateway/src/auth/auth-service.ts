@@ -38,8 +38,8 @@ export class AuthService {
    * Creates an account. An email that is taken answers 409 `conflict` after the same work as a
    * new one (the password is hashed first); sign-ups are limited per address, which bounds what
    * anyone learns about registered emails (SECURITY.md says why this is the chosen answer).
+   * `requestId`: the HTTP request's id, on its security lines.
    */
-  /** `requestId`: the HTTP request's id, on its security lines. */
   async register(email: string, password: string, address = 'unknown', requestId?: string): Promise<AuthResponse> {
     const problem = passwordProblem(password, email);
     if (problem) throw new GatewayError('bad_frame', problem);

@@ -75,7 +75,8 @@ export function emptyCounts(): UsersCounts {
 const PROMPTS = ['tell me about sockets', 'how do streams work here', 'say something about gateways', 'describe the weather of ports'];
 
 /** The latency recorders a driver keeps (merged across processes by name). */
-export type RecorderName = 'ttft' | 'addedTtft' | 'gap' | 'runTime' | 'warmAddedTtft' | 'warmGap';
+export const RECORDER_NAMES = ['ttft', 'addedTtft', 'gap', 'runTime', 'warmAddedTtft', 'warmGap'] as const;
+export type RecorderName = (typeof RECORDER_NAMES)[number];
 
 /** Drives one slice of the users. */
 export class UsersDriver {

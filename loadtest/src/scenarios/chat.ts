@@ -10,7 +10,7 @@ import { addEncoded, createLatencyRecorder, formatSummary } from '../stats/histo
 import { counterDelta, describeCounters, readGatewayCounters } from '../support/metrics.js';
 import { CpuMeter, type CpuWindow } from '../support/proc.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
-import { emptyCounts, UsersDriver, type RecorderName, type ThinkDist, type UsersCounts, type UsersJob } from './chat-users.js';
+import { emptyCounts, RECORDER_NAMES, UsersDriver, type RecorderName, type ThinkDist, type UsersCounts, type UsersJob } from './chat-users.js';
 import type { ChatWorkerCommand, ChatWorkerReport } from './chat-worker.js';
 import { cpuLine, cpuRows, MOCK_MODEL, openTarget, startMock, type CommonOptions, reportHead } from './common.js';
 
@@ -91,8 +91,7 @@ function localDrivers(job: UsersJob): Drivers {
 }
 
 function workerDrivers(job: UsersJob, procs: number): Drivers {
-  const names: RecorderName[] = ['ttft', 'addedTtft', 'gap', 'runTime', 'warmAddedTtft', 'warmGap'];
-  const recorders = Object.fromEntries(names.map((n) => [n, createLatencyRecorder()])) as Record<RecorderName, ReturnType<typeof createLatencyRecorder>>;
+  const recorders = Object.fromEntries(RECORDER_NAMES.map((n) => [n, createLatencyRecorder()])) as Record<RecorderName, ReturnType<typeof createLatencyRecorder>>;
   const children: ChildProcess[] = [];
   const counts: UsersCounts[] = [];
   const meters: CpuMeter[] = [];

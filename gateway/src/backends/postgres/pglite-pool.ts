@@ -4,10 +4,10 @@
  * Why not PostgresSaver over @electric-sql/pglite-socket: PGlite has exactly one backend
  * connection. A second client (the socket) would interleave its statements into whatever
  * transaction the Kysely side has open, and vice versa. Here every checkpointer query goes through
- * the same Kysely driver, whose connection is handed out to one holder at a time, so a
- * checkpointer transaction (`connect` → BEGIN … COMMIT → `release`) and a storage transaction are
- * serialized, never mixed. The checkpointer SQL itself is the tested upstream one, and both
- * databases run the same conformance suite.
+ * the same Kysely driver, and the database thread keeps an open transaction to the connection
+ * that opened it (pglite-thread.ts), so a checkpointer transaction (`connect` → BEGIN … COMMIT →
+ * `release`) and a storage transaction are serialized, never mixed. The checkpointer SQL itself
+ * is the tested upstream one, and both databases run the same conformance suite.
  */
 import { CompiledQuery, type Kysely } from 'kysely';
 

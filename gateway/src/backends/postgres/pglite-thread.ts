@@ -158,18 +158,21 @@ const errorData = (e) => {
       holderInTx = db.isInTransaction() ? holderInTx : 0;
       return;
     }
+    let r, error, failed = false;
     try {
-      const r = await run(req.sql, req.params);
-      const tx = db.isInTransaction();
-      holderInTx = tx ? req.holder : 0;
-      // The parsed bytea arrays are fresh and exact-size: moved to the opening thread, not copied.
-      const moved = [];
-      for (const row of r.rows) for (const k in row) if (row[k] instanceof Uint8Array) moved.push(row[k].buffer);
-      parentPort.postMessage({ id: req.id, ok: true, rows: r.rows, affectedRows: r.affectedRows, tx }, moved);
+      r = await run(req.sql, req.params);
     } catch (e) {
-      holderInTx = db.isInTransaction() ? req.holder : 0;
-      parentPort.postMessage({ id: req.id, ok: false, error: errorData(e), tx: holderInTx !== 0 });
+      error = e;
+      failed = true;
     }
+    // Failed or not, the statement may have opened or ended its holder's transaction.
+    const tx = db.isInTransaction();
+    holderInTx = tx ? req.holder : 0;
+    if (failed) return parentPort.postMessage({ id: req.id, ok: false, error: errorData(error), tx });
+    // The parsed bytea arrays are fresh and exact-size: moved to the opening thread, not copied.
+    const moved = [];
+    for (const row of r.rows) for (const k in row) if (row[k] instanceof Uint8Array) moved.push(row[k].buffer);
+    parentPort.postMessage({ id: req.id, ok: true, rows: r.rows, affectedRows: r.affectedRows, tx }, moved);
   };
   const pump = async () => {
     if (pumping) return;
@@ -253,7 +256,7 @@ export async function openPgliteThread(options: PgliteThreadOptions): Promise<Pg
       return { rows: a.rows as T[], ...(a.affectedRows !== undefined ? { affectedRows: a.affectedRows } : {}), inTransaction: a.tx === true };
     },
     release(holder: number) {
-      if (!failure) worker.postMessage({ op: 'release', holder, id: 0 });
+      if (!failure) worker.postMessage({ op: 'release', holder });
     },
     close() {
       closing ??= (async () => {
