@@ -343,6 +343,29 @@ export function describeSessionLogContract(name: string, factory: SessionLogFact
       expect((await log.append(token('s1', 1))).seq).toBe(11);
     });
 
+    it(`epochs: a new log opened${factory.shared ? ' by two nodes' : ' twice'} at once starts at seq 1, with one reservation`, async () => {
+      const reservations = fakeReservations(10);
+      // The first reservation answers late: a second one made meanwhile would start above it.
+      let late = true;
+      const slowFirst: SeqReservations = {
+        async reserve(sessionId, atLeast) {
+          const r = await reservations.reserve(sessionId, atLeast);
+          if (late) {
+            late = false;
+            await new Promise((resolve) => setTimeout(resolve, 50));
+          }
+          return r;
+        },
+      };
+      const a = await h.open(undefined, { reservations: slowFirst });
+      const b = factory.shared ? await h.open(undefined, { reservations: slowFirst }) : a;
+      const [ea, eb] = await Promise.all([a.open('s1'), b.open('s1')]);
+      expect(ea).toBe(eb);
+      expect(reservations.calls).toBe(1);
+      expect((await b.append(token('s1', 1))).seq).toBe(1);
+      expect((await a.append(token('s1', 2))).seq).toBe(2);
+    });
+
     it('epochs: a recreated log numbers above the durable reservation, so no seq is reused', async () => {
       const reservations = fakeReservations(10);
       const log = await h.open(undefined, { reservations });

@@ -20,7 +20,7 @@ export const DEFAULT_RETENTION: LogRetention = { maxFrames: 10_000, maxAgeMs: 24
 export const newEpoch = (): string => randomBytes(12).toString('base64url');
 
 /** What one try of an append found: written, refused, or what it needs first. */
-export type AppendAttempt<T> = { ok: T } | { fenced: true } | { previousOpen: string } | { needFloor: true } | { needCeiling: number };
+export type AppendAttempt<T> = { ok: T } | { fenced: true } | { previousOpen: string } | { needFloor: true } | { needCeiling: number } | { busy: true };
 
 /** What the next try of an append brings: a new epoch with its floor and ceiling, or a raised ceiling. */
 export interface AppendGrant {
@@ -29,10 +29,15 @@ export interface AppendGrant {
   ceiling?: number;
 }
 
+/** How long an append waits, in all, for another node to start a new log's epoch. */
+const BUSY_WAIT_MS = 5000;
+
 /**
  * Runs an append that may first need a durable reservation: a log without an epoch (new or
  * recreated) needs the reservation's floor to number above, and a log at its ceiling a new one.
  * Without reservations the floor is 0 and there is no ceiling (nothing survives the log anyway).
+ * A shared log answers `busy` while another node reserves that floor: the append waits for it
+ * (a little longer each time) and tries again without a grant.
  */
 export async function appendWithReservation<T>(
   sessionId: string,
@@ -41,12 +46,21 @@ export async function appendWithReservation<T>(
   attempt: (grant: AppendGrant) => Promise<AppendAttempt<T>>,
 ): Promise<T> {
   let grant: AppendGrant = {};
+  let waited = 0;
+  let waits = 0;
   for (let tries = 0; tries < 5; tries++) {
     const r = await attempt(grant);
     if ('ok' in r) return r.ok;
     if ('fenced' in r) throw new LeaseLostError(sessionId, runId);
     if ('previousOpen' in r) throw new PreviousRunOpenError(sessionId, r.previousOpen);
-    if ('needFloor' in r) {
+    if ('busy' in r) {
+      if (waited >= BUSY_WAIT_MS) break;
+      const ms = Math.min(50, 2 * 2 ** waits++);
+      await new Promise((resolve) => setTimeout(resolve, ms));
+      waited += ms;
+      grant = {};
+      tries--; // waiting is not a try
+    } else if ('needFloor' in r) {
       const res = reservations ? await reservations.reserve(sessionId, 0) : { floor: 0, ceiling: Number.MAX_SAFE_INTEGER };
       grant = { epoch: newEpoch(), floor: res.floor, ceiling: res.ceiling };
     } else {
@@ -55,6 +69,9 @@ export async function appendWithReservation<T>(
   }
   throw new Error(`session ${sessionId}: could not reserve seq numbers for an append`);
 }
+
+/** How long an append that found no log may take to come back with a floor before another may. */
+const RESERVING_HOLD_MS = 2000;
 
 /** Options of {@link createMemorySessionLog} beyond retention. */
 export interface MemorySessionLogOptions {
@@ -70,6 +87,9 @@ export interface MemorySessionLogOptions {
 export function createMemorySessionLog(retention: Partial<LogRetention> = {}, now: () => number = Date.now, options: MemorySessionLogOptions = {}): SessionLog {
   const { maxFrames, maxAgeMs } = { ...DEFAULT_RETENTION, ...retention };
   const sessions = new Map<string, Entry>();
+  // A new log's first append reserves its floor; one at a time, the others wait for its epoch
+  // (until when they wait, per session).
+  const reserving = new Map<string, number>();
 
   function trim(entry: Entry): void {
     const cutoff = now() - maxAgeMs;
@@ -84,7 +104,12 @@ export function createMemorySessionLog(retention: Partial<LogRetention> = {}, no
     const runId = inputs[0]?.runId ?? '';
     let entry = sessions.get(sessionId);
     if (!entry) {
-      if (grant.epoch === undefined) return { needFloor: true };
+      if (grant.epoch === undefined) {
+        if ((reserving.get(sessionId) ?? 0) > now()) return { busy: true };
+        reserving.set(sessionId, now() + RESERVING_HOLD_MS);
+        return { needFloor: true };
+      }
+      reserving.delete(sessionId);
       sessions.set(sessionId, (entry = { frames: [], lastSeq: grant.floor ?? 0, epoch: grant.epoch, ceiling: grant.ceiling ?? 0 }));
     } else if (grant.ceiling !== undefined) entry.ceiling = Math.max(entry.ceiling, grant.ceiling);
     if (lease !== undefined && inputs.length > 0) {

@@ -57,26 +57,39 @@ end
 `;
 
 // KEYS: stream, counter, meta, lock. ARGV: channel ('' for none), lease ('' for none), runId, the
-// batch's head, then one frame JSON (without seq) per frame. The head is six words, '-' for none:
+// batch's head, then one frame JSON (without seq) per frame. The head is seven words, '-' for none:
 // flags ('e' the batch holds the run's done, 'r' release the lock with it, 'p' refuse when the
-// previous run has no done), batch id, the epoch the caller knows, and a grant: epoch, floor and
-// ceiling. Retention and the seq TTL are constants of the script (one script per log options), so
+// previous run has no done), batch id, the epoch the caller knows, a grant (epoch, floor and
+// ceiling) and the call's id (the same on every try of one append). Retention and the seq TTL are constants of the script (one script per log options), so
 // a call carries only what changes. A batch id the script has just written is answered from meta
 // without writing again: the client resends a script whose reply a dropped connection lost
 // (ioredis does), and the batch must not land twice.
-// meta holds ep (epoch), r (highest seq reserved durably), w (lease of the last fenced write) and
-// e (the run whose done was written last). Returns the first seq when the log is in the epoch
+// meta holds ep (epoch), r (highest seq reserved durably), w (lease of the last fenced write),
+// e (the run whose done was written last), and while a new log waits for its floor i (until
+// when) and iw (the call reserving it). Returns the first seq when the log is in the epoch
 // the caller knows, else {first seq, epoch}; {-1} fenced, {-2} no epoch (the log is new or was
-// lost: call again with a floor), {-3, need} ceiling reached, {-4, runId} the previous run is open.
+// lost: call again with a floor), {-3, need} ceiling reached, {-4, runId} the previous run is open,
+// {-5} another call is reserving the floor of the new log (call again without one, a little later).
+/** How long a call that found no log may take to come back with a floor before another may. */
+const INIT_HOLD_MS = 2000;
+
 function appendScript(maxFrames: number, maxAgeMs: number, seqTtlMs: number) {
   return redisScript(`${LUA_PRELUDE}
 local now = nowMs()
 local n = #ARGV - 4
 local lease, runId = ARGV[2], ARGV[3]
-local flags, batch, known, gEp, gFloor, gCeil = string.match(ARGV[4], '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
+local flags, batch, known, gEp, gFloor, gCeil, who = string.match(ARGV[4], '^(%S+) (%S+) (%S+) (%S+) (%S+) (%S+) (%S+)$')
 local ep = redis.call('HGET', KEYS[3], 'ep')
 if not ep then
-  if gFloor == '-' then return {-2} end
+  if gFloor == '-' then
+    -- one caller at a time reserves a floor for a new log (i: until when it may); the others wait
+    -- for its epoch, so the later of two reservations cannot start the log above the earlier one
+    if tonumber(redis.call('HGET', KEYS[3], 'i') or '0') > now and redis.call('HGET', KEYS[3], 'iw') ~= who then return {-5} end
+    redis.call('HSET', KEYS[3], 'i', now + ${INIT_HOLD_MS}, 'iw', who)
+    redis.call('PEXPIRE', KEYS[3], '${seqTtlMs}')
+    return {-2}
+  end
+  redis.call('HDEL', KEYS[3], 'i', 'iw')
   ep = gEp
   local base = tonumber(gFloor)
   local c = tonumber(redis.call('GET', KEYS[2]) or '0')
@@ -215,6 +228,7 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
     if (code === -2) return { needFloor: true };
     if (code === -3) return { needCeiling: Number(r[1]) };
     if (code === -4) return { previousOpen: String(r[1]) };
+    if (code === -5) return { busy: true };
     return { ok: { first: code, epoch: String(r[1]) } };
   };
 
@@ -248,11 +262,12 @@ export function createRedisSessionLog(redis: RedisClient, options: RedisSessionL
     let flags = ends ? (o.releaseOnEnd ? 'er' : 'e') : '';
     if (o.ifPreviousEnded) flags += 'p';
     const session = sessionOf(sessionId);
-    const batchId = inputs.length > 0 ? `${batchPrefix}.${(batches += 1).toString(36)}` : '-';
+    const callId = `${batchPrefix}.${(batches += 1).toString(36)}`;
+    const batchId = inputs.length > 0 ? callId : '-';
     const call = (grant: AppendGrant, done: (error: Error | null, reply?: unknown) => void) => {
       const epoch = session.epoch;
       const g = grant.epoch !== undefined || grant.ceiling !== undefined ? `${grant.epoch ?? '-'} ${grant.floor ?? '-'} ${grant.ceiling ?? '-'}` : '- - -';
-      args[3] = `${flags || '-'} ${batchId} ${epoch || '-'} ${g}`;
+      args[3] = `${flags || '-'} ${batchId} ${epoch || '-'} ${g} ${callId}`;
       appendCalls.call(session.keys, args, (error, reply) => {
         if (error) return done(error);
         const answer = outcome(reply, epoch);
