@@ -31,17 +31,18 @@ export interface ConnData {
   helloDone: boolean;
   /** A `hello` arrived (it may still be being verified); frames pipelined behind it wait their turn. */
   helloSeen: boolean;
-  joined: Set<string>;
-  /** Bad frames, decaying with time; valid frames do not reset it. */
-  garbage: GarbageScore;
+  /** The sessions the socket joined (null until the first). */
+  joined: Set<string> | null;
+  /** Bad frames, decaying with time; valid frames do not reset it (null until the first). */
+  garbage: GarbageScore | null;
   /** `hello`s refused before the socket authenticated. */
   failedHellos: number;
   rateRejections: number;
   queue: Promise<void>;
   queued: number;
   timer: ReturnType<typeof setTimeout> | null;
-  /** Releases this socket's slot in the per-user socket limit. */
-  releaseSlot: (() => Promise<void>) | null;
+  /** This socket's slot in the per-user socket limit, released when it closes. */
+  slot: { release(): Promise<void> } | null;
 }
 
 /** The fixed bounds a socket lives under (frame size, timers, bad frames, backpressure). */
@@ -80,6 +81,8 @@ export interface ConnectionManagerOptions {
 }
 
 const MAX_QUEUED_FRAMES = 64;
+/** The queue of a socket with no frame in flight (one promise for all of them). */
+const SETTLED: Promise<void> = Promise.resolve();
 /** One bad frame is forgiven per this many ms (the garbage score's decay). */
 const GARBAGE_DECAY_MS = 5_000;
 /** Refused `hello`s after which an unauthenticated socket is closed 4001. */
@@ -126,14 +129,14 @@ export class ConnectionManager {
       loginId: null,
       helloDone: false,
       helloSeen: false,
-      joined: new Set(),
-      garbage: newGarbageScore(),
+      joined: null,
+      garbage: null,
       failedHellos: 0,
       rateRejections: 0,
-      queue: Promise.resolve(),
+      queue: SETTLED,
       queued: 0,
       timer: null,
-      releaseSlot: null,
+      slot: null,
     };
     const auth = req.headers.authorization;
     if (auth) {
@@ -180,7 +183,10 @@ export class ConnectionManager {
     c.queue = c.queue
       .then(() => this.dispatch(socket, frame))
       .catch((e) => this.fail(socket, e, 'id' in frame ? String(frame.id) : undefined, 'sessionId' in frame ? frame.sessionId : undefined))
-      .finally(() => c.queued--);
+      .finally(() => {
+        // An idle socket holds the shared settled promise, not the end of its last chain.
+        if (--c.queued === 0) c.queue = SETTLED;
+      });
   }
 
   close(socket: Socket<ConnData>, code: number): void {
@@ -188,7 +194,7 @@ export class ConnectionManager {
     const c = socket.data;
     if (c.timer) clearTimeout(c.timer);
     this.sockets.delete(c.id);
-    if (c.helloDone && c.userId && c.joined.size) {
+    if (c.helloDone && c.userId && c.joined?.size) {
       const sessions: Record<string, number> = {};
       const epochs: Record<string, string> = {};
       for (const sessionId of c.joined) {
@@ -199,8 +205,8 @@ export class ConnectionManager {
         .save(c.id, { userId: c.userId, sessions, epochs }, this.o.resumeTtlMs)
         .catch((e) => this.o.logger.warn('could not record the closed connection', { error: String(e) }));
     }
-    for (const sessionId of c.joined) this.o.hub.leave(sessionId, socket);
-    void c.releaseSlot?.().catch(() => {});
+    if (c.joined) for (const sessionId of c.joined) this.o.hub.leave(sessionId, socket);
+    void c.slot?.release().catch(() => {});
     this.o.logger.debug('socket closed', { connectionId: c.id, code });
   }
 
@@ -236,12 +242,12 @@ export class ConnectionManager {
       case 'join':
         return this.join(socket, frame.sessionId, frame.after, frame.epoch);
       case 'leave':
-        c.joined.delete(frame.sessionId);
+        c.joined?.delete(frame.sessionId);
         this.o.hub.leave(frame.sessionId, socket);
         return;
       case 'send': {
         await this.requireSession(c.userId!, frame.sessionId);
-        if (!c.joined.has(frame.sessionId)) await this.join(socket, frame.sessionId, undefined);
+        if (!c.joined?.has(frame.sessionId)) await this.join(socket, frame.sessionId, undefined);
         // Not awaited: an enqueued or interrupting send may wait for the session, and the
         // connection must keep serving its other frames (a cancel, a ping) meanwhile.
         void this.o.runs
@@ -307,7 +313,7 @@ export class ConnectionManager {
       await slot.release();
       return;
     }
-    c.releaseSlot = slot.release;
+    c.slot = slot;
     c.userId = userId;
     c.loginId = loginId;
     c.helloDone = true;
@@ -337,7 +343,7 @@ export class ConnectionManager {
     const c = socket.data;
     await this.requireSession(c.userId!, sessionId);
     const activeRunId = await this.o.runs.activeRunId(sessionId);
-    c.joined.add(sessionId);
+    (c.joined ??= new Set()).add(sessionId);
     const onJoined = (r: JoinResult) => {
       const replayGap = after !== undefined && r.gap;
       this.write(socket, { type: 'joined', sessionId, seq: r.lastSeq, epoch: r.epoch, replayed: r.replayed, gap: replayGap, activeRunId });
@@ -373,7 +379,7 @@ export class ConnectionManager {
     const c = socket.data;
     this.events.frameIn('invalid');
     if (!c.helloSeen) return this.closeWith(socket, CloseCode.unauthorized, 'hello must come first');
-    if (addGarbage(c.garbage, GARBAGE_DECAY_MS) >= this.o.bounds.maxBadFrames) {
+    if (addGarbage((c.garbage ??= newGarbageScore()), GARBAGE_DECAY_MS) >= this.o.bounds.maxBadFrames) {
       securityLog(this.o.logger, SecurityEvent.socketAbuse, { limit: 'bad_frames', address: c.remoteAddress, connectionId: c.id, userId: c.userId ?? undefined, surface: 'socket' });
       return this.closeWith(socket, CloseCode.protocolAbuse, 'too many bad frames');
     }

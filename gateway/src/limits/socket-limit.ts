@@ -80,6 +80,26 @@ export interface SocketLimitOptions {
  * Redis is not ready the slot is counted in memory on this node instead, and released where it
  * was taken.
  */
+/** A held slot: one small object per open socket (no closure and context). */
+class HeldSlot {
+  readonly ok = true;
+  private counter: Counter | null;
+  constructor(
+    counter: Counter,
+    private readonly userId: string,
+  ) {
+    this.counter = counter;
+  }
+  async release(): Promise<void> {
+    const counter = this.counter;
+    if (!counter) return;
+    this.counter = null;
+    await counter.release(this.userId).catch(() => {
+      // Redis is down: the counter's ttl frees the slot later
+    });
+  }
+}
+
 export function createSocketLimit(options: SocketLimitOptions): SocketLimit {
   const { max, redis } = options;
   const local = memoryCounter(max);
@@ -101,17 +121,7 @@ export function createSocketLimit(options: SocketLimitOptions): SocketLimit {
       if (typeof userId !== 'string' || userId === '') throw new TypeError('userId must be a non-empty string');
       const counter = await take(userId);
       if (!counter) return denied();
-      let held = true;
-      return {
-        ok: true,
-        async release() {
-          if (!held) return;
-          held = false;
-          await counter.release(userId).catch(() => {
-            // Redis is down: the counter's ttl frees the slot later
-          });
-        },
-      };
+      return new HeldSlot(counter, userId);
     },
     async count(userId) {
       if (shared && redis?.status === 'ready') {
