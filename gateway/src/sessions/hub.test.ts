@@ -7,6 +7,7 @@ import { createMemorySessionLog } from '../backends/memory/session-log.js';
 /** A socket that records what it receives, directly or through its topics. */
 class FakeSocket implements HubSocket {
   closed = false;
+  direct?: boolean;
   topics = new Set<string>();
   received: number[] = [];
   send(json: string) {
@@ -106,6 +107,53 @@ describe('SessionHub', () => {
     await hub.catchUp('s');
     expect(s.received).toEqual([1, 2]);
     expect(hub.openRuns()).toEqual([]);
+  });
+
+  it('closes a slow consumer once an eighth of the backpressure limit has gone out since the last check, leaving the others', async () => {
+    const log = createMemorySessionLog();
+    const slow: HubSocket[] = [];
+    const sockets: FakeSocket[] = [];
+    const hub = new SessionHub({
+      log,
+      bus: createMemoryPubSub(),
+      publish: (topic, json) => sockets.filter((x) => x.topics.has(topic)).forEach((x) => x.send(json)),
+      onSlowConsumer: (x) => slow.push(x),
+      maxBackpressureBytes: 8000,
+      logger: createLogger({ level: 'error', env: 'test', silent: true }),
+    });
+    const fast = new FakeSocket();
+    const stuck = new FakeSocket();
+    let queued = 0;
+    stuck.bufferedAmount = () => queued;
+    sockets.push(fast, stuck);
+    await hub.join('s', fast, 0, () => {});
+    await hub.join('s', stuck, 0, () => {});
+    const text = 'x'.repeat(100);
+    let frames = 0;
+    while (slow.length === 0 && frames < 100) {
+      await hub.append(token('s', text));
+      queued += 160; // the stuck socket takes nothing
+      frames++;
+    }
+    expect(slow).toEqual([stuck]);
+    // Past the limit (8,000 bytes queued) by at most one check interval (1,000 bytes of frames).
+    expect(queued).toBeGreaterThan(8000);
+    expect(queued).toBeLessThanOrEqual(8000 + 1000 + 2 * 160);
+    expect(fast.received).toHaveLength(frames);
+  });
+
+  it('sends to direct sockets one by one and to the others through the topic, once each', async () => {
+    const { hub, socket } = setup();
+    const topical = socket();
+    const direct = socket();
+    direct.direct = true;
+    await hub.join('s', topical, 0, () => {});
+    await hub.join('s', direct, 0, () => {});
+    await hub.append(token('s'));
+    hub.leave('s', direct);
+    await hub.append(token('s'));
+    expect(topical.received).toEqual([1, 2]);
+    expect(direct.received).toEqual([1]);
   });
 
   it('drops bus duplicates of frames already delivered locally', async () => {
