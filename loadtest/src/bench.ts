@@ -3,7 +3,7 @@
  * a bare uWS server (the ceiling), our gateway on the `ws` transport, a plain `ws` server and a
  * Socket.IO server, all streaming the same token-sized frames to the same subscribers.
  *
- *   pnpm bench [--subscribers 100] [--frames 20000] [--idle 2000,10000] [--only uws-bare,gateway-uws]
+ *   pnpm bench [--subscribers 100] [--frames 20000] [--idle 2000,6000,10000,14000] [--only uws-bare,gateway-uws]
  *   pnpm bench chat [...]   the chat path's cost model and its floors (see bench/chat-cost.ts)
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -57,6 +57,7 @@ function table(results: PeerResult[]): { header: string[]; rows: string[][] } {
     'idle RSS KB/socket',
     '÷ bare uWS',
     'idle heap KB/socket',
+    'larger ÷ bare uWS',
   ];
   const rows = results.map((r) => {
     const f = r.fanout;
@@ -70,9 +71,10 @@ function table(results: PeerResult[]): { header: string[]; rows: string[][] } {
       ratio(f?.framesPerCpuSecond, bare?.fanout?.framesPerCpuSecond),
       f ? `${f.serverCores.toFixed(2)} cores` : '—',
       f ? f.clientCpuSeconds.toFixed(1) : '—',
-      i ? `${i.kbPerSocket.toFixed(2)} (${fmtNum(i.lowSockets)}→${fmtNum(i.highSockets)})` : '—',
+      i ? `${i.kbPerSocket.toFixed(3)} (R² ${i.rssR2.toFixed(3)})` : '—',
       ratio(i?.kbPerSocket, bare?.idle?.kbPerSocket),
-      i ? i.heapKbPerSocket.toFixed(2) : '—',
+      i ? i.heapKbPerSocket.toFixed(3) : '—',
+      ratio(i && Math.max(i.kbPerSocket, i.heapKbPerSocket), bare?.idle && Math.max(bare.idle.kbPerSocket, bare.idle.heapKbPerSocket)),
     ];
   });
   return { header, rows };
@@ -86,7 +88,8 @@ function oursVsBare(results: PeerResult[]): string {
   return (
     `ours (gateway on uws) ÷ bare uWS: fan-out frames/s ${ratio(ours.fanout?.framesPerSecond, bare.fanout?.framesPerSecond)}, ` +
     `frames per server CPU-s ${ratio(ours.fanout?.framesPerCpuSecond, bare.fanout?.framesPerCpuSecond)}, ` +
-    `idle RSS per socket ${ratio(ours.idle?.kbPerSocket, bare.idle?.kbPerSocket)}`
+    `idle RSS per socket ${ratio(ours.idle?.kbPerSocket, bare.idle?.kbPerSocket)}, ` +
+    `idle memory per socket (the larger of RSS and heap) ${ratio(ours.idle && Math.max(ours.idle.kbPerSocket, ours.idle.heapKbPerSocket), bare.idle && Math.max(bare.idle.kbPerSocket, bare.idle.heapKbPerSocket))}`
   );
 }
 
@@ -118,18 +121,18 @@ async function main(): Promise<void> {
     fail((e as Error).message);
   }
   if (v.help) {
-    process.stdout.write('usage: pnpm bench [--subscribers 100] [--frames 20000] [--idle 2000,10000] [--only peer,peer] [--gateway-cmd CMD] [--no-write]\n');
+    process.stdout.write('usage: pnpm bench [--subscribers 100] [--frames 20000] [--idle 2000,6000,10000,14000] [--only peer,peer] [--gateway-cmd CMD] [--no-write]\n');
     process.stdout.write('       pnpm bench chat --help   (the chat path cost model)\n');
     process.stdout.write(`peers: ${PEERS.join(', ')}\n`);
     return;
   }
   const subscribers = positive(v.subscribers, 100, 'subscribers');
   const frames = positive(v.frames, 20_000, 'frames');
-  const idleMarks = (v.idle ?? '2000,10000').split(',').map((x) => Number(x));
-  if (idleMarks.length !== 2 || !idleMarks.every((n) => Number.isInteger(n) && n >= 1) || idleMarks[0]! >= idleMarks[1]!)
-    fail(`--idle must be LOW,HIGH socket counts with LOW < HIGH (e.g. 2000,10000), got "${v.idle}"`);
-  const [idleLow, idleHigh] = idleMarks as [number, number];
-  if (idleHigh > 18_000) fail('--idle HIGH must stay below 18000: one client process holds fewer than 20,000 open files');
+  const idleMarks = (v.idle ?? '2000,6000,10000,14000').split(',').map((x) => Number(x));
+  if (idleMarks.length < 2 || !idleMarks.every((n, k) => Number.isInteger(n) && n >= 1 && (k === 0 || n > idleMarks[k - 1]!)))
+    fail(`--idle must be two or more rising socket counts (e.g. 2000,6000,10000,14000), got "${v.idle}"`);
+  const idleLow = idleMarks[0]!, idleHigh = idleMarks.at(-1)!;
+  if (idleHigh > 18_000) fail('--idle: the highest mark must stay below 18000: one client process holds fewer than 20,000 open files');
   const only = v.only ? (v.only.split(',') as PeerKind[]) : PEERS;
   for (const p of only) if (!PEERS.includes(p)) fail(`unknown peer "${p}"; one of ${PEERS.join(', ')}`);
   const machine = machineInfo();
@@ -145,7 +148,7 @@ async function main(): Promise<void> {
     process.stdout.write(`${LABEL[peer]} …\n`);
     const peerT0 = performance.now();
     const r = await Promise.race([
-      runPeer(peer, { subscribers, frames, idleLow, idleHigh, gatewayEnv: env, gatewayCmd }, (l) => process.stdout.write(`${l}\n`)),
+      runPeer(peer, { subscribers, frames, idleMarks, gatewayEnv: env, gatewayCmd }, (l) => process.stdout.write(`${l}\n`)),
       new Promise<PeerResult>((resolve) =>
         setTimeout(() => resolve({ peer, status: 'failed', reason: `no result within ${PEER_TIMEOUT_S} s`, seconds: (performance.now() - peerT0) / 1000 }), PEER_TIMEOUT_S * 1000).unref(),
       ),
@@ -163,7 +166,7 @@ async function main(): Promise<void> {
     mkdirSync(resultsDir, { recursive: true });
     const json = join(resultsDir, 'bench-latest.json');
     const md = join(resultsDir, 'bench-latest.md');
-    const options = { subscribers, frames, idleLow, idleHigh, peers: only, mockModel: MOCK_MODEL, gatewayCommand: gatewayCmd };
+    const options = { subscribers, frames, idleMarks, peers: only, mockModel: MOCK_MODEL, gatewayCommand: gatewayCmd };
     writeFileSync(json, `${JSON.stringify({ startedAt, seconds, machine, options, results }, null, 2)}\n`);
     writeFileSync(
       md,
@@ -173,10 +176,10 @@ async function main(): Promise<void> {
         `Machine: ${machine.cpus} cores (${machine.cpuModel}), ${machine.memoryGiB} GiB, Node ${machine.node}. Took ${seconds.toFixed(0)} s.`,
         '',
         '```sh',
-        `pnpm bench --subscribers ${subscribers} --frames ${frames} --idle ${idleLow},${idleHigh}${v.only ? ` --only ${v.only}` : ''}`,
+        `pnpm bench --subscribers ${subscribers} --frames ${frames} --idle ${idleMarks.join(',')}${v.only ? ` --only ${v.only}` : ''}`,
         '```',
         '',
-        `Fan-out: one stream of ${fmtNum(frames)} token-sized frames (~110 bytes of JSON, shaped like the gateway's \`token\` frame) to ${subscribers} subscribers in one client process. The bare servers publish as fast as backpressure allows (pausing above 1 MiB queued per socket); the gateway streams one run from the mock LLM (unpaced) through the real agent, session log and hub. Frames/s is counted at the clients from first to last arrival; CPU is the server process's user+system time over the stream (/proc/<pid>/stat). Idle: one client process opens ${fmtNum(idleLow)} sockets (authenticated with \`hello\` on the gateway), the server settles, is garbage-collected twice through its inspector (\`--inspect\`, \`HeapProfiler.collectGarbage\`) and measured (median RSS over a second, JS heap used); then ${fmtNum(idleHigh - idleLow)} more, and the same again. KB per socket = (high − low) / added sockets, so startup garbage and pool sizing fall out of the difference. Gateway: \`${gatewayCmd}\`.`,
+        `Fan-out: one stream of ${fmtNum(frames)} token-sized frames (~110 bytes of JSON, shaped like the gateway's \`token\` frame) to ${subscribers} subscribers in one client process. The bare servers publish as fast as backpressure allows (pausing above 1 MiB queued per socket); the gateway streams one run from the mock LLM (unpaced) through the real agent, session log and hub. Frames/s is counted at the clients from first to last arrival; CPU is the server process's user+system time over the stream (/proc/<pid>/stat). Idle: one client process opens sockets (authenticated with \`hello\` on the gateway) up to each mark in turn (${idleMarks.map(fmtNum).join(', ')}); at each the server settles, is garbage-collected twice through its inspector (\`--inspect\`, \`HeapProfiler.collectGarbage\`) and measured (median RSS over a second, JS heap used). KB per socket is the least-squares slope of RSS (and of the heap) over the marks, with R² beside it: startup garbage and pool sizing are the intercept, and one noisy mark moves a slope through ${idleMarks.length} points less than it moves a difference of two. Gateway: \`${gatewayCmd}\`.`,
         '',
         summary,
         '',

@@ -8,7 +8,8 @@ import { joinRaw } from '../support/raw-socket.js';
 /** Commands from the bench. */
 export type ClientCommand =
   | { type: 'connect'; kind: 'ws' | 'socketio' | 'gateway'; url: string; count: number; token?: string; sessionId?: string }
-  | { type: 'expect'; total: number; idleMs: number }
+  /** Report once `total` frames arrived, or `dones` frames of type `done` (gateway subscribers), or after `idleMs` without one. */
+  | { type: 'expect'; total: number; idleMs: number; dones?: number }
   | { type: 'close' };
 
 /** Reports to the bench. */
@@ -18,8 +19,8 @@ export type ClientReport =
 
 const send = (m: ClientReport) => process.send?.(m);
 const closers: Array<() => void> = [];
-let received = 0, firstAt = 0, lastAt = 0;
-let waiting: { total: number; idleMs: number; cpu0: number } | null = null;
+let received = 0, firstAt = 0, lastAt = 0, dones = 0;
+let waiting: { total: number; idleMs: number; dones?: number; cpu0: number } | null = null;
 
 function onFrame(): void {
   const now = performance.now();
@@ -27,6 +28,13 @@ function onFrame(): void {
   if (!firstAt) firstAt = now;
   lastAt = now;
   if (waiting && received >= waiting.total) finish();
+}
+
+/** A gateway subscriber's frame: the run's `done` ends its stream (coalesced tokens make the count unknown). */
+function onSessionFrame(text: string): void {
+  onFrame();
+  // `"type":"done"` cannot occur inside a JSON string value (its quotes would be escaped).
+  if (waiting?.dones !== undefined && text.includes('"type":"done"') && ++dones >= waiting.dones) finish();
 }
 
 function finish(): void {
@@ -75,7 +83,7 @@ async function connect(c: Extract<ClientCommand, { type: 'connect' }>): Promise<
     if (c.kind === 'ws') return openWs(c.url, i);
     if (c.kind === 'socketio') return openSocketIo(c.url);
     if (c.sessionId) {
-      const s = await joinRaw(c.url, c.token!, c.sessionId, onFrame, { localAddress: `127.0.0.${(i % 4) + 1}` });
+      const s = await joinRaw(c.url, c.token!, c.sessionId, onSessionFrame, { localAddress: `127.0.0.${(i % 4) + 1}` });
       closers.push(() => s.close());
       return;
     }
@@ -102,9 +110,9 @@ process.on('message', (m: ClientCommand) => {
   if (m.type === 'connect') void connect(m);
   else if (m.type === 'expect') {
     const u = process.cpuUsage();
-    received = 0;
+    received = dones = 0;
     firstAt = lastAt = 0;
-    waiting = { total: m.total, idleMs: m.idleMs, cpu0: (u.user + u.system) / 1e6 };
+    waiting = { total: m.total, idleMs: m.idleMs, dones: m.dones, cpu0: (u.user + u.system) / 1e6 };
     const started = performance.now();
     const check = setInterval(() => {
       if (!waiting) return clearInterval(check);

@@ -20,6 +20,7 @@ import { createMockOpenAI, type MockOpenAI } from '@switchboard/mock-llm';
 import { createNodeClient } from '@switchboard/protocol/node';
 import type { SwitchboardClient } from '@switchboard/protocol';
 import { createLatencyRecorder, type LatencySummary } from '../stats/histogram.js';
+import { fitTwo } from '../stats/fit.js';
 import { startPostgresRedis } from '../support/backends.js';
 import { gatewayCommand, measuredGatewayCommand, startGatewayProcess } from '../support/gateway-process.js';
 import { gatewayApi, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
@@ -59,6 +60,8 @@ export interface ChatCostOptions {
   /** Most warm-up batches before the phases (they stop early once the cost per run settles). */
   warmBatches: number;
   transport: 'auto' | 'uws' | 'ws';
+  /** The gateway's `TOKEN_COALESCE_MS` (0, its default: merge only tokens already waiting). */
+  coalesceMs: number;
   gatewayCmd?: string;
   write: boolean;
 }
@@ -122,27 +125,6 @@ const here = (p: string) => fileURLToPath(new URL(p, import.meta.url));
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 const log = (line: string) => process.stdout.write(`${line}\n`);
 
-/** Least squares for y = a·x1 + b·x2 (no intercept). */
-export function fitTwo(x1: number[], x2: number[], y: number[]): { a: number; b: number; r2: number; residuals: number[] } {
-  let s11 = 0, s12 = 0, s22 = 0, s1y = 0, s2y = 0;
-  for (let i = 0; i < y.length; i++) {
-    s11 += x1[i]! * x1[i]!;
-    s12 += x1[i]! * x2[i]!;
-    s22 += x2[i]! * x2[i]!;
-    s1y += x1[i]! * y[i]!;
-    s2y += x2[i]! * y[i]!;
-  }
-  const det = s11 * s22 - s12 * s12;
-  if (det === 0) throw new Error('the phases cannot separate runs from tokens (use at least two answer lengths)');
-  const a = (s1y * s22 - s2y * s12) / det;
-  const b = (s2y * s11 - s1y * s12) / det;
-  const residuals = y.map((v, i) => v - a * x1[i]! - b * x2[i]!);
-  const mean = y.reduce((p, v) => p + v, 0) / y.length;
-  const ssTot = y.reduce((p, v) => p + (v - mean) ** 2, 0);
-  const ssRes = residuals.reduce((p, v) => p + v * v, 0);
-  return { a, b, r2: ssTot > 0 ? 1 - ssRes / ssTot : 1, residuals };
-}
-
 /** The warm-up has settled: at least three batches, the last within 5 % of the one before it. */
 export function warmedUp(batches: ReadonlyArray<{ msPerRun: number }>): boolean {
   if (batches.length < 3) return false;
@@ -202,7 +184,7 @@ async function measureStack(stack: Stack, o: ChatCostOptions, mock: MockOpenAI, 
   let gw: Awaited<ReturnType<typeof startGatewayProcess>> | null = null;
   const users: User[] = [];
   try {
-    gw = await startGatewayProcess({ transport: o.transport, command: o.gatewayCmd, env: { ...llmEnv, ...(backends?.env ?? {}) } });
+    gw = await startGatewayProcess({ transport: o.transport, command: o.gatewayCmd, env: { ...llmEnv, ...(backends?.env ?? {}), TOKEN_COALESCE_MS: String(o.coalesceMs) } });
     const pid = gw.pid;
     log(`  ${stack}: gateway pid ${pid} on ${gw.transport}`);
     const api = gatewayApi(gw.url);
@@ -381,13 +363,14 @@ function tables(stacks: StackResult[], floors: FloorResult[]) {
     f.cpuSeconds !== undefined ? f.cpuSeconds.toFixed(2) : '—',
     f.usPerToken !== undefined ? f.usPerToken.toFixed(1) : '—',
   ]);
-  const phaseHeader = ['stack', 'answer tokens', 'runs ok / sent', 'model requests', 'gateway CPU-s', 'wall s', 'TTFT ms p50/p90/p99/max', 'gap ms p50/p90/p99/max', 'errors'];
+  const phaseHeader = ['stack', 'answer tokens', 'runs ok / sent', 'model requests', 'tokens per frame', 'gateway CPU-s', 'wall s', 'TTFT ms p50/p90/p99/max', 'gap ms p50/p90/p99/max', 'errors'];
   const phaseRows = stacks.flatMap((s) =>
     s.phases.map((p) => [
       s.stack,
       String(p.tokensPerAnswer),
       `${p.succeeded} / ${p.runs}`,
       String(p.mockRequests),
+      p.tokenFrames > 0 ? (p.modelTokens / p.tokenFrames).toFixed(2) : '—',
       p.cpuSeconds.toFixed(2),
       p.wallS.toFixed(1),
       pct(p.ttftMs),
@@ -461,7 +444,7 @@ export async function runChatCost(o: ChatCostOptions, command: string): Promise<
       command,
       '```',
       '',
-      `Gateway: \`${cmd}\`. ${o.concurrency} users, each with its own socket and one session per phase, send back to back (the next message when \`done\` arrives) to the mock LLM at ${o.paceMs} ms per token, TTFT 0. ` +
+      `Gateway: \`${cmd}\`. ${o.concurrency} users, each with its own socket and one session per phase, send back to back (the next message when \`done\` arrives) to the mock LLM at ${o.paceMs} ms per token, TTFT 0${o.coalesceMs > 0 ? `, with \`TOKEN_COALESCE_MS=${o.coalesceMs}\` (at least that long between token frames of a run)` : ''}. ` +
         `Before the phases the gateway is warmed up until the JIT settles (batches of ${WARM_RUNS_PER_USER} runs per user of ${WARM_TOKENS}-token answers until one costs within 5 % of the one before; the table below lists them). ` +
         'Gateway CPU is the child\'s user + system time from /proc/<pid>/stat over each phase and its settling (post-run work included), minus its idle rate over the same time; ' +
         '`CPU = a·runs + b·model tokens` is fitted by least squares over the phases (no intercept). ' +
@@ -496,9 +479,9 @@ function fail(message: string): never {
   process.exit(2);
 }
 
-function int(raw: string | undefined, def: number, name: string): number {
+function int(raw: string | undefined, def: number, name: string, min = 1): number {
   const n = raw === undefined ? def : Number(raw);
-  if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got "${raw}"`);
+  if (!Number.isInteger(n) || n < min) fail(`--${name} must be an integer >= ${min}, got "${raw}"`);
   return n;
 }
 
@@ -521,6 +504,7 @@ export const CHAT_USAGE = `usage: pnpm bench chat [options]
   --warm-batches N     most warm-up batches (25 runs per user of 10-token answers) before the
                        phases; they stop once one costs within 5 % of the one before (default 8)
   --transport T        auto | uws | ws (default uws)
+  --coalesce-ms N      the gateway's TOKEN_COALESCE_MS (default 0, the gateway's default)
   --gateway-cmd CMD    command that runs the gateway (default: LOADTEST_GATEWAY_CMD, else the compiled gateway, built first)
   --no-write           do not write loadtest/results/
 `;
@@ -543,6 +527,7 @@ export async function chatCostMain(argv: string[]): Promise<void> {
         'warm-batches': { type: 'string' },
         transport: { type: 'string' },
         'gateway-cmd': { type: 'string' },
+        'coalesce-ms': { type: 'string' },
         'no-write': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -570,6 +555,7 @@ export async function chatCostMain(argv: string[]): Promise<void> {
     floorRounds: int(v['floor-rounds'], 2, 'floor-rounds'),
     warmBatches: int(v['warm-batches'], 8, 'warm-batches'),
     transport,
+    coalesceMs: int(v['coalesce-ms'], 0, 'coalesce-ms', 0),
     gatewayCmd: measuredGatewayCommand(v['gateway-cmd']),
     write: !v['no-write'],
   };

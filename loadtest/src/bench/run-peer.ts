@@ -8,6 +8,7 @@ import { createNodeClient } from '@switchboard/protocol/node';
 import { startGatewayProcess, type GatewayProcess } from '../support/gateway-process.js';
 import { gatewayApi, LOAD_PASSWORD, loadUserEmail } from '../support/http-api.js';
 import { connectInspector } from '../support/inspector.js';
+import { fitLine } from '../stats/fit.js';
 import { readCpuSeconds, settledRssKiB } from '../support/proc.js';
 import type { ClientCommand, ClientReport } from './bench-client.js';
 import type { PeerKind, PeerReport } from './frames.js';
@@ -16,9 +17,8 @@ import type { PeerKind, PeerReport } from './frames.js';
 export interface BenchSizes {
   subscribers: number;
   frames: number;
-  /** Idle memory is the difference between these two socket counts (low < high). */
-  idleLow: number;
-  idleHigh: number;
+  /** Socket counts at which idle memory is measured (rising); KB per socket is the fitted slope. */
+  idleMarks: number[];
   /** `LLM_MODELS` for gateway peers (the mock, unpaced). */
   gatewayEnv: Record<string, string>;
   /** Command that runs the gateway (default: the load tests' gateway command). */
@@ -44,17 +44,14 @@ export interface PeerResult {
   seconds: number;
 }
 
-/** Idle memory per socket: settled, garbage-collected figures at two socket counts. */
+/** Idle memory per socket: settled, garbage-collected figures at several socket counts. */
 export interface IdleResult {
-  /** Sockets open at the low and at the high mark. */
-  lowSockets: number;
-  highSockets: number;
   failed: number;
-  /** RSS (KiB) and JS heap used (KiB) after a forced full GC, at each mark. */
-  low: { rssKiB: number; heapKiB: number };
-  high: { rssKiB: number; heapKiB: number };
-  /** (high − low) / (highSockets − lowSockets). */
+  /** Sockets open, RSS (KiB) and JS heap used (KiB) after a forced full GC, at each mark. */
+  marks: Array<{ sockets: number; rssKiB: number; heapKiB: number }>;
+  /** Least-squares slope of RSS (and of the heap) over the marks, KB per socket, with its R². */
   kbPerSocket: number;
+  rssR2: number;
   heapKbPerSocket: number;
 }
 
@@ -186,26 +183,27 @@ export async function runPeer(peer: PeerKind, sizes: BenchSizes, log: (line: str
     }
     void port;
 
-    // 2. Idle sockets: memory per socket, as the difference between two settled, collected
-    // marks (startup garbage and pool sizing fall out of the difference).
+    // 2. Idle sockets: memory per socket, as the slope through settled, collected marks
+    // (startup garbage and pool sizing are the intercept; one noisy mark moves the slope less
+    // than it moves a difference of two).
     const idle = await withClient(async (client) => {
-      const a = await connect(client, { type: 'connect', kind: clientKind, url, count: sizes.idleLow, token });
-      const low = await settledMemory(pid, inspector());
-      const b = await connect(client, { type: 'connect', kind: clientKind, url, count: sizes.idleHigh - sizes.idleLow, token });
-      const high = await settledMemory(pid, inspector());
-      const added = b.open;
-      return {
-        lowSockets: a.open,
-        highSockets: a.open + b.open,
-        failed: a.failed + b.failed,
-        low,
-        high,
-        kbPerSocket: added ? (high.rssKiB - low.rssKiB) / added : 0,
-        heapKbPerSocket: added ? (high.heapKiB - low.heapKiB) / added : 0,
-      } satisfies IdleResult;
+      const marks: IdleResult['marks'] = [];
+      let open = 0, failed = 0;
+      for (const target of sizes.idleMarks) {
+        const r = await connect(client, { type: 'connect', kind: clientKind, url, count: target - open - failed, token });
+        open += r.open;
+        failed += r.failed;
+        marks.push({ sockets: open, ...(await settledMemory(pid, inspector())) });
+      }
+      const sockets = marks.map((m) => m.sockets);
+      const rss = fitLine(sockets, marks.map((m) => m.rssKiB));
+      const heap = fitLine(sockets, marks.map((m) => m.heapKiB));
+      return { failed, marks, kbPerSocket: rss.b, rssR2: rss.r2, heapKbPerSocket: heap.b } satisfies IdleResult;
     });
     if (!inspector()) log(`  ${peer}: no inspector URL, so no forced GC (heap not measured)`);
-    log(`  ${peer}: idle ${idle.lowSockets} → ${idle.highSockets} sockets: ${idle.kbPerSocket.toFixed(2)} KB RSS, ${idle.heapKbPerSocket.toFixed(2)} KB heap per socket`);
+    log(
+      `  ${peer}: idle ${idle.marks.map((m) => m.sockets).join(' → ')} sockets: ${idle.kbPerSocket.toFixed(3)} KB RSS (R² ${idle.rssR2.toFixed(3)}), ${idle.heapKbPerSocket.toFixed(3)} KB heap per socket`,
+    );
     await sleep(500);
 
     // 3. Fan-out.
@@ -214,7 +212,9 @@ export async function runPeer(peer: PeerKind, sizes: BenchSizes, log: (line: str
       if (r.failed) throw new Error(`${r.failed} subscribers failed to connect: ${r.error}`);
       const perSubscriber = clientKind === 'gateway' ? sizes.frames + 2 : sizes.frames; // user + tokens + done
       const expected = perSubscriber * sizes.subscribers;
-      client.send({ type: 'expect', total: expected, idleMs: 5000 } satisfies ClientCommand);
+      // A gateway subscriber's stream ends with the run's done: its token frames are coalesced, so
+      // `expected` is only an upper bound there.
+      client.send({ type: 'expect', total: expected, idleMs: 5000, dones: clientKind === 'gateway' ? sizes.subscribers : undefined } satisfies ClientCommand);
       const got = nextMessage<ClientReport>(client, (m) => m.type === 'received', 300_000, 'frames to arrive');
       const cpu0 = readCpuSeconds(pid) ?? 0;
       const w0 = performance.now();
