@@ -151,7 +151,8 @@ export async function startGatewayProcess(options: GatewayProcessOptions = {}): 
   const killOnExit = () => child.kill('SIGKILL');
   process.once('exit', killOnExit);
   let exited: number | null = null;
-  const exit = new Promise<void>((resolve) => child.once('exit', (code, signal) => ((exited = code ?? (signal ? 128 : 0)), resolve())));
+  // 'close', not 'exit': by then its output is read, so a failed start shows why.
+  const exit = new Promise<void>((resolve) => child.once('close', (code, signal) => ((exited = code ?? (signal ? 128 : 0)), resolve())));
   const url = `http://127.0.0.1:${port}`;
   const cleanup = () => rmSync(dataDir, { recursive: true, force: true });
 
