@@ -50,6 +50,8 @@ function table(results: PeerResult[]): { header: string[]; rows: string[][] } {
     'status',
     'fan-out frames/s',
     '÷ bare uWS',
+    'model tokens/s delivered',
+    '÷ bare uWS',
     'frames per server CPU-s',
     '÷ bare uWS',
     'server CPU',
@@ -67,6 +69,8 @@ function table(results: PeerResult[]): { header: string[]; rows: string[][] } {
       r.status === 'ok' ? 'ok' : `${r.status}: ${r.reason ?? ''}`,
       f ? fmtNum(f.framesPerSecond) : '—',
       ratio(f?.framesPerSecond, bare?.fanout?.framesPerSecond),
+      f ? fmtNum(f.tokensPerSecond) : '—',
+      ratio(f?.tokensPerSecond, bare?.fanout?.tokensPerSecond),
       f ? fmtNum(f.framesPerCpuSecond) : '—',
       ratio(f?.framesPerCpuSecond, bare?.fanout?.framesPerCpuSecond),
       f ? `${f.serverCores.toFixed(2)} cores` : '—',
@@ -87,6 +91,7 @@ function oursVsBare(results: PeerResult[]): string {
   if (!ours || !bare) return '';
   return (
     `ours (gateway on uws) ÷ bare uWS: fan-out frames/s ${ratio(ours.fanout?.framesPerSecond, bare.fanout?.framesPerSecond)}, ` +
+    `model tokens/s delivered ${ratio(ours.fanout?.tokensPerSecond, bare.fanout?.tokensPerSecond)}, ` +
     `frames per server CPU-s ${ratio(ours.fanout?.framesPerCpuSecond, bare.fanout?.framesPerCpuSecond)}, ` +
     `idle RSS per socket ${ratio(ours.idle?.kbPerSocket, bare.idle?.kbPerSocket)}, ` +
     `idle memory per socket (the larger of RSS and heap) ${ratio(ours.idle && Math.max(ours.idle.kbPerSocket, ours.idle.heapKbPerSocket), bare.idle && Math.max(bare.idle.kbPerSocket, bare.idle.heapKbPerSocket))}`
@@ -179,7 +184,7 @@ async function main(): Promise<void> {
         `pnpm bench --subscribers ${subscribers} --frames ${frames} --idle ${idleMarks.join(',')}${v.only ? ` --only ${v.only}` : ''}`,
         '```',
         '',
-        `Fan-out: one stream of ${fmtNum(frames)} token-sized frames (~110 bytes of JSON, shaped like the gateway's \`token\` frame) to ${subscribers} subscribers in one client process. The bare servers publish as fast as backpressure allows (pausing above 1 MiB queued per socket); the gateway streams one run from the mock LLM (unpaced) through the real agent, session log and hub. Frames/s is counted at the clients from first to last arrival; CPU is the server process's user+system time over the stream (/proc/<pid>/stat). Idle: one client process opens sockets (authenticated with \`hello\` on the gateway) up to each mark in turn (${idleMarks.map(fmtNum).join(', ')}); at each the server settles, is garbage-collected twice through its inspector (\`--inspect\`, \`HeapProfiler.collectGarbage\`) and measured (median RSS over a second, JS heap used). KB per socket is the least-squares slope of RSS (and of the heap) over the marks, with R² beside it: startup garbage and pool sizing are the intercept, and one noisy mark moves a slope through ${idleMarks.length} points less than it moves a difference of two. Gateway: \`${gatewayCmd}\`.`,
+        `Fan-out: one stream of ${fmtNum(frames)} token-sized frames (~110 bytes of JSON, shaped like the gateway's \`token\` frame) to ${subscribers} subscribers in one client process. The bare servers publish as fast as backpressure allows (pausing above 1 MiB queued per socket); the gateway streams one run from the mock LLM (unpaced) through the real agent, session log and hub. Frames/s is counted at the clients from first to last arrival; the gateway merges the tokens that arrive while a frame is being appended into one frame, so beside frames/s stands model tokens delivered per second (a bare server's frame is one token); CPU is the server process's user+system time over the stream (/proc/<pid>/stat). Idle: one client process opens sockets (authenticated with \`hello\` on the gateway) up to each mark in turn (${idleMarks.map(fmtNum).join(', ')}); at each the server settles, is garbage-collected twice through its inspector (\`--inspect\`, \`HeapProfiler.collectGarbage\`) and measured (median RSS over a second, JS heap used). KB per socket is the least-squares slope of RSS (and of the heap) over the marks, with R² beside it: startup garbage and pool sizing are the intercept, and one noisy mark moves a slope through ${idleMarks.length} points less than it moves a difference of two. Gateway: \`${gatewayCmd}\`.`,
         '',
         summary,
         '',

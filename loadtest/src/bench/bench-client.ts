@@ -15,7 +15,7 @@ export type ClientCommand =
 /** Reports to the bench. */
 export type ClientReport =
   | { type: 'connected'; open: number; failed: number; error?: string }
-  | { type: 'received'; received: number; windowMs: number; cpuSeconds: number };
+  | { type: 'received'; received: number; windowMs: number; cpuSeconds: number; dones: number };
 
 const send = (m: ClientReport) => process.send?.(m);
 const closers: Array<() => void> = [];
@@ -40,7 +40,7 @@ function onSessionFrame(text: string): void {
 function finish(): void {
   if (!waiting) return;
   const u = process.cpuUsage();
-  send({ type: 'received', received, windowMs: lastAt - firstAt, cpuSeconds: (u.user + u.system) / 1e6 - waiting.cpu0 });
+  send({ type: 'received', received, windowMs: lastAt - firstAt, cpuSeconds: (u.user + u.system) / 1e6 - waiting.cpu0, dones });
   waiting = null;
 }
 

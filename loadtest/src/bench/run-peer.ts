@@ -35,6 +35,8 @@ export interface PeerResult {
     expected: number;
     windowMs: number;
     framesPerSecond: number;
+    /** Model tokens delivered per second: frames for the bare servers (a token each), the run's tokens × subscribers for the gateway (whose frames merge tokens). */
+    tokensPerSecond: number;
     serverCpuSeconds: number;
     serverCores: number;
     framesPerCpuSecond: number;
@@ -227,6 +229,7 @@ export async function runPeer(peer: PeerKind, sizes: BenchSizes, log: (line: str
         expected,
         windowMs: rec.windowMs,
         framesPerSecond: rec.received / Math.max(0.001, rec.windowMs / 1000),
+        tokensPerSecond: (clientKind === 'gateway' ? rec.dones * sizes.frames : rec.received) / Math.max(0.001, rec.windowMs / 1000),
         serverCpuSeconds: serverCpu,
         serverCores: serverCpu / wallS,
         framesPerCpuSecond: serverCpu > 0 ? rec.received / serverCpu : 0,
