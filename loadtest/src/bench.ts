@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MOCK_MODEL, startMock } from './scenarios/common.js';
 import { type PeerKind } from './bench/frames.js';
-import { runPeer, type PeerResult } from './bench/run-peer.js';
+import { runPeer, type IdleResult, type PeerResult } from './bench/run-peer.js';
 import { machineInfo } from './support/proc.js';
 import { measuredGatewayCommand } from './support/gateway-process.js';
 import { chatCostMain } from './bench/chat-cost.js';
@@ -38,6 +38,9 @@ function positive(raw: string | undefined, def: number, name: string): number {
   if (!Number.isInteger(n) || n < 1) fail(`--${name} must be a positive integer, got "${raw}"`);
   return n;
 }
+
+/** Idle KB per socket to compare: the larger of the RSS and the heap slope. */
+const idleKb = (i: IdleResult | undefined) => i && Math.max(i.kbPerSocket, i.heapKbPerSocket);
 
 /** `a ÷ b` as `1.00×`. */
 const ratio = (a: number | undefined, b: number | undefined) => (a && b ? `${(a / b).toFixed(2)}×` : '—');
@@ -78,7 +81,7 @@ function table(results: PeerResult[]): { header: string[]; rows: string[][] } {
       i ? `${i.kbPerSocket.toFixed(3)} (R² ${i.rssR2.toFixed(3)})` : '—',
       ratio(i?.kbPerSocket, bare?.idle?.kbPerSocket),
       i ? i.heapKbPerSocket.toFixed(3) : '—',
-      ratio(i && Math.max(i.kbPerSocket, i.heapKbPerSocket), bare?.idle && Math.max(bare.idle.kbPerSocket, bare.idle.heapKbPerSocket)),
+      ratio(idleKb(i), idleKb(bare?.idle)),
     ];
   });
   return { header, rows };
@@ -94,7 +97,7 @@ function oursVsBare(results: PeerResult[]): string {
     `model tokens/s delivered ${ratio(ours.fanout?.tokensPerSecond, bare.fanout?.tokensPerSecond)}, ` +
     `frames per server CPU-s ${ratio(ours.fanout?.framesPerCpuSecond, bare.fanout?.framesPerCpuSecond)}, ` +
     `idle RSS per socket ${ratio(ours.idle?.kbPerSocket, bare.idle?.kbPerSocket)}, ` +
-    `idle memory per socket (the larger of RSS and heap) ${ratio(ours.idle && Math.max(ours.idle.kbPerSocket, ours.idle.heapKbPerSocket), bare.idle && Math.max(bare.idle.kbPerSocket, bare.idle.heapKbPerSocket))}`
+    `idle memory per socket (the larger of RSS and heap) ${ratio(idleKb(ours.idle), idleKb(bare.idle))}`
   );
 }
 

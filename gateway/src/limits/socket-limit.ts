@@ -75,11 +75,6 @@ export interface SocketLimitOptions {
   ttlMs?: number;
 }
 
-/**
- * Concurrent sockets per user: INCR/DECR on Redis (one count across nodes), or in memory. While
- * Redis is not ready the slot is counted in memory on this node instead, and released where it
- * was taken.
- */
 /** A held slot: one small object per open socket (no closure and context). */
 class HeldSlot {
   readonly ok = true;
@@ -100,6 +95,11 @@ class HeldSlot {
   }
 }
 
+/**
+ * Concurrent sockets per user: INCR/DECR on Redis (one count across nodes), or in memory. While
+ * Redis is not ready the slot is counted in memory on this node instead, and released where it
+ * was taken.
+ */
 export function createSocketLimit(options: SocketLimitOptions): SocketLimit {
   const { max, redis } = options;
   const local = memoryCounter(max);

@@ -31,6 +31,8 @@ export interface AppendGrant {
 
 /** How long an append waits, in all, for another node to start a new log's epoch. */
 const BUSY_WAIT_MS = 5000;
+/** How long an append that found no log may take to come back with a floor before another may (every log). */
+export const NEW_LOG_HOLD_MS = 2000;
 
 /**
  * Runs an append that may first need a durable reservation: a log without an epoch (new or
@@ -70,9 +72,6 @@ export async function appendWithReservation<T>(
   throw new Error(`session ${sessionId}: could not reserve seq numbers for an append`);
 }
 
-/** How long an append that found no log may take to come back with a floor before another may. */
-const RESERVING_HOLD_MS = 2000;
-
 /** Options of {@link createMemorySessionLog} beyond retention. */
 export interface MemorySessionLogOptions {
   /** The run lock's current holder of a session (fencing); without it a lease is checked against the last writer only. */
@@ -106,7 +105,7 @@ export function createMemorySessionLog(retention: Partial<LogRetention> = {}, no
     if (!entry) {
       if (grant.epoch === undefined) {
         if ((reserving.get(sessionId) ?? 0) > now()) return { busy: true };
-        reserving.set(sessionId, now() + RESERVING_HOLD_MS);
+        reserving.set(sessionId, now() + NEW_LOG_HOLD_MS);
         return { needFloor: true };
       }
       reserving.delete(sessionId);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { SessionFrame, SessionFrameInput } from '@switchboard/protocol';
 import type { RedisClient } from './client.js';
-import { DEFAULT_RETENTION, appendWithReservation, type AppendAttempt, type AppendGrant } from '../memory/session-log.js';
+import { DEFAULT_RETENTION, NEW_LOG_HOLD_MS, appendWithReservation, type AppendAttempt, type AppendGrant } from '../memory/session-log.js';
 import { DEFAULT_KEY_PREFIX, batchedScript, redisScript, sessionKey } from './script.js';
 import type { AppendBatchOptions, AppendedFrame, LogRetention, ReadResult, SeqReservations, SessionLog } from '../../ports.js';
 
@@ -60,19 +60,17 @@ end
 // batch's head, then one frame JSON (without seq) per frame. The head is seven words, '-' for none:
 // flags ('e' the batch holds the run's done, 'r' release the lock with it, 'p' refuse when the
 // previous run has no done), batch id, the epoch the caller knows, a grant (epoch, floor and
-// ceiling) and the call's id (the same on every try of one append). Retention and the seq TTL are constants of the script (one script per log options), so
-// a call carries only what changes. A batch id the script has just written is answered from meta
-// without writing again: the client resends a script whose reply a dropped connection lost
-// (ioredis does), and the batch must not land twice.
+// ceiling) and the call's id (the same on every try of one append). Retention and the seq TTL
+// are constants of the script (one script per log options), so a call carries only what changes.
+// A batch id the script has just written is answered from meta without writing again: the
+// client resends a script whose reply a dropped connection lost (ioredis does), and the batch
+// must not land twice.
 // meta holds ep (epoch), r (highest seq reserved durably), w (lease of the last fenced write),
 // e (the run whose done was written last), and while a new log waits for its floor i (until
 // when) and iw (the call reserving it). Returns the first seq when the log is in the epoch
 // the caller knows, else {first seq, epoch}; {-1} fenced, {-2} no epoch (the log is new or was
 // lost: call again with a floor), {-3, need} ceiling reached, {-4, runId} the previous run is open,
 // {-5} another call is reserving the floor of the new log (call again without one, a little later).
-/** How long a call that found no log may take to come back with a floor before another may. */
-const INIT_HOLD_MS = 2000;
-
 function appendScript(maxFrames: number, maxAgeMs: number, seqTtlMs: number) {
   return redisScript(`${LUA_PRELUDE}
 local now = nowMs()
@@ -85,7 +83,7 @@ if not ep then
     -- one caller at a time reserves a floor for a new log (i: until when it may); the others wait
     -- for its epoch, so the later of two reservations cannot start the log above the earlier one
     if tonumber(redis.call('HGET', KEYS[3], 'i') or '0') > now and redis.call('HGET', KEYS[3], 'iw') ~= who then return {-5} end
-    redis.call('HSET', KEYS[3], 'i', now + ${INIT_HOLD_MS}, 'iw', who)
+    redis.call('HSET', KEYS[3], 'i', now + ${NEW_LOG_HOLD_MS}, 'iw', who)
     redis.call('PEXPIRE', KEYS[3], '${seqTtlMs}')
     return {-2}
   end
