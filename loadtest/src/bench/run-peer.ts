@@ -224,12 +224,13 @@ export async function runPeer(peer: PeerKind, sizes: BenchSizes, log: (line: str
       const rec = (await got) as Extract<ClientReport, { type: 'received' }>;
       const serverCpu = (readCpuSeconds(pid) ?? 0) - cpu0;
       const wallS = (performance.now() - w0) / 1000;
+      const windowS = Math.max(0.001, rec.windowMs / 1000);
       return {
         delivered: rec.received,
         expected,
         windowMs: rec.windowMs,
-        framesPerSecond: rec.received / Math.max(0.001, rec.windowMs / 1000),
-        tokensPerSecond: (clientKind === 'gateway' ? rec.dones * sizes.frames : rec.received) / Math.max(0.001, rec.windowMs / 1000),
+        framesPerSecond: rec.received / windowS,
+        tokensPerSecond: (clientKind === 'gateway' ? rec.dones * sizes.frames : rec.received) / windowS,
         serverCpuSeconds: serverCpu,
         serverCores: serverCpu / wallS,
         framesPerCpuSecond: serverCpu > 0 ? rec.received / serverCpu : 0,
