@@ -57,6 +57,8 @@ export const METRIC_HELP = {
   switchboard_memory_queue_depth: 'Turns waiting for memory extraction',
   switchboard_memory_dropped_total: 'Turns dropped because the memory queue was full',
   switchboard_dependency_up: 'Readiness of a dependency at scrape time (1 up, 0 down), by dependency',
+  switchboard_event_loop_delay_seconds: 'How late the event loop ran a 20 ms timer since the previous scrape, by quantile (0.5, 0.99, 1 = max)',
+  switchboard_gc_pause_seconds_total: 'Time the main thread spent in garbage collection, by kind (minor, major, incremental, weakcb)',
   switchboard_http_requests_total: 'HTTP requests by method, route pattern and status',
   switchboard_http_request_duration_seconds: 'HTTP request duration by method and route pattern',
 } as const;

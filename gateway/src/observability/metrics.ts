@@ -1,4 +1,5 @@
 import type { ModelChainEvent, ModelChainStats } from '@switchboard/agent-core';
+import { constants, monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { PrometheusExporter, PrometheusSerializer } from '@opentelemetry/exporter-prometheus';
 import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { FRAME_ATTRS, FRAME_TYPES, FrameCounts } from './frame-counts.js';
@@ -34,6 +35,21 @@ const EMPTY = Object.freeze({});
 const SLOW_CONSUMER = 4009;
 const FEEDBACK_UP = Object.freeze({ score: 'up' });
 const FEEDBACK_DOWN = Object.freeze({ score: 'down' });
+
+/** The timer the event loop delay is sampled with (a wake-up each, so not finer). */
+const LOOP_RESOLUTION_MS = 20;
+const GC_KINDS: Record<number, string> = {
+  [constants.NODE_PERFORMANCE_GC_MINOR]: 'minor',
+  [constants.NODE_PERFORMANCE_GC_MAJOR]: 'major',
+  [constants.NODE_PERFORMANCE_GC_INCREMENTAL]: 'incremental',
+  [constants.NODE_PERFORMANCE_GC_WEAKCB]: 'weakcb',
+};
+const GC_ATTRS = Object.fromEntries(Object.values(GC_KINDS).map((kind) => [kind, Object.freeze({ kind })]));
+const QUANTILES = [
+  [50, Object.freeze({ quantile: '0.5' })],
+  [99, Object.freeze({ quantile: '0.99' })],
+] as const;
+const MAX = Object.freeze({ quantile: '1' });
 
 const pair = <A extends string, B extends string>(a: A, b: B) =>
   new LabelSet<A | B>((v) => {
@@ -128,6 +144,28 @@ export function createMetrics(options: MetricsOptions = {}) {
         add(up, { dependency: p.name });
       }),
     );
+  });
+
+  // The runtime: how late the loop runs (what every socket of this node waits on) and what the
+  // collector takes of it. Delay quantiles cover the time since the previous scrape, then restart.
+  const loopDelay = monitorEventLoopDelay({ resolution: LOOP_RESOLUTION_MS });
+  loopDelay.enable();
+  observable('switchboard_event_loop_delay_seconds', 'gauge', (add) => {
+    if (loopDelay.count === 0) return;
+    for (const [q, attrs] of QUANTILES) add(loopDelay.percentile(q) / 1e9, attrs);
+    add(loopDelay.max / 1e9, MAX);
+    loopDelay.reset();
+  });
+  const gcSeconds = new Map<string, number>(Object.values(GC_KINDS).map((kind) => [kind, 0]));
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) {
+      const kind = GC_KINDS[((entry as { detail?: { kind?: number } }).detail)?.kind ?? -1];
+      if (kind) gcSeconds.set(kind, gcSeconds.get(kind)! + entry.duration / 1000);
+    }
+  });
+  gc.observe({ entryTypes: ['gc'] });
+  observable('switchboard_gc_pause_seconds_total', 'counter', (add) => {
+    for (const [kind, seconds] of gcSeconds) add(seconds, GC_ATTRS[kind]);
   });
 
   // Series that should exist from the first scrape, so dashboards and alerts see 0 rather than nothing.
@@ -262,6 +300,8 @@ export function createMetrics(options: MetricsOptions = {}) {
       return serializer.serialize(resourceMetrics);
     },
     async shutdown(): Promise<void> {
+      loopDelay.disable();
+      gc.disconnect();
       await provider.shutdown().catch(() => {});
     },
   };

@@ -5,9 +5,10 @@
  * (latency, CPU) is the sending only.
  */
 import { fork, type ChildProcess } from 'node:child_process';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { addEncoded, createLatencyRecorder, formatSummary } from '../stats/histogram.js';
-import { counterDelta, describeCounters, readGatewayCounters } from '../support/metrics.js';
+import { counterDelta, describeCounters, describeRuntime, readGatewayCounters } from '../support/metrics.js';
 import { CpuMeter, type CpuWindow } from '../support/proc.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
 import { emptyCounts, RECORDER_NAMES, UsersDriver, type RecorderName, type ThinkDist, type UsersCounts, type UsersJob } from './chat-users.js';
@@ -203,8 +204,12 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   // The warm-up (when asked for), then the measured window: CPU and counters from its start.
   const warmupS = o.warmup ?? 0;
   const loadgen = new CpuMeter();
+  // The mock answers from this process: how late its loop runs is lateness the mock adds to TTFT.
+  const mockLoop = monitorEventLoopDelay({ resolution: 20 });
   const startMeters = () => {
     loadgen.start();
+    mockLoop.reset();
+    mockLoop.enable();
     drivers.startCpu();
     target.cpu?.start();
     for (const p of target.parts ?? []) p.cpu.start();
@@ -256,6 +261,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   progress.stop();
   const wallS = (performance.now() - t0) / 1000;
   const mainCpu = loadgen.read();
+  mockLoop.disable();
   const workersCpu = drivers.workerCpu();
   await drivers.close();
   const loadCpu: CpuWindow = workersCpu ? { seconds: mainCpu.seconds + workersCpu.seconds, cores: mainCpu.cores + workersCpu.cores } : mainCpu;
@@ -297,6 +303,12 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     ['errors by code', Object.keys(errors).length ? Object.entries(errors).map(([k, v]) => `${k}=${v}`).join(', ') : 'none'],
     ['mock LLM outcomes', Object.entries(mockStats.outcomes).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'],
     ['gateway counters', describeCounters(counters)],
+    ['gateway runtime', describeRuntime(counters, wallS), 'from its /metrics: loop delay of a 20 ms timer over the window'],
+    [
+      'mock LLM event loop delay p50/p99/max',
+      `${(mockLoop.percentile(50) / 1e6).toFixed(1)} / ${(mockLoop.percentile(99) / 1e6).toFixed(1)} / ${(mockLoop.max / 1e6).toFixed(1)} ms`,
+      'the load-generator process that serves the mock: its lateness is in the TTFT too',
+    ],
     ...cpuRows(loadCpu, gwCpu, rss),
     ...partsCpu.map(([label, c]): Row => [label, `${c.cores.toFixed(2)} cores (${c.seconds.toFixed(1)} s)`]),
     ...(workersCpu
@@ -333,6 +345,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
       errors,
       mockOutcomes: mockStats.outcomes,
       gatewayCounters: counters,
+      mockLoopDelayMs: { p50: mockLoop.percentile(50) / 1e6, p99: mockLoop.percentile(99) / 1e6, max: mockLoop.max / 1e6 },
       gatewayRssKiB: rss,
       ...(partsCpu.length ? { cpuParts: Object.fromEntries(partsCpu) } : {}),
     },
