@@ -152,8 +152,10 @@ export function createMetrics(options: MetricsOptions = {}) {
   loopDelay.enable();
   observable('switchboard_event_loop_delay_seconds', 'gauge', (add) => {
     if (loopDelay.count === 0) return;
-    for (const [q, attrs] of QUANTILES) add(loopDelay.percentile(q) / 1e9, attrs);
-    add(loopDelay.max / 1e9, MAX);
+    // The histogram holds the time between two runs of the timer: lateness is what exceeds its period.
+    const late = (ns: number) => Math.max(0, ns / 1e9 - LOOP_RESOLUTION_MS / 1000);
+    for (const [q, attrs] of QUANTILES) add(late(loopDelay.percentile(q)), attrs);
+    add(late(loopDelay.max), MAX);
     loopDelay.reset();
   });
   const gcSeconds = new Map<string, number>(Object.values(GC_KINDS).map((kind) => [kind, 0]));
