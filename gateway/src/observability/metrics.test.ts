@@ -32,12 +32,12 @@ afterEach(async () => {
 describe('event loop delay', () => {
   it('reports a stall of the loop at its max, then starts over after the scrape', async () => {
     await tick(50);
-    block(150);
+    block(300);
     await tick(50);
     const first = series(await metrics.scrape(), 'switchboard_event_loop_delay_seconds');
     expect([...first.keys()].sort()).toEqual(['quantile="0.5"', 'quantile="0.99"', 'quantile="1"']);
-    // The timer due during the stall ran at least 150 ms - 20 ms late.
-    expect(first.get('quantile="1"')).toBeGreaterThanOrEqual(0.1);
+    // The timer due during the stall ran at least 300 ms - 20 ms late.
+    expect(first.get('quantile="1"')).toBeGreaterThanOrEqual(0.25);
     expect(first.get('quantile="0.5"')).toBeLessThanOrEqual(first.get('quantile="1"')!);
 
     await tick(100);
