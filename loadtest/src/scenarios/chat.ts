@@ -8,7 +8,7 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { addEncoded, createLatencyRecorder, formatSummary } from '../stats/histogram.js';
-import { counterDelta, describeCounters, describeRuntime, readGatewayCounters } from '../support/metrics.js';
+import { counterDelta, describeCounters, describeRuntime, formatLoopDelay, loopLateness, readGatewayCounters } from '../support/metrics.js';
 import { CpuMeter, type CpuWindow } from '../support/proc.js';
 import { fmtNum, Progress, type Row, type ScenarioResult } from '../support/report.js';
 import { emptyCounts, RECORDER_NAMES, UsersDriver, type RecorderName, type ThinkDist, type UsersCounts, type UsersJob } from './chat-users.js';
@@ -208,8 +208,6 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   const loadgen = new CpuMeter();
   // The mock answers from this process: how late its loop runs is lateness the mock adds to TTFT.
   const mockLoop = monitorEventLoopDelay({ resolution: MOCK_LOOP_RESOLUTION_MS });
-  // The histogram holds the time between two runs of its timer: lateness is what exceeds the period.
-  const mockLateMs = (ns: number) => Math.max(0, ns / 1e6 - MOCK_LOOP_RESOLUTION_MS);
   const startMeters = () => {
     loadgen.start();
     mockLoop.reset();
@@ -266,6 +264,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
   const wallS = (performance.now() - t0) / 1000;
   const mainCpu = loadgen.read();
   mockLoop.disable();
+  const mockDelay = loopLateness(mockLoop, MOCK_LOOP_RESOLUTION_MS);
   const workersCpu = drivers.workerCpu();
   await drivers.close();
   const loadCpu: CpuWindow = workersCpu ? { seconds: mainCpu.seconds + workersCpu.seconds, cores: mainCpu.cores + workersCpu.cores } : mainCpu;
@@ -308,11 +307,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
     ['mock LLM outcomes', Object.entries(mockStats.outcomes).map(([k, v]) => `${k}=${v}`).join(', ') || 'none'],
     ['gateway counters', describeCounters(counters)],
     ['gateway runtime', describeRuntime(counters, wallS), 'from its /metrics: loop delay of a 20 ms timer over the window'],
-    [
-      'mock LLM event loop delay p50/p99/max',
-      `${mockLateMs(mockLoop.percentile(50)).toFixed(1)} / ${mockLateMs(mockLoop.percentile(99)).toFixed(1)} / ${mockLateMs(mockLoop.max).toFixed(1)} ms`,
-      'how late a 20 ms timer ran in the load-generator process that serves the mock: its lateness is in the TTFT too',
-    ],
+    ['mock LLM event loop delay p50/p99/max', formatLoopDelay(mockDelay), `how late a ${MOCK_LOOP_RESOLUTION_MS} ms timer ran in the load-generator process that serves the mock: its lateness is in the TTFT too`],
     ...cpuRows(loadCpu, gwCpu, rss),
     ...partsCpu.map(([label, c]): Row => [label, `${c.cores.toFixed(2)} cores (${c.seconds.toFixed(1)} s)`]),
     ...(workersCpu
@@ -349,7 +344,7 @@ export async function runChat(o: ChatOptions, command: string): Promise<Scenario
       errors,
       mockOutcomes: mockStats.outcomes,
       gatewayCounters: counters,
-      mockLoopDelayMs: { p50: mockLateMs(mockLoop.percentile(50)), p99: mockLateMs(mockLoop.percentile(99)), max: mockLateMs(mockLoop.max) },
+      mockLoopDelayMs: mockDelay,
       gatewayRssKiB: rss,
       ...(partsCpu.length ? { cpuParts: Object.fromEntries(partsCpu) } : {}),
     },

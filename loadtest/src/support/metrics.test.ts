@@ -1,4 +1,4 @@
-import { counterDelta, describeRuntime, gatewayCounters } from './metrics.js';
+import { counterDelta, describeRuntime, formatLoopDelay, gatewayCounters, loopLateness } from './metrics.js';
 
 const scrape = (gcMinor: number, gcMajor: number, maxDelay: number) => `# HELP switchboard_frames_out_total x
 switchboard_frames_out_total{type="token"} 10
@@ -20,5 +20,17 @@ describe('the gateway runtime over a window', () => {
     const c = gatewayCounters('switchboard_frames_in_total{type="send"} 1\n');
     expect(c).toMatchObject({ loopDelayMs: null, gcSeconds: {} });
     expect(describeRuntime(c, 10)).toBe('event loop delay not exported');
+  });
+});
+
+describe('loop lateness from a timer histogram', () => {
+  it('is what exceeds the timer period, never below zero', () => {
+    const ns = { 50: 20_400_000, 99: 31_000_000 } as Record<number, number>;
+    const d = loopLateness({ percentile: (q: number) => ns[q]!, max: 148_100_000 }, 20);
+    expect(d.p50).toBeCloseTo(0.4, 9);
+    expect(d.p99).toBeCloseTo(11, 9);
+    expect(d.max).toBeCloseTo(128.1, 9);
+    expect(loopLateness({ percentile: () => 19_000_000, max: 19_500_000 }, 20)).toEqual({ p50: 0, p99: 0, max: 0 });
+    expect(formatLoopDelay(d)).toBe('0.4 / 11.0 / 128.1 ms');
   });
 });

@@ -1,6 +1,7 @@
 /**
  * Gateway-side truth: the counters on `GET /metrics`, when the gateway exports them.
  */
+import type { IntervalHistogram } from 'node:perf_hooks';
 import { byLabel, parsePrometheusText, sumMetric } from '../stats/prometheus.js';
 
 /** The counters a run compares with what its clients saw; `available: false` when absent. */
@@ -13,10 +14,31 @@ export type GatewayCounters =
       backpressureCloses: number | null;
       connections: number | null;
       /** Event loop delay quantiles (ms) over the time since the previous scrape; null when not exported. */
-      loopDelayMs: { p50: number; p99: number; max: number } | null;
+      loopDelayMs: LoopDelay | null;
       /** Main-thread garbage collection time (s) by kind, since the process started. */
       gcSeconds: Record<string, number>;
     };
+
+/** How late an event loop ran a periodic timer (ms), at the median, the 99th percentile and worst. */
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/**
+ * The lateness in a `monitorEventLoopDelay` histogram sampled every `resolutionMs`: it holds the
+ * time between two runs of its timer, so lateness is what exceeds the period.
+ */
+export function loopLateness(h: Pick<IntervalHistogram, 'percentile' | 'max'>, resolutionMs: number): LoopDelay {
+  const late = (ns: number) => Math.max(0, ns / 1e6 - resolutionMs);
+  return { p50: late(h.percentile(50)), p99: late(h.percentile(99)), max: late(h.max) };
+}
+
+/** `p50 / p99 / max ms`, as the reports print a {@link LoopDelay}. */
+export function formatLoopDelay(d: LoopDelay): string {
+  return `${d.p50.toFixed(1)} / ${d.p99.toFixed(1)} / ${d.max.toFixed(1)} ms`;
+}
 
 /** Reads and parses `/metrics`; never throws. */
 export async function readGatewayCounters(baseUrl: string, token?: string): Promise<GatewayCounters> {
@@ -47,7 +69,7 @@ export function gatewayCounters(text: string): GatewayCounters {
   };
 }
 
-function loopDelay(samples: ReturnType<typeof parsePrometheusText>): { p50: number; p99: number; max: number } | null {
+function loopDelay(samples: ReturnType<typeof parsePrometheusText>): LoopDelay | null {
   const q = byLabel(samples, 'switchboard_event_loop_delay_seconds', 'quantile');
   if (q['1'] === undefined) return null;
   const ms = (v: number | undefined) => (v ?? 0) * 1000;
@@ -80,7 +102,7 @@ export function counterDelta(before: GatewayCounters, after: GatewayCounters): G
 export function describeRuntime(c: GatewayCounters, windowS: number): string {
   if (!c.available) return `not available (${c.reason})`;
   const d = c.loopDelayMs;
-  const loop = d ? `event loop delay p50/p99/max ${d.p50.toFixed(1)} / ${d.p99.toFixed(1)} / ${d.max.toFixed(1)} ms` : 'event loop delay not exported';
+  const loop = d ? `event loop delay p50/p99/max ${formatLoopDelay(d)}` : 'event loop delay not exported';
   const gc = Object.entries(c.gcSeconds);
   if (gc.length === 0) return loop;
   const total = gc.reduce((sum, [, s]) => sum + s, 0);
